@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The long-lived parts of a running Vitrina, built once from the configuration.
+public struct AppServices: Sendable {
+    public let configuration: AppConfiguration
+    public let database: Database
+    public let migrator: Migrator
+    public let directory: TenantDirectory
+    public let tenants: TenantDatabase
+    public let provisioner: TenantProvisioner
+    public let logger: Logger
+
+    public init(configuration: AppConfiguration, database: Database, logger: Logger) throws {
+        self.configuration = configuration
+        self.database = database
+        self.logger = logger
+        migrator = try Migrator(
+            migrationsFolder: configuration.resourcePath("Migrations"), client: database.client,
+            workers: configuration.migrationWorkers, logger: logger)
+        directory = TenantDirectory(client: database.client, baseDomain: configuration.baseDomain, logger: logger)
+        tenants = TenantDatabase(client: database.client, logger: logger)
+        provisioner = TenantProvisioner(
+            client: database.client, migrator: migrator, baseDomain: configuration.baseDomain, logger: logger)
+    }
+}
+
+/// Builds the HTTP application: routes, middleware, and the services it runs (database pool, directory refresher).
+/// `prepare` runs once migrations are applied and the directory is loaded, before the first request.
+public func buildApplication(
+    _ services: AppServices, prepare: @escaping @Sendable (AppServices) async throws -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let configuration = services.configuration
+    let renderer = try await Renderer(
+        templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
+    let router = buildRouter(services, renderer: renderer)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: [
+            services.database.client,
+            DirectoryRefresher(
+                directory: services.directory, database: services.database,
+                interval: configuration.directoryReloadInterval, logger: services.logger),
+        ],
+        logger: services.logger)
+    app.beforeServerStarts {
+        if configuration.migrateOnStart {
+            let report = try await services.migrator.migrate()
+            for failure in report.failures {
+                services.logger.error("Tenant \(failure.slug) failed to migrate: \(failure.message)")
+            }
+        } else {
+            try await services.migrator.verifyTenantFiles()
+        }
+        try await services.directory.reload()
+        try await prepare(services)
+    }
+    return app
+}
+
+/// The routes and middleware, in one place.
+public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.addMiddleware {
+        SecurityHeadersMiddleware(trustProxy: services.configuration.trustProxy)
+        SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: services.configuration.trustProxy)
+        FileMiddleware(
+            services.configuration.resourcePath("Public"),
+            cacheControl: .init([
+                (MediaType(type: .text, subType: "css"), [.public, .maxAge(31_536_000), .immutable]),
+                (MediaType(type: .any), [.public, .maxAge(86_400)]),
+            ]),
+            searchForIndexHtml: false,
+            logger: services.logger)
+    }
+    HealthController(migrator: services.migrator).addRoutes(to: router)
+    HomeController(renderer: renderer, directory: services.directory).addRoutes(to: router)
+    let tenantRoutes = router.group(context: TenantRequestContext.self)
+    HelpController(database: services.tenants, renderer: renderer).addRoutes(to: tenantRoutes)
+    return router
+}

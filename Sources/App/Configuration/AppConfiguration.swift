@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+
+/// Everything Vitrina reads from its environment, parsed once at start-up and passed down.
+public struct AppConfiguration: Sendable {
+    /// Address the HTTP server binds to.
+    public var host: String = "127.0.0.1"
+    /// Port the HTTP server binds to.
+    public var port: Int = 8080
+    /// `postgres://` URL of an external database; `nil` starts the embedded cluster.
+    public var databaseURL: String?
+    /// Folder for the embedded cluster, the development secret key and other local state.
+    public var dataDirectory: String = "./.vitrina"
+    /// Domain under which every tenant gets `<slug>.<baseDomain>`; the platform panel answers on the domain itself.
+    public var baseDomain: String = "localhost"
+    /// 32-byte key for signing and encrypting; `nil` means "generate one in the data folder".
+    public var secretKey: String?
+    /// Whether `X-Forwarded-Host`, `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    public var trustProxy: Bool = false
+    /// Folder holding `Templates/`, `Public/` and `Migrations/`.
+    public var resourcesDirectory: String = "."
+    /// Whether `serve` applies pending migrations before it accepts requests.
+    public var migrateOnStart: Bool = true
+    /// How many tenant schemas are migrated at once.
+    public var migrationWorkers: Int = 4
+    /// Largest number of pooled database connections per process.
+    public var databasePoolSize: Int = 32
+    /// Backstop interval for reloading the tenant directory when a notification was missed.
+    public var directoryReloadInterval: Duration = .seconds(30)
+    /// Minimum log level.
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// Reads the `VITRINA_*` and `DATABASE_URL` variables; unknown values are configuration errors.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> AppConfiguration
+    {
+        var config = AppConfiguration()
+        if let url = env["DATABASE_URL"], !url.isEmpty { config.databaseURL = url }
+        if let dir = env["VITRINA_DATA_DIR"], !dir.isEmpty { config.dataDirectory = dir }
+        if let domain = env["VITRINA_BASE_DOMAIN"], !domain.isEmpty {
+            guard let normalized = HostName.normalize(domain) else {
+                throw ConfigurationError.invalid("VITRINA_BASE_DOMAIN", domain, "a host name such as example.com")
+            }
+            config.baseDomain = normalized
+        }
+        if let key = env["VITRINA_SECRET_KEY"], !key.isEmpty { config.secretKey = key }
+        if let trust = env["VITRINA_TRUST_PROXY"], !trust.isEmpty {
+            config.trustProxy = try parseBool(trust, name: "VITRINA_TRUST_PROXY")
+        }
+        if let dir = env["VITRINA_RESOURCES_DIR"], !dir.isEmpty { config.resourcesDirectory = dir }
+        if let auto = env["VITRINA_AUTO_MIGRATE"], !auto.isEmpty {
+            config.migrateOnStart = try parseBool(auto, name: "VITRINA_AUTO_MIGRATE")
+        }
+        if let workers = env["VITRINA_MIGRATION_WORKERS"], !workers.isEmpty {
+            guard let n = Int(workers), (1...64).contains(n) else {
+                throw ConfigurationError.invalid("VITRINA_MIGRATION_WORKERS", workers, "a number from 1 to 64")
+            }
+            config.migrationWorkers = n
+        }
+        if let pool = env["VITRINA_DB_POOL_SIZE"], !pool.isEmpty {
+            guard let n = Int(pool), (2...500).contains(n) else {
+                throw ConfigurationError.invalid("VITRINA_DB_POOL_SIZE", pool, "a number from 2 to 500")
+            }
+            config.databasePoolSize = n
+        }
+        if let level = env["LOG_LEVEL"], !level.isEmpty {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError.invalid("LOG_LEVEL", level, "trace, debug, info, notice, warning, error or critical")
+            }
+            config.logLevel = parsed
+        }
+        return config
+    }
+
+    static func parseBool(_ value: String, name: String) throws -> Bool {
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError.invalid(name, value, "true or false")
+        }
+    }
+
+    /// Path of a folder inside the resources directory (`Templates`, `Public`, `Migrations`).
+    public func resourcePath(_ name: String) -> String {
+        URL(fileURLWithPath: resourcesDirectory).appendingPathComponent(name).path
+    }
+
+    /// Absolute path of the data folder.
+    public var absoluteDataDirectory: String {
+        URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+    }
+}
+
+/// A configuration value that cannot be used.
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case invalid(String, String, String)
+    case message(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let name, let value, let expected): "\(name)=\(value) is not valid: expected \(expected)."
+        case .message(let text): text
+        }
+    }
+}

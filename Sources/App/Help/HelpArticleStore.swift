@@ -1,0 +1,120 @@
+import Foundation
+import PostgresNIO
+
+/// SQL for help articles; every function takes a connection from `TenantDatabase.withTenant`.
+public enum HelpArticleStore {
+    /// The help centre's index page in one statement: the tenant's branding (read fresh, not cached) and every
+    /// article's title and excerpt, in order.
+    public static func indexPage(on tenant: TenantConnection) async throws -> (branding: Branding, articles: [HelpArticleSummary]) {
+        let rows = try await tenant.query(
+            """
+            SELECT t.branding::text, a.slug, a.title, left(a.body, 220)
+            FROM platform.tenants t LEFT JOIN help_articles a ON true
+            WHERE t.id = \(tenant.scope.id)
+            ORDER BY a.position, a.id
+            """)
+        var branding = Branding()
+        var articles: [HelpArticleSummary] = []
+        articles.reserveCapacity(32)
+        var first = true
+        for try await (brandingJSON, slug, title, excerpt) in rows.decode((String, String?, String?, String?).self) {
+            if first {
+                branding = Branding.fromJSON(brandingJSON)
+                first = false
+            }
+            if let slug, let title {
+                articles.append(HelpArticleSummary(slug: slug, title: title, excerpt: excerptText(excerpt ?? "")))
+            }
+        }
+        return (branding, articles)
+    }
+
+    /// One article and the titles of the others (for the sidebar), or `nil` article when the slug is unknown.
+    public static func article(_ slug: String, on tenant: TenantConnection) async throws -> (article: HelpArticle?, others: [HelpArticleSummary]) {
+        let rows = try await tenant.query(
+            """
+            SELECT slug, title, CASE WHEN slug = \(slug) THEN body END, position, updated_at
+            FROM help_articles ORDER BY position, id
+            """)
+        var found: HelpArticle?
+        var others: [HelpArticleSummary] = []
+        for try await (rowSlug, title, body, position, updatedAt) in rows.decode((String, String, String?, Int, Date).self) {
+            if let body {
+                found = HelpArticle(slug: rowSlug, title: title, body: body, position: position, updatedAt: updatedAt)
+            }
+            others.append(HelpArticleSummary(slug: rowSlug, title: title, excerpt: ""))
+        }
+        return (found, others)
+    }
+
+    /// Full-text search in Russian and English (the `russian` configuration stems both), best matches first; words
+    /// typed in part also match as prefixes.
+    public static func search(_ query: String, on tenant: TenantConnection, limit: Int = 20) async throws -> [HelpSearchHit] {
+        let prefix = prefixQuery(query)
+        let rows = try await tenant.query(
+            """
+            WITH q AS (SELECT websearch_to_tsquery('pg_catalog.russian', \(query))
+                || CASE WHEN \(prefix) = '' THEN ''::tsquery ELSE to_tsquery('pg_catalog.russian', \(prefix)) END AS q)
+            SELECT a.slug, a.title,
+                ts_headline('pg_catalog.russian', a.body, q.q,
+                    'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=35, MinWords=15, MaxFragments=1')
+            FROM help_articles a, q
+            WHERE a.search @@ q.q
+            ORDER BY ts_rank(a.search, q.q) DESC, a.position
+            LIMIT \(limit)
+            """)
+        var hits: [HelpSearchHit] = []
+        for try await (slug, title, fragment) in rows.decode((String, String, String).self) {
+            hits.append(HelpSearchHit(slug: slug, title: title, fragment: fragment))
+        }
+        return hits
+    }
+
+    /// `word1:* & word2:*` from the letters and digits typed, or "" when there are none.
+    static func prefixQuery(_ query: String) -> String {
+        let words = query.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).prefix(8)
+        return words.map { "\($0):*" }.joined(separator: " & ")
+    }
+
+    /// Inserts or updates an article by slug; returns whether anything changed.
+    @discardableResult
+    public static func upsert(_ article: HelpArticle, on tenant: TenantConnection) async throws -> Bool {
+        let rows = try await tenant.query(
+            """
+            INSERT INTO help_articles AS a (slug, title, body, position) VALUES (\(article.slug), \(article.title), \(article.body), \(article.position))
+            ON CONFLICT (slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, position = EXCLUDED.position,
+                updated_at = now()
+            WHERE (a.title, a.body, a.position) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.body, EXCLUDED.position)
+            RETURNING 1
+            """)
+        return try await rows.collect().count > 0
+    }
+
+    /// Every article, in order (manifest diffing, export checks).
+    public static func all(on tenant: TenantConnection) async throws -> [HelpArticle] {
+        var result: [HelpArticle] = []
+        let rows = try await tenant.query("SELECT slug, title, body, position, updated_at FROM help_articles ORDER BY position, id")
+        for try await (slug, title, body, position, updatedAt) in rows.decode((String, String, String, Int, Date).self) {
+            result.append(HelpArticle(slug: slug, title: title, body: body, position: position, updatedAt: updatedAt))
+        }
+        return result
+    }
+
+    /// Deletes the articles whose slugs are not in `keep`; returns their slugs.
+    public static func deleteAll(except keep: [String], on tenant: TenantConnection) async throws -> [String] {
+        var deleted: [String] = []
+        let rows = try await tenant.query("DELETE FROM help_articles WHERE NOT (slug = ANY(\(keep))) RETURNING slug")
+        for try await slug in rows.decode(String.self) { deleted.append(slug) }
+        return deleted
+    }
+
+    /// The first paragraph, cut at a word boundary near 160 characters.
+    static func excerptText(_ text: String) -> String {
+        let firstParagraph = text.components(separatedBy: "\n\n").first ?? text
+        let flat = firstParagraph.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        guard flat.count > 160 else { return flat }
+        let cut = flat.prefix(160)
+        let end = cut.lastIndex(of: " ") ?? cut.endIndex
+        return cut[..<end].trimmingCharacters(in: .punctuationCharacters.union(.whitespaces)) + "…"
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+
+/// The tenant's public help centre: `/help`, `/help?q=…` and `/help/<slug>`.
+public struct HelpController: Sendable {
+    let database: TenantDatabase
+    let renderer: Renderer
+
+    public init(database: TenantDatabase, renderer: Renderer) {
+        self.database = database
+        self.renderer = renderer
+    }
+
+    public func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("/help", use: index)
+        group.get("/help/:slug", use: article)
+    }
+
+    /// Lists the articles, or the search results when `q` is given.
+    @Sendable func index(request: Request, context: TenantRequestContext) async throws -> HTMLPage {
+        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if !query.isEmpty { return try await search(String(query.prefix(200)), context: context) }
+        let (branding, articles) = try await database.withTenant(context.tenant.scope, readOnly: true) { tenant in
+            try await HelpArticleStore.indexPage(on: tenant)
+        }
+        let resolved = branding.resolved(over: context.tenant.resolvedBranding)
+        let language = resolved.defaultLanguage ?? Localizer.fallback
+        let t = renderer.localizer.catalog(language)
+        let page = HelpIndexPage(articles: articles, query: "", searched: false, hits: [], count: articles.count)
+        let frame = renderer.frame(branding: resolved, language: language, nonce: context.nonce, title: t["help_title"] ?? "")
+        return renderer.render("pages/help/index", page: page, frame: frame)
+    }
+
+    func search(_ query: String, context: TenantRequestContext) async throws -> HTMLPage {
+        let hits = try await database.withTenant(context.tenant.scope, readOnly: true) { tenant in
+            try await HelpArticleStore.search(query, on: tenant)
+        }
+        let branding = context.tenant.resolvedBranding
+        let language = branding.defaultLanguage ?? Localizer.fallback
+        let t = renderer.localizer.catalog(language)
+        let page = HelpIndexPage(
+            articles: [], query: query, searched: true, hits: hits.map(SearchHitView.init), count: hits.count)
+        let frame = renderer.frame(branding: branding, language: language, nonce: context.nonce, title: t["help_search_title"] ?? "")
+        return renderer.render("pages/help/index", page: page, frame: frame)
+    }
+
+    /// Shows one article with the list of the others beside it.
+    @Sendable func article(request: Request, context: TenantRequestContext) async throws -> HTMLPage {
+        let slug = context.parameters.get("slug") ?? ""
+        guard Slug.isValidArticleSlug(slug) else { throw HTTPError(.notFound) }
+        let (found, others) = try await database.withTenant(context.tenant.scope, readOnly: true) { tenant in
+            try await HelpArticleStore.article(slug, on: tenant)
+        }
+        guard let article = found else { throw HTTPError(.notFound) }
+        let branding = context.tenant.resolvedBranding
+        let language = branding.defaultLanguage ?? Localizer.fallback
+        let page = HelpArticlePage(
+            slug: article.slug, title: article.title, paragraphs: article.paragraphs,
+            updated: DateText.long(article.updatedAt ?? Date(), language: language),
+            others: others.map { OtherArticle(slug: $0.slug, title: $0.title, current: $0.slug == article.slug) })
+        let frame = renderer.frame(branding: branding, language: language, nonce: context.nonce, title: article.title)
+        return renderer.render("pages/help/article", page: page, frame: frame)
+    }
+}
+
+struct HelpIndexPage {
+    let articles: [HelpArticleSummary]
+    let query: String
+    let searched: Bool
+    let hits: [SearchHitView]
+    let count: Int
+    let empty: Bool
+
+    init(articles: [HelpArticleSummary], query: String, searched: Bool, hits: [SearchHitView], count: Int) {
+        self.articles = articles
+        self.query = query
+        self.searched = searched
+        self.hits = hits
+        self.count = count
+        self.empty = searched ? hits.isEmpty : articles.isEmpty
+    }
+}
+
+/// A search hit with its fragment split into plain and highlighted runs (escaped by the template).
+struct SearchHitView {
+    struct Run {
+        let text: String
+        let mark: Bool
+    }
+    let slug: String
+    let title: String
+    let runs: [Run]
+
+    init(_ hit: HelpSearchHit) {
+        slug = hit.slug
+        title = hit.title
+        var runs: [Run] = []
+        var mark = false
+        var current = ""
+        for character in hit.fragment {
+            if character == "\u{1}" || character == "\u{2}" {
+                if !current.isEmpty { runs.append(Run(text: current, mark: mark)) }
+                current = ""
+                mark = character == "\u{1}"
+            } else {
+                current.append(character == "\n" ? " " : character)
+            }
+        }
+        if !current.isEmpty { runs.append(Run(text: current, mark: mark)) }
+        self.runs = runs
+    }
+}
+
+struct HelpArticlePage {
+    let slug: String
+    let title: String
+    let paragraphs: [String]
+    let updated: String
+    let others: [OtherArticle]
+}
+
+struct OtherArticle {
+    let slug: String
+    let title: String
+    let current: Bool
+}
+
+/// Dates written out in the page's language.
+enum DateText {
+    static let monthsRU = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
+    static let monthsEN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+    static func long(_ date: Date, language: String) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? .gmt
+        let parts = calendar.dateComponents([.day, .month, .year], from: date)
+        let day = parts.day ?? 1, month = (parts.month ?? 1) - 1, year = parts.year ?? 2026
+        return language == "en" ? "\(monthsEN[month]) \(day), \(year)" : "\(day) \(monthsRU[month]) \(year) г."
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A `tenants.yml` file: partners, tenants, their domains, branding and help articles, declared.
+public struct Manifest: Sendable {
+    public var partners: [PartnerSpec] = []
+    public var tenants: [TenantSpec] = []
+}
+
+/// A partner as the manifest declares it.
+public struct PartnerSpec: Sendable {
+    public var path: String
+    public var slug: String
+    public var name: String
+    public var domains: [String]
+    public var branding: Branding
+}
+
+/// A tenant as the manifest declares it. `helpArticles == nil` means "leave the articles alone".
+public struct TenantSpec: Sendable {
+    public var path: String
+    public var slug: String
+    public var name: String
+    public var partner: String?
+    public var status: TenantStatus
+    public var domains: [String]
+    public var branding: Branding
+    public var helpArticles: [HelpArticle]?
+}
+
+/// One problem in a manifest: where (file, line, path of the field) and what.
+public struct ManifestIssue: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var path: String
+    public var message: String
+
+    public var description: String {
+        let location = line.map { "\(file):\($0)" } ?? file
+        return path.isEmpty ? "\(location): \(message)" : "\(location): \(path): \(message)"
+    }
+}
+
+/// A manifest that was refused; nothing was written.
+public struct ManifestError: Error, CustomStringConvertible {
+    public var issues: [ManifestIssue]
+
+    public var description: String {
+        let count = issues.count == 1 ? "1 problem" : "\(issues.count) problems"
+        return "The manifest has \(count); nothing was changed.\n" + issues.map { "  " + $0.description }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One change a manifest makes.
+public struct ManifestChange: Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case create = "+", update = "~", remove = "-" }
+    public var kind: Kind
+    public var text: String
+    public var description: String { "\(kind.rawValue) \(text)" }
+}
+
+/// Brings the database in line with a manifest, in one transaction: all of it or none of it.
+///
+/// Partners and tenants in the file are created or updated; nothing absent from the file is deleted unless
+/// `prune` is set (then extra domains and help articles of the listed tenants and partners go). A dry run does the
+/// same work and rolls it back, so its plan includes what only the database can tell (a domain someone else holds).
+public struct ManifestApplier: Sendable {
+    let client: PostgresClient
+    let provisioner: TenantProvisioner
+    let file: String
+    let logger: Logger
+
+    public init(client: PostgresClient, provisioner: TenantProvisioner, file: String, logger: Logger) {
+        self.client = client
+        self.provisioner = provisioner
+        self.file = file
+        self.logger = logger
+    }
+
+    private struct DryRun: Error {
+        let changes: [ManifestChange]
+    }
+
+    /// Applies (or, with `dryRun`, plans) the manifest; returns the changes.
+    public func apply(_ manifest: Manifest, dryRun: Bool, prune: Bool = false) async throws -> [ManifestChange] {
+        do {
+            return try await client.platformTransaction(logger: logger) { connection in
+                var changes: [ManifestChange] = []
+                for partner in manifest.partners {
+                    try await at(partner.path) { try await applyPartner(partner, prune: prune, on: connection, into: &changes) }
+                }
+                for tenant in manifest.tenants {
+                    try await at(tenant.path) { try await applyTenant(tenant, prune: prune, on: connection, into: &changes) }
+                }
+                if dryRun { throw DryRun(changes: changes) }
+                return changes
+            }
+        } catch let dry as DryRun {
+            return dry.changes
+        }
+    }
+
+    /// Reports a tenancy error against the manifest path it came from.
+    private func at(_ path: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as TenancyError {
+            throw ManifestError(issues: [ManifestIssue(file: file, line: nil, path: path, message: error.description)])
+        }
+    }
+
+    private func applyPartner(_ spec: PartnerSpec, prune: Bool, on connection: PostgresConnection, into changes: inout [ManifestChange]) async throws {
+        let rows = try await connection.query(
+            "SELECT id, name, branding::text FROM platform.partners WHERE slug = \(spec.slug) FOR UPDATE", logger: logger
+        ).collect()
+        let id: UUID
+        if let row = rows.first {
+            let (existingID, name, brandingJSON) = try row.decode((UUID, String, String).self)
+            id = existingID
+            var fields: [String] = []
+            if name != spec.name { fields.append("name") }
+            if Branding.fromJSON(brandingJSON) != spec.branding { fields.append("branding") }
+            if !fields.isEmpty {
+                try await connection.query(
+                    """
+                    UPDATE platform.partners SET name = \(spec.name), branding = \(spec.branding.json)::jsonb, updated_at = now()
+                    WHERE id = \(id)
+                    """, logger: logger)
+                changes.append(.init(kind: .update, text: "partner \(spec.slug): \(fields.joined(separator: ", "))"))
+            }
+        } else {
+            id = UUID()
+            try await connection.query(
+                "INSERT INTO platform.partners (id, slug, name, branding) VALUES (\(id), \(spec.slug), \(spec.name), \(spec.branding.json)::jsonb)",
+                logger: logger)
+            changes.append(.init(kind: .create, text: "partner \(spec.slug) (\(spec.name))"))
+        }
+        try await syncDomains(spec.domains, owner: "partner \(spec.slug)", tenantID: nil, partnerID: id, prune: prune, on: connection, into: &changes)
+    }
+
+    private func applyTenant(_ spec: TenantSpec, prune: Bool, on connection: PostgresConnection, into changes: inout [ManifestChange]) async throws {
+        let rows = try await connection.query(
+            """
+            SELECT t.id, t.schema_name, t.name, t.status, p.slug, t.branding::text
+            FROM platform.tenants t LEFT JOIN platform.partners p ON p.id = t.partner_id
+            WHERE t.slug = \(spec.slug) AND t.status <> 'purged' FOR UPDATE OF t
+            """, logger: logger
+        ).collect()
+        let scope: TenantScope
+        let isNewTenant = rows.isEmpty
+        if let row = rows.first {
+            let (id, schema, name, statusText, partner, brandingJSON) = try row.decode((UUID, String, String, String, String?, String).self)
+            guard let schemaName = SchemaName(schema) else { throw TenancyError.unknownTenant(spec.slug) }
+            scope = TenantScope(id: id, schema: schemaName)
+            var fields: [String] = []
+            if name != spec.name { fields.append("name") }
+            if partner != spec.partner { fields.append("partner") }
+            if Branding.fromJSON(brandingJSON) != spec.branding { fields.append("branding") }
+            if !fields.isEmpty {
+                let partnerID = try await provisioner.partnerID(spec.partner, on: connection)
+                try await connection.query(
+                    """
+                    UPDATE platform.tenants SET name = \(spec.name), partner_id = \(partnerID),
+                        branding = \(spec.branding.json)::jsonb, updated_at = now() WHERE id = \(id)
+                    """, logger: logger)
+                changes.append(.init(kind: .update, text: "tenant \(spec.slug): \(fields.joined(separator: ", "))"))
+            }
+            if statusText != spec.status.rawValue {
+                try await connection.query(
+                    """
+                    UPDATE platform.tenants SET status = \(spec.status.rawValue), updated_at = now(), deleted_at = NULL,
+                        suspended_at = CASE WHEN \(spec.status.rawValue) = 'suspended' THEN now() END
+                    WHERE id = \(id)
+                    """, logger: logger)
+                changes.append(.init(kind: .update, text: "tenant \(spec.slug): status \(statusText) → \(spec.status.rawValue)"))
+            }
+            try await syncDomains(spec.domains, owner: "tenant \(spec.slug)", tenantID: id, partnerID: nil, prune: prune, on: connection, into: &changes)
+        } else {
+            scope = try await provisioner.provision(
+                NewTenant(slug: spec.slug, name: spec.name, partnerSlug: spec.partner, status: spec.status, domains: spec.domains, branding: spec.branding),
+                on: connection)
+            let domains = spec.domains.isEmpty ? "" : ", domains \(spec.domains.joined(separator: ", "))"
+            changes.append(.init(kind: .create, text: "tenant \(spec.slug) (\(spec.name))\(domains)"))
+        }
+        guard let articles = spec.helpArticles else { return }
+        try await TenantDatabase.enter(connection, scope: scope, logger: logger)
+        let tenant = TenantConnection(connection: connection, scope: scope, logger: logger)
+        var created = 0
+        for article in articles {
+            let rows = try await tenant.query(
+                """
+                INSERT INTO help_articles AS a (slug, title, body, position)
+                VALUES (\(article.slug), \(article.title), \(article.body), \(article.position))
+                ON CONFLICT (slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, position = EXCLUDED.position,
+                    updated_at = now()
+                WHERE (a.title, a.body, a.position) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.body, EXCLUDED.position)
+                RETURNING (xmax = 0)
+                """
+            ).collect()
+            guard let inserted = try rows.first?.decode(Bool.self) else { continue }
+            if isNewTenant {
+                created += 1
+            } else {
+                changes.append(.init(kind: inserted ? .create : .update, text: "article \(spec.slug)/\(article.slug)"))
+            }
+        }
+        if isNewTenant, created > 0, let index = changes.indices.last {
+            changes[index].text += created == 1 ? ", 1 help article" : ", \(created) help articles"
+        }
+        if prune {
+            for slug in try await HelpArticleStore.deleteAll(except: articles.map(\.slug), on: tenant) {
+                changes.append(.init(kind: .remove, text: "article \(spec.slug)/\(slug)"))
+            }
+        }
+        try await connection.query("SELECT set_config('search_path', '', true)", logger: logger)
+    }
+
+    private func syncDomains(
+        _ wanted: [String], owner: String, tenantID: UUID?, partnerID: UUID?, prune: Bool, on connection: PostgresConnection,
+        into changes: inout [ManifestChange]
+    ) async throws {
+        var current: Set<String> = []
+        let rows = try await connection.query(
+            "SELECT host FROM platform.domains WHERE tenant_id = \(tenantID) OR partner_id = \(partnerID)", logger: logger)
+        for try await host in rows.decode(String.self) { current.insert(host) }
+        for host in wanted where !current.contains(host) {
+            try await provisioner.addDomain(host, tenantID: tenantID, partnerID: partnerID, on: connection)
+            changes.append(.init(kind: .create, text: "domain \(host) → \(owner)"))
+        }
+        if prune {
+            for host in current.subtracting(wanted).sorted() {
+                try await connection.query("DELETE FROM platform.domains WHERE host = \(host)", logger: logger)
+                changes.append(.init(kind: .remove, text: "domain \(host) from \(owner)"))
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import Yams
+
+/// Reads a manifest strictly: unknown keys, wrong types, bad slugs, domains, colours, duplicate names and unknown
+/// partners are all reported (every one, with its path and line) before anything is written.
+public struct ManifestParser {
+    let file: String
+    let baseDomain: String
+    private var issues: [ManifestIssue] = []
+
+    public init(file: String, baseDomain: String) {
+        self.file = file
+        self.baseDomain = baseDomain
+    }
+
+    /// Parses the file at `path`.
+    public static func load(path: String, baseDomain: String) throws -> Manifest {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ManifestError(issues: [ManifestIssue(file: path, line: nil, path: "", message: "cannot read the file")])
+        }
+        var parser = ManifestParser(file: path, baseDomain: baseDomain)
+        return try parser.parse(text)
+    }
+
+    public mutating func parse(_ text: String) throws -> Manifest {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ManifestError(issues: [ManifestIssue(file: file, line: nil, path: "", message: "not valid YAML: \(error)")])
+        }
+        var manifest = Manifest()
+        guard let root, let mapping = mapping(root, path: "", allowed: ["partners", "tenants"]) else {
+            if root == nil { report(nil, "", "the file is empty") }
+            throw ManifestError(issues: issues)
+        }
+        if let partners = mapping["partners"], let items = sequence(partners, path: "partners") {
+            for (index, node) in items.enumerated() {
+                if let spec = partner(node, path: "partners[\(index)]") { manifest.partners.append(spec) }
+            }
+        }
+        if let tenants = mapping["tenants"], let items = sequence(tenants, path: "tenants") {
+            for (index, node) in items.enumerated() {
+                if let spec = tenant(node, path: "tenants[\(index)]") { manifest.tenants.append(spec) }
+            }
+        }
+        crossCheck(manifest, root: mapping)
+        guard issues.isEmpty else { throw ManifestError(issues: issues) }
+        return manifest
+    }
+
+    // MARK: Entities
+
+    private mutating func partner(_ node: Node, path: String) -> PartnerSpec? {
+        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding"]) else { return nil }
+        let slug = slugField(map, path: path, node: node)
+        let name = requiredString(map, "name", path: path, node: node, maxLength: 200)
+        let domains = domainList(map["domains"], path: path + ".domains")
+        let branding = map["branding"].map { brandingField($0, path: path + ".branding") } ?? Branding()
+        guard let slug, let name else { return nil }
+        return PartnerSpec(path: path, slug: slug, name: name, domains: domains, branding: branding)
+    }
+
+    private mutating func tenant(_ node: Node, path: String) -> TenantSpec? {
+        guard let map = mapping(node, path: path, allowed: ["slug", "name", "partner", "status", "domains", "branding", "help_articles"])
+        else { return nil }
+        let slug = slugField(map, path: path, node: node)
+        if let slug, Slug.reserved.contains(slug) { report(map["slug"], path + ".slug", "'\(slug)' is reserved for the platform") }
+        let name = requiredString(map, "name", path: path, node: node, maxLength: 200)
+        let partner = map["partner"].flatMap { string($0, path: path + ".partner") }
+        var status = TenantStatus.active
+        if let statusNode = map["status"], let text = string(statusNode, path: path + ".status") {
+            if text == "active" || text == "suspended" { status = TenantStatus(rawValue: text)! } else {
+                report(statusNode, path + ".status", "must be active or suspended, not '\(text)'")
+            }
+        }
+        let domains = domainList(map["domains"], path: path + ".domains")
+        let branding = map["branding"].map { brandingField($0, path: path + ".branding") } ?? Branding()
+        var articles: [HelpArticle]?
+        if let articlesNode = map["help_articles"], let items = sequence(articlesNode, path: path + ".help_articles") {
+            var list: [HelpArticle] = []
+            var seen: Set<String> = []
+            for (index, item) in items.enumerated() {
+                let itemPath = "\(path).help_articles[\(index)]"
+                guard let article = article(item, path: itemPath, position: index + 1) else { continue }
+                if !seen.insert(article.slug).inserted {
+                    report(item, itemPath + ".slug", "the article slug '\(article.slug)' appears twice in this tenant")
+                }
+                list.append(article)
+            }
+            articles = list
+        }
+        guard let slug, let name else { return nil }
+        return TenantSpec(path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding, helpArticles: articles)
+    }
+
+    private mutating func article(_ node: Node, path: String, position: Int) -> HelpArticle? {
+        guard let map = mapping(node, path: path, allowed: ["slug", "title", "body"]) else { return nil }
+        var slug = map["slug"].flatMap { string($0, path: path + ".slug") }
+        if map["slug"] == nil { report(node, path, "slug is required") }
+        if let value = slug, !Slug.isValidArticleSlug(value) {
+            report(map["slug"], path + ".slug", "'\(value)' is not a valid article slug (lower-case letters, digits and hyphens)")
+            slug = nil
+        }
+        let title = requiredString(map, "title", path: path, node: node, maxLength: 200)
+        let body = requiredString(map, "body", path: path, node: node, maxLength: 100_000)
+        guard let slug, let title, let body else { return nil }
+        return HelpArticle(slug: slug, title: title, body: body.trimmingCharacters(in: .whitespacesAndNewlines), position: position)
+    }
+
+    private mutating func brandingField(_ node: Node, path: String) -> Branding {
+        guard let map = mapping(node, path: path, allowed: ["name", "primary_color", "logo_url", "default_language"]) else {
+            return Branding()
+        }
+        var branding = Branding()
+        if let n = map["name"], let value = string(n, path: path + ".name") {
+            if value.isEmpty || value.count > 100 { report(n, path + ".name", "must be 1–100 characters") } else { branding.name = value }
+        }
+        if let n = map["primary_color"], let value = string(n, path: path + ".primary_color") {
+            if Branding.isValidColor(value) { branding.primaryColor = value.lowercased() } else {
+                report(n, path + ".primary_color", "'\(value)' is not a colour in #RRGGBB form (quote it: \"#2E7D32\")")
+            }
+        }
+        if let n = map["logo_url"], let value = string(n, path: path + ".logo_url") {
+            if Branding.isValidLogoURL(value) { branding.logoURL = value } else {
+                report(n, path + ".logo_url", "'\(value)' must be a path under /static/ or an https:// URL")
+            }
+        }
+        if let n = map["default_language"], let value = string(n, path: path + ".default_language") {
+            if Branding.languages.contains(value) { branding.defaultLanguage = value } else {
+                report(n, path + ".default_language", "must be ru or en, not '\(value)'")
+            }
+        }
+        return branding
+    }
+
+    private mutating func domainList(_ node: Node?, path: String) -> [String] {
+        guard let node, let items = sequence(node, path: path) else { return [] }
+        var result: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let raw = string(item, path: "\(path)[\(index)]") else { continue }
+            guard let host = HostName.normalize(raw), host.contains(".") else {
+                report(item, "\(path)[\(index)]", "'\(raw)' is not a valid domain name")
+                continue
+            }
+            if host == baseDomain || host == "admin." + baseDomain {
+                report(item, "\(path)[\(index)]", "\(host) is the platform's own domain")
+                continue
+            }
+            result.append(host)
+        }
+        return result
+    }
+
+    private mutating func crossCheck(_ manifest: Manifest, root: [String: Node]) {
+        var partnerSlugs: Set<String> = []
+        for partner in manifest.partners where !partnerSlugs.insert(partner.slug).inserted {
+            report(nil, partner.path + ".slug", "the partner slug '\(partner.slug)' appears twice")
+        }
+        var tenantSlugs: Set<String> = []
+        for tenant in manifest.tenants where !tenantSlugs.insert(tenant.slug).inserted {
+            report(nil, tenant.path + ".slug", "the tenant slug '\(tenant.slug)' appears twice")
+        }
+        for tenant in manifest.tenants {
+            if let partner = tenant.partner, !partnerSlugs.contains(partner) {
+                report(nil, tenant.path + ".partner", "there is no partner '\(partner)' in this file")
+            }
+        }
+        // Every host must be claimed once: custom domains and the tenants' own <slug>.<base> names.
+        var owners: [String: String] = [:]
+        for tenant in manifest.tenants { owners[tenant.slug + "." + baseDomain] = tenant.path + ".slug" }
+        func claim(_ host: String, at path: String) {
+            if let owner = owners[host] {
+                report(nil, path, "the domain \(host) is already used by \(owner)")
+            } else {
+                owners[host] = path
+            }
+        }
+        for partner in manifest.partners {
+            for (index, host) in partner.domains.enumerated() { claim(host, at: "\(partner.path).domains[\(index)]") }
+        }
+        for tenant in manifest.tenants {
+            for (index, host) in tenant.domains.enumerated() { claim(host, at: "\(tenant.path).domains[\(index)]") }
+        }
+    }
+
+    // MARK: Typed access with reporting
+
+    private mutating func slugField(_ map: [String: Node], path: String, node: Node) -> String? {
+        guard let slugNode = map["slug"] else {
+            report(node, path, "slug is required")
+            return nil
+        }
+        guard let slug = string(slugNode, path: path + ".slug") else { return nil }
+        guard Slug.isValid(slug) else {
+            report(slugNode, path + ".slug", "'\(slug)' is not a valid slug (2–40 lower-case letters, digits and single hyphens, starting with a letter)")
+            return nil
+        }
+        return slug
+    }
+
+    private mutating func requiredString(_ map: [String: Node], _ key: String, path: String, node: Node, maxLength: Int) -> String? {
+        guard let field = map[key] else {
+            report(node, path, "\(key) is required")
+            return nil
+        }
+        guard let value = string(field, path: path + "." + key) else { return nil }
+        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            report(field, path + "." + key, "must not be empty")
+            return nil
+        }
+        if value.count > maxLength {
+            report(field, path + "." + key, "is longer than \(maxLength) characters")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func mapping(_ node: Node, path: String, allowed: Set<String>) -> [String: Node]? {
+        guard case .mapping(let mapping) = node else {
+            report(node, path, "expected a mapping (key: value pairs), found \(kind(node))")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard case .scalar(let key) = keyNode else {
+                report(keyNode, path, "keys must be plain words")
+                continue
+            }
+            let keyPath = path.isEmpty ? key.string : path + "." + key.string
+            if !allowed.contains(key.string) {
+                report(keyNode, keyPath, "unknown key '\(key.string)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+                continue
+            }
+            if result[key.string] != nil {
+                report(keyNode, keyPath, "the key '\(key.string)' appears twice")
+                continue
+            }
+            result[key.string] = value
+        }
+        return result
+    }
+
+    private mutating func sequence(_ node: Node, path: String) -> [Node]? {
+        if case .scalar = node, scalarType(node) == .null { return [] }
+        guard case .sequence(let items) = node else {
+            report(node, path, "expected a list, found \(kind(node))")
+            return nil
+        }
+        return Array(items)
+    }
+
+    private mutating func string(_ node: Node, path: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            report(node, path, "expected text, found \(kind(node))")
+            return nil
+        }
+        guard scalarType(node) == .str else {
+            report(node, path, "expected text, found \(kind(node)) '\(scalar.string)' (quote it if it is meant as text)")
+            return nil
+        }
+        return scalar.string
+    }
+
+    private func kind(_ node: Node) -> String {
+        switch node {
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        case .scalar:
+            switch scalarType(node) {
+            case .int: "a number"
+            case .float: "a number"
+            case .bool: "a boolean"
+            case .null: "nothing"
+            default: "text"
+            }
+        }
+    }
+
+    /// What a scalar means: quoted and block scalars are text; plain ones may be numbers, booleans or null.
+    private func scalarType(_ node: Node) -> Tag.Name {
+        guard case .scalar(let scalar) = node else { return .map }
+        switch scalar.style {
+        case .singleQuoted, .doubleQuoted, .literal, .folded: return .str
+        default: break
+        }
+        let text = scalar.string
+        if text.isEmpty || text == "~" || text.lowercased() == "null" { return .null }
+        if ["true", "false"].contains(text.lowercased()) { return .bool }
+        if Int(text) != nil { return .int }
+        if Double(text) != nil, text.contains(where: \.isNumber) { return .float }
+        return .str
+    }
+
+    private mutating func report(_ node: Node?, _ path: String, _ message: String) {
+        issues.append(ManifestIssue(file: file, line: node?.mark?.line, path: path, message: message))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A tenant's lifecycle: active → suspended → deleted (data kept) → purged (schema dropped).
+public enum TenantStatus: String, Sendable, Codable, CaseIterable {
+    case active, suspended, deleted, purged
+}
+
+/// A partner agency or reseller as the directory holds it.
+public struct PartnerRecord: Sendable, Equatable {
+    public var id: UUID
+    public var slug: String
+    public var name: String
+    public var branding: Branding
+    public var domains: [String]
+    /// The partner's branding over the platform's.
+    public var resolvedBranding: Branding { branding.resolved(over: .platformDefault) }
+}
+
+/// A tenant (merchant) as the directory holds it.
+public struct TenantRecord: Sendable, Equatable {
+    public var id: UUID
+    public var slug: String
+    public var name: String
+    public var status: TenantStatus
+    public var schema: SchemaName
+    public var partnerID: UUID?
+    public var branding: Branding
+    /// Tenant over partner over platform, as pages show it.
+    public var resolvedBranding: Branding
+    public var domains: [String]
+
+    public var scope: TenantScope { TenantScope(id: id, schema: schema) }
+}
+
+/// What a request's host resolves to.
+public enum Site: Sendable {
+    case platform
+    case partner(PartnerRecord)
+    case tenant(TenantRecord)
+
+    public var branding: Branding {
+        switch self {
+        case .platform: .platformDefault
+        case .partner(let partner): partner.resolvedBranding
+        case .tenant(let tenant): tenant.resolvedBranding
+        }
+    }
+}
+
+/// Rules for slugs: lower-case letters, digits and single hyphens, 2–40 characters, starting with a letter.
+public enum Slug {
+    /// Names a tenant may not take, because `<name>.<base domain>` means something else.
+    public static let reserved: Set<String> = [
+        "admin", "api", "app", "www", "static", "assets", "cdn", "mail", "smtp", "panel", "dashboard", "help",
+        "status", "docs", "internal", "platform", "vitrina", "login", "auth", "billing", "support",
+    ]
+
+    public static func isValid(_ slug: String) -> Bool {
+        let bytes = Array(slug.utf8)
+        guard (2...40).contains(bytes.count), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[0]),
+            bytes.last != UInt8(ascii: "-"), !slug.contains("--")
+        else { return false }
+        return bytes.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "-")
+        }
+    }
+
+    /// Article slugs: lower-case letters, digits and hyphens, 1–80 characters.
+    public static func isValidArticleSlug(_ slug: String) -> Bool {
+        let bytes = Array(slug.utf8)
+        guard (1...80).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else {
+            return false
+        }
+        return bytes.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "-")
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Every host Vitrina answers on, in memory: resolving a request costs a dictionary look-up, no database round trip.
+public struct DirectorySnapshot: Sendable {
+    public let baseDomain: String
+    public let hosts: [String: Site]
+    public let tenantsBySlug: [String: TenantRecord]
+    public let partnersBySlug: [String: PartnerRecord]
+    public let loadedAt: Date
+    /// `false` until the first load from the database.
+    public let isLoaded: Bool
+
+    public init(baseDomain: String, partners: [PartnerRecord], tenants: [TenantRecord], loadedAt: Date = Date(), isLoaded: Bool = true) {
+        self.baseDomain = baseDomain
+        self.isLoaded = isLoaded
+        var hosts: [String: Site] = [baseDomain: .platform, "admin." + baseDomain: .platform]
+        var partnersByID: [UUID: PartnerRecord] = [:]
+        var partnersBySlug: [String: PartnerRecord] = [:]
+        for partner in partners {
+            partnersByID[partner.id] = partner
+            partnersBySlug[partner.slug] = partner
+            for domain in partner.domains where hosts[domain] == nil { hosts[domain] = .partner(partner) }
+        }
+        var tenantsBySlug: [String: TenantRecord] = [:]
+        for var tenant in tenants {
+            let partnerBranding = tenant.partnerID.flatMap { partnersByID[$0] }?.resolvedBranding ?? .platformDefault
+            tenant.resolvedBranding = tenant.branding.resolved(over: partnerBranding)
+            tenantsBySlug[tenant.slug] = tenant
+            // Deleted tenants answer nowhere (404); suspended ones keep their hosts to show a branded 503.
+            guard tenant.status == .active || tenant.status == .suspended else { continue }
+            for host in [tenant.slug + "." + baseDomain] + tenant.domains where hosts[host] == nil {
+                hosts[host] = .tenant(tenant)
+            }
+        }
+        self.hosts = hosts
+        self.tenantsBySlug = tenantsBySlug
+        self.partnersBySlug = partnersBySlug
+        self.loadedAt = loadedAt
+    }
+
+    /// The site for a normalised host, or `nil` when nothing answers there.
+    @inline(__always)
+    public func site(forNormalizedHost host: String) -> Site? { hosts[host] }
+}
+
+/// The in-memory tenant directory, kept fresh by `DirectoryRefresher`.
+public final class TenantDirectory: Sendable {
+    private let snapshotBox: Mutex<DirectorySnapshot>
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, baseDomain: String, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.snapshotBox = Mutex(DirectorySnapshot(baseDomain: baseDomain, partners: [], tenants: [], isLoaded: false))
+    }
+
+    public var snapshot: DirectorySnapshot { snapshotBox.withLock { $0 } }
+
+    /// Resolves a raw `Host` header (any case, with a port or a trailing dot).
+    public func resolve(host rawHost: some StringProtocol) -> Site? {
+        let snapshot = self.snapshot
+        if let site = snapshot.hosts[String(rawHost)] { return site }  // already normal: the common case
+        guard let host = HostName.normalize(rawHost) else { return nil }
+        return snapshot.hosts[host]
+    }
+
+    /// Reads partners, tenants and domains (three queries) and swaps the snapshot in.
+    public func reload() async throws {
+        var partnerDomains: [UUID: [String]] = [:]
+        var tenantDomains: [UUID: [String]] = [:]
+        let domainRows = try await client.query(
+            "SELECT host, tenant_id, partner_id FROM platform.domains ORDER BY is_primary DESC, host", logger: logger)
+        for try await (host, tenantID, partnerID) in domainRows.decode((String, UUID?, UUID?).self) {
+            if let tenantID { tenantDomains[tenantID, default: []].append(host) }
+            if let partnerID { partnerDomains[partnerID, default: []].append(host) }
+        }
+        var partners: [PartnerRecord] = []
+        let partnerRows = try await client.query(
+            "SELECT id, slug, name, branding::text FROM platform.partners", logger: logger)
+        for try await (id, slug, name, branding) in partnerRows.decode((UUID, String, String, String).self) {
+            partners.append(PartnerRecord(id: id, slug: slug, name: name, branding: .fromJSON(branding), domains: partnerDomains[id] ?? []))
+        }
+        var tenants: [TenantRecord] = []
+        let tenantRows = try await client.query(
+            """
+            SELECT id, slug, name, status, schema_name, partner_id, branding::text
+            FROM platform.tenants WHERE status <> 'purged'
+            """, logger: logger)
+        for try await (id, slug, name, status, schema, partnerID, branding) in tenantRows.decode(
+            (UUID, String, String, String, String, UUID?, String).self)
+        {
+            guard let schemaName = SchemaName(schema), let status = TenantStatus(rawValue: status) else {
+                logger.error("Skipping tenant \(slug): invalid schema name or status in the directory")
+                continue
+            }
+            let branding = Branding.fromJSON(branding)
+            tenants.append(TenantRecord(
+                id: id, slug: slug, name: name, status: status, schema: schemaName, partnerID: partnerID,
+                branding: branding, resolvedBranding: branding, domains: tenantDomains[id] ?? []))
+        }
+        let fresh = DirectorySnapshot(baseDomain: snapshot.baseDomain, partners: partners, tenants: tenants)
+        snapshotBox.withLock { $0 = fresh }
+        logger.debug("Tenant directory loaded", metadata: ["tenants": "\(tenants.count)", "partners": "\(partners.count)"])
+    }
+}

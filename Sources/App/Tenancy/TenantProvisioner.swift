@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A tenant to create.
+public struct NewTenant: Sendable {
+    public var slug: String
+    public var name: String
+    public var partnerSlug: String?
+    public var status: TenantStatus = .active
+    public var domains: [String] = []
+    public var branding = Branding()
+
+    public init(slug: String, name: String, partnerSlug: String? = nil, status: TenantStatus = .active, domains: [String] = [], branding: Branding = Branding()) {
+        self.slug = slug
+        self.name = name
+        self.partnerSlug = partnerSlug
+        self.status = status
+        self.domains = domains
+        self.branding = branding
+    }
+}
+
+/// Creates tenants (directory rows, schema, every tenant migration, seed data and domains in one transaction) and
+/// moves them through their lifecycle.
+public struct TenantProvisioner: Sendable {
+    let client: PostgresClient
+    let migrator: Migrator
+    let baseDomain: String
+    let logger: Logger
+
+    public init(client: PostgresClient, migrator: Migrator, baseDomain: String, logger: Logger) {
+        self.client = client
+        self.migrator = migrator
+        self.baseDomain = baseDomain
+        self.logger = logger
+    }
+
+    /// Creates a tenant in its own transaction.
+    @discardableResult
+    public func provision(_ tenant: NewTenant) async throws -> TenantScope {
+        try await client.platformTransaction(logger: logger) { connection in
+            try await provision(tenant, on: connection)
+        }
+    }
+
+    /// Creates a tenant inside the caller's transaction (manifest apply, import).
+    public func provision(_ tenant: NewTenant, on connection: PostgresConnection) async throws -> TenantScope {
+        guard Slug.isValid(tenant.slug) else { throw TenancyError.invalidSlug(tenant.slug) }
+        guard !Slug.reserved.contains(tenant.slug) else { throw TenancyError.reservedSlug(tenant.slug) }
+        let partnerID = try await partnerID(tenant.partnerSlug, on: connection)
+        let scope = TenantScope(id: UUID(), schema: SchemaName.generate())
+        do {
+            try await connection.query(
+                """
+                INSERT INTO platform.tenants (id, slug, name, partner_id, status, schema_name, schema_version, branding,
+                    suspended_at)
+                VALUES (\(scope.id), \(tenant.slug), \(tenant.name), \(partnerID), \(tenant.status.rawValue),
+                    \(scope.schema.value), \(migrator.latestTenantVersion), \(tenant.branding.json)::jsonb,
+                    CASE WHEN \(tenant.status.rawValue) = 'suspended' THEN now() END)
+                """, logger: logger)
+        } catch where databaseErrorCode(error) == "23505" {
+            throw TenancyError.slugTaken(tenant.slug)
+        }
+        let subdomain = tenant.slug + "." + baseDomain
+        let clash = try await connection.query(
+            "SELECT 1 FROM platform.domains WHERE host = \(subdomain)", logger: logger
+        ).collect()
+        guard clash.isEmpty else { throw TenancyError.domainTaken(subdomain) }
+        for domain in tenant.domains {
+            try await addDomain(domain, tenantID: scope.id, on: connection)
+        }
+        try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(scope.schema.value)"), logger: logger)
+        try await TenantDatabase.enter(connection, scope: scope, logger: logger)
+        let tenantConnection = TenantConnection(connection: connection, scope: scope, logger: logger)
+        try await migrator.applyTenantFiles(on: tenantConnection, after: 0)
+        try await tenantConnection.query("INSERT INTO settings DEFAULT VALUES")
+        try await connection.query("SELECT set_config('search_path', '', true)", logger: logger)
+        return scope
+    }
+
+    func partnerID(_ slug: String?, on connection: PostgresConnection) async throws -> UUID? {
+        guard let slug else { return nil }
+        let rows = try await connection.query("SELECT id FROM platform.partners WHERE slug = \(slug)", logger: logger)
+        for try await id in rows.decode(UUID.self) { return id }
+        throw TenancyError.unknownPartner(slug)
+    }
+
+    /// Checks a domain against the platform's own hosts and the tenants' `<slug>.<base>` names.
+    public func checkDomain(_ raw: String) throws -> String {
+        guard let host = HostName.normalize(raw), host.contains(".") else {
+            throw TenancyError.invalidDomain(raw)
+        }
+        guard host != baseDomain, host != "admin." + baseDomain else { throw TenancyError.domainReserved(host) }
+        return host
+    }
+
+    /// Adds a domain to a tenant or partner; refuses hosts taken by anyone, including a tenant's own subdomain.
+    public func addDomain(_ raw: String, tenantID: UUID? = nil, partnerID: UUID? = nil, on connection: PostgresConnection)
+        async throws
+    {
+        let host = try checkDomain(raw)
+        if host.hasSuffix("." + baseDomain) {
+            let label = String(host.dropLast(baseDomain.count + 1))
+            let owner = try await connection.query(
+                "SELECT id FROM platform.tenants WHERE slug = \(label) AND status <> 'purged'", logger: logger
+            ).collect()
+            if let row = owner.first, try row.decode(UUID.self) != tenantID || tenantID == nil {
+                throw TenancyError.domainReserved(host)
+            }
+        }
+        do {
+            try await connection.query(
+                """
+                INSERT INTO platform.domains (host, tenant_id, partner_id, verified_at)
+                VALUES (\(host), \(tenantID), \(partnerID), now())
+                """, logger: logger)
+        } catch where databaseErrorCode(error) == "23505" {
+            throw TenancyError.domainTaken(host)
+        }
+    }
+
+    /// Looks a tenant up by slug (excluding purged ones).
+    public func find(_ slug: String, on connection: PostgresConnection) async throws -> (scope: TenantScope, status: TenantStatus) {
+        let rows = try await connection.query(
+            "SELECT id, schema_name, status FROM platform.tenants WHERE slug = \(slug) AND status <> 'purged'",
+            logger: logger)
+        for try await (id, schema, status) in rows.decode((UUID, String, String).self) {
+            guard let schemaName = SchemaName(schema), let status = TenantStatus(rawValue: status) else { break }
+            return (TenantScope(id: id, schema: schemaName), status)
+        }
+        throw TenancyError.unknownTenant(slug)
+    }
+
+    /// Lifecycle actions an operator can take.
+    public enum Action: String, Sendable {
+        case suspend, resume, delete
+
+        var target: TenantStatus {
+            switch self {
+            case .suspend: .suspended
+            case .resume: .active
+            case .delete: .deleted
+            }
+        }
+        var pastTense: String {
+            switch self {
+            case .suspend: "suspended"
+            case .resume: "resumed"
+            case .delete: "deleted"
+            }
+        }
+    }
+
+    /// Applies a lifecycle action; returns `false` when the tenant was already in the target state.
+    @discardableResult
+    public func perform(_ action: Action, slug: String) async throws -> Bool {
+        try await client.platformTransaction(logger: logger) { connection in
+            let (scope, status) = try await find(slug, on: connection)
+            if status == action.target { return false }
+            switch (action, status) {
+            case (.suspend, .active), (.resume, .suspended), (.resume, .deleted), (.delete, .active), (.delete, .suspended):
+                break
+            default:
+                throw TenancyError.invalidTransition(slug: slug, from: status, action: action.pastTense)
+            }
+            try await connection.query(
+                """
+                UPDATE platform.tenants SET status = \(action.target.rawValue), updated_at = now(),
+                    suspended_at = CASE WHEN \(action.target.rawValue) = 'suspended' THEN now() END,
+                    deleted_at = CASE WHEN \(action.target.rawValue) = 'deleted' THEN now() END
+                WHERE id = \(scope.id)
+                """, logger: logger)
+            return true
+        }
+    }
+
+    /// Drops the tenant's schema and domains for good; the directory row stays as a tombstone.
+    public func purge(slug: String) async throws {
+        try await client.platformTransaction(logger: logger) { connection in
+            let (scope, _) = try await find(slug, on: connection)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(scope.schema.value) CASCADE"), logger: logger)
+            try await connection.query("DELETE FROM platform.domains WHERE tenant_id = \(scope.id)", logger: logger)
+            try await connection.query(
+                """
+                UPDATE platform.tenants SET status = 'purged', schema_name = NULL, purged_at = now(), updated_at = now()
+                WHERE id = \(scope.id)
+                """, logger: logger)
+        }
+    }
+}

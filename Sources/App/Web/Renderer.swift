@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// What every page's frame shows: branding, interface text, language, the CSP nonce and asset URLs.
+public struct PageFrame: Sendable {
+    public var layout: String
+    public var lang: String
+    public var t: [String: String]
+    public var brand: BrandView
+    public var nonce: String
+    public var title: String
+    public var stylesheet: String
+    public var poweredBy: Bool
+}
+
+/// Branding in the shape templates use, with the colours derived from the primary one.
+public struct BrandView: Sendable {
+    public var name: String
+    public var initial: String
+    public var logoURL: String?
+    public var primary: String
+    public var primaryDark: String
+    public var primarySoft: String
+    public var onPrimary: String
+
+    public init(_ branding: Branding) {
+        name = branding.name ?? "Vitrina"
+        initial = String(name.first.map { String($0).uppercased() } ?? "V")
+        logoURL = branding.logoURL
+        let color = RGB(hex: branding.primaryColor ?? "") ?? RGB(hex: Branding.platformDefault.primaryColor!)!
+        primary = color.hex
+        primaryDark = color.mixed(with: RGB(r: 0, g: 0, b: 0), amount: 0.18).hex
+        primarySoft = color.mixed(with: RGB(r: 255, g: 255, b: 255), amount: 0.9).hex
+        onPrimary = color.relativeLuminance > 0.45 ? "#111827" : "#ffffff"
+    }
+}
+
+/// An sRGB colour, for deriving shades.
+struct RGB {
+    var r: Double, g: Double, b: Double
+
+    init(r: Double, g: Double, b: Double) {
+        self.r = r
+        self.g = g
+        self.b = b
+    }
+
+    init?(hex: String) {
+        guard Branding.isValidColor(hex), let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
+        r = Double((value >> 16) & 0xFF)
+        g = Double((value >> 8) & 0xFF)
+        b = Double(value & 0xFF)
+    }
+
+    var hex: String {
+        String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded()))
+    }
+
+    func mixed(with other: RGB, amount: Double) -> RGB {
+        RGB(r: r + (other.r - r) * amount, g: g + (other.g - g) * amount, b: b + (other.b - b) * amount)
+    }
+
+    /// WCAG relative luminance.
+    var relativeLuminance: Double {
+        func channel(_ c: Double) -> Double {
+            let s = c / 255
+            return s <= 0.03928 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    }
+}
+
+/// A rendered page: HTML with its status code.
+public struct HTMLPage: ResponseGenerator {
+    public var html: String
+    public var status: HTTPResponse.Status = .ok
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeString(html)
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: buffer))
+    }
+}
+
+/// Renders pages from `Templates/` inside the layout, with the frame every page needs.
+public struct Renderer: Sendable {
+    /// Every template a route can ask for; start-up fails when one is missing (Mustache would render nothing).
+    public static let requiredTemplates = [
+        "themes/default/layout", "pages/help/index", "pages/help/article", "pages/errors/error", "pages/platform/home",
+        "pages/partner/home",
+    ]
+
+    let library: MustacheLibrary
+    public let localizer: Localizer
+    let stylesheet: String
+
+    public init(templatesFolder: String, publicFolder: String) async throws {
+        do {
+            library = try await MustacheLibrary(directory: templatesFolder)
+        } catch let error as MustacheLibrary.ParserError {
+            throw ConfigurationError.message("Template \(error.filename) line \(error.context.lineNumber): \(error.error)")
+        }
+        for name in Self.requiredTemplates where library.getTemplate(named: name) == nil {
+            throw ConfigurationError.message("Template \(templatesFolder)/\(name).mustache is missing.")
+        }
+        localizer = try Localizer(folder: templatesFolder + "/locales")
+        // A content hash in the stylesheet's URL lets browsers cache it for a year.
+        let css = (try? Data(contentsOf: URL(fileURLWithPath: publicFolder + "/static/css/app.css"))) ?? Data()
+        stylesheet = "/static/css/app.css?v=" + String(css.hashValueHex.prefix(10))
+    }
+
+    /// The frame for a page on a site in a language.
+    public func frame(branding: Branding, language: String, nonce: String, title: String) -> PageFrame {
+        PageFrame(
+            layout: "themes/default/layout", lang: language, t: localizer.catalog(language), brand: BrandView(branding),
+            nonce: nonce, title: title, stylesheet: stylesheet, poweredBy: true)
+    }
+
+    /// Renders `template` with `page` in `frame`.
+    public func render(_ template: String, page: Any, frame: PageFrame, status: HTTPResponse.Status = .ok) -> HTMLPage {
+        let html = library.render(RenderContext(frame: frame, page: page, layout: frame.layout), withTemplate: template) ?? ""
+        return HTMLPage(html: html, status: status)
+    }
+}
+
+/// What templates see: `{{frame.…}}`, `{{page.…}}` and `layout`.
+struct RenderContext {
+    let frame: PageFrame
+    let page: Any
+    /// The theme's layout, chosen per request with `{{<*layout}}` (stored: Mustache sees stored properties only).
+    let layout: String
+}
+
+extension Data {
+    /// Hex SHA-256 of the bytes.
+    var hashValueHex: String {
+        Crypto.SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+import Crypto

@@ -1,0 +1,36 @@
+import App
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+
+extension TestEnvironment {
+    /// Runs `body` against the full application (router test client) on this environment's database.
+    /// The app gets its own pool (a `PostgresClient` runs once, and the app's service group runs it).
+    func withApp<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        let database = try Database(url: url, poolSize: 16, logger: TestDatabase.logger)
+        let appServices = try AppServices(configuration: services.configuration, database: database, logger: TestDatabase.logger)
+        let app = try await buildApplication(appServices)
+        return try await app.test(.router) { client in try await body(client) }
+    }
+}
+
+extension TestClientProtocol {
+    /// GET `path` as if sent to `host` (through a trusted proxy's `X-Forwarded-Host`).
+    func get(_ path: String, host: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        fields[HTTPField.Name("X-Forwarded-Host")!] = host
+        return try await execute(uri: path, method: .get, headers: fields)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+}
+
+/// Deterministic help articles with markers, as in the benchmark workload.
+func markedArticles(tenant: String, count: Int, titlePrefix: String = "") -> [HelpArticle] {
+    (1...count).map { j in
+        HelpArticle(slug: "article-\(j)", title: "\(titlePrefix)[\(tenant)#\(j)] Question \(j)", body: "Answer \(j) for \(tenant).\n\nSecond paragraph.", position: j)
+    }
+}

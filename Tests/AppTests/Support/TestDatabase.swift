@@ -1,0 +1,154 @@
+import App
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A fresh database per test, copied from a template that already holds the platform migrations.
+///
+/// The server comes from `VITRINA_TEST_DATABASE_URL` (set by `make test`, which starts a throwaway cluster); without
+/// it, an embedded cluster under `.build/vitrina-test-postgres` is started and left running for the next run.
+enum TestDatabase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        return logger
+    }()
+
+    private static let serverTask = Task<DatabaseURL, any Error> {
+        if let url = ProcessInfo.processInfo.environment["VITRINA_TEST_DATABASE_URL"], !url.isEmpty {
+            return try DatabaseURL(url)
+        }
+        let embedded = EmbeddedPostgres(dataDirectory: packageRoot + "/.build/vitrina-test-postgres", logger: logger)
+        return try await embedded.start()
+    }
+
+    private static let templateTask = Task<String, any Error> {
+        let server = try await serverTask.value
+        let checksum = try MigrationFile.load(folder: packageRoot + "/Migrations/platform").map(\.checksum).joined()
+            + MigrationFile.load(folder: packageRoot + "/Migrations/tenant").map(\.checksum).joined()
+        let name = "vt_template_" + SHA256.hash(data: Data(checksum.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
+        try await admin(server) { connection in
+            let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger).collect()
+            guard exists.isEmpty else { return }
+            let building = name + "_building_" + String(Int.random(in: 1000...9999))
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(building) TEMPLATE template0"), logger: logger)
+            var url = server
+            url.database = building
+            let database = try Database(url: url, poolSize: 4, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                let migrator = try Migrator(migrationsFolder: packageRoot + "/Migrations", client: database.client, logger: logger)
+                _ = try await migrator.migrate()
+                group.cancelAll()
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(building) RENAME TO \(name)"), logger: logger)
+        }
+        return name
+    }
+
+    /// Runs `body` on a connection to the server's `postgres` database.
+    static func admin<T>(_ server: DatabaseURL, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var url = server
+        url.database = "postgres"
+        let connection = try await PostgresConnection.connect(
+            configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+        do {
+            let value = try await body(connection)
+            try await connection.close()
+            return value
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// A new database; `migrated: false` gives an empty one (for migration tests).
+    static func create(migrated: Bool = true) async throws -> DatabaseURL {
+        let server = try await serverTask.value
+        let template = migrated ? try await templateTask.value : "template0"
+        let name = "vt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try await admin(server) { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template) STRATEGY FILE_COPY"), logger: logger)
+        }
+        var url = server
+        url.database = name
+        return url
+    }
+
+    static func drop(_ url: DatabaseURL) async {
+        guard let server = try? await serverTask.value else { return }
+        _ = try? await admin(server) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)"), logger: logger)
+        }
+    }
+}
+
+/// Everything a test needs: a fresh database, the app's services on it, and their client running.
+struct TestEnvironment: Sendable {
+    let services: AppServices
+    let url: DatabaseURL
+
+    var client: PostgresClient { services.database.client }
+    var provisioner: TenantProvisioner { services.provisioner }
+
+    static func configuration(migrationsFolder: String? = nil) -> AppConfiguration {
+        var config = AppConfiguration()
+        config.baseDomain = "vitrina.test"
+        config.trustProxy = true
+        config.resourcesDirectory = TestDatabase.packageRoot
+        config.databasePoolSize = 12
+        config.directoryReloadInterval = .seconds(30)
+        config.logLevel = .critical
+        return config
+    }
+
+    /// Runs `body` with a fresh migrated database and the services' client running; drops the database after.
+    static func with<T: Sendable>(
+        migrated: Bool = true, configure: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @Sendable (TestEnvironment) async throws -> T
+    ) async throws -> T {
+        let url = try await TestDatabase.create(migrated: migrated)
+        var config = configuration()
+        configure(&config)
+        let database = try Database(url: url, poolSize: config.databasePoolSize, logger: TestDatabase.logger)
+        let services = try AppServices(configuration: config, database: database, logger: TestDatabase.logger)
+        let environment = TestEnvironment(services: services, url: url)
+        do {
+            let value = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                defer { group.cancelAll() }
+                return try await body(environment)
+            }
+            await TestDatabase.drop(url)
+            return value
+        } catch {
+            await TestDatabase.drop(url)
+            throw error
+        }
+    }
+
+    /// Creates a tenant with the given help articles.
+    @discardableResult
+    func makeTenant(_ slug: String, partner: String? = nil, domains: [String] = [], branding: Branding = Branding(), articles: [HelpArticle] = []) async throws -> TenantScope {
+        let scope = try await provisioner.provision(NewTenant(slug: slug, name: slug.capitalized, partnerSlug: partner, domains: domains, branding: branding))
+        try await services.tenants.withTenant(scope) { tenant in
+            for article in articles { try await HelpArticleStore.upsert(article, on: tenant) }
+        }
+        return scope
+    }
+
+    func makePartner(_ slug: String, domains: [String] = [], branding: Branding = Branding()) async throws {
+        try await client.platformTransaction(logger: TestDatabase.logger) { connection in
+            let id = UUID()
+            try await connection.query(
+                "INSERT INTO platform.partners (id, slug, name, branding) VALUES (\(id), \(slug), \(slug.capitalized), \(branding.json)::jsonb)",
+                logger: TestDatabase.logger)
+            for domain in domains { try await provisioner.addDomain(domain, partnerID: id, on: connection) }
+        }
+    }
+}
