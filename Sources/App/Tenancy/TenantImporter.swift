@@ -119,14 +119,21 @@ public struct TenantImporter: Sendable {
                 logger: logger)
             index += 500
         }
-        try await connection.query(
-            PostgresQuery(unsafeSQL: """
-                SELECT setval(pg_get_serial_sequence(\(TenantExporter.literal(scope.schema.value + "." + table)), a.attname),
-                    GREATEST((SELECT max(id) FROM \(quotedTable)), 1))
-                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = \(TenantExporter.literal(scope.schema.value)) AND c.relname = \(TenantExporter.literal(table))
-                    AND a.attidentity <> '' AND a.attname = 'id'
-                """), logger: logger)
+        var identityColumns: [String] = []
+        let identityRows = try await connection.query(
+            """
+            SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = \(scope.schema.value) AND c.relname = \(table) AND a.attidentity <> ''
+            """, logger: logger)
+        for try await name in identityRows.decode(String.self) { identityColumns.append(name) }
+        for column in identityColumns {
+            let qualified = TenantExporter.literal(scope.schema.value + "." + TenantExporter.identifier(table))
+            try await connection.query(
+                PostgresQuery(unsafeSQL: """
+                    SELECT setval(pg_get_serial_sequence(\(qualified), \(TenantExporter.literal(column))),
+                        GREATEST((SELECT max(\(TenantExporter.identifier(column))) FROM \(quotedTable)), 1))
+                    """), logger: logger)
+        }
     }
 }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// A folder under the system's temporary directory, removed when the value is released.
+final class TemporaryFolder: @unchecked Sendable {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "vitrina-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// Copies the repository's migrations here (to add or edit files in a test).
+    func copyMigrations() throws -> String {
+        let target = path + "/Migrations"
+        try FileManager.default.copyItem(atPath: TestDatabase.packageRoot + "/Migrations", toPath: target)
+        return target
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A value several tasks may update (a reference to a lock-protected value).
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}

@@ -1,0 +1,87 @@
+@testable import App
+import Foundation
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@Suite("Tenant isolation")
+struct IsolationTests {
+    @Test func twoTenantsWithTheSameIdsAndSlugsNeverSeeEachOthersRowsUnderConcurrentRequests() async throws {
+        try await TestEnvironment.with { env in
+            // Same article slugs, and the same identity ids (1…5) in both schemas.
+            try await env.makeTenant("north", articles: markedArticles(tenant: "north", count: 5))
+            try await env.makeTenant("south", articles: markedArticles(tenant: "south", count: 5))
+            try await env.withApp { client throws in
+                try await withThrowingTaskGroup(of: (String, String, String).self) { group in
+                    for i in 0..<200 {
+                        let tenant = i % 2 == 0 ? "north" : "south"
+                        let path = i % 3 == 0 ? "/help/article-\(i % 5 + 1)" : (i % 3 == 1 ? "/help" : "/help?q=Answer")
+                        group.addTask {
+                            let response = try await client.get(path, host: "\(tenant).vitrina.test")
+                            #expect(response.status == .ok)
+                            return (tenant, path, response.text)
+                        }
+                    }
+                    for try await (tenant, path, body) in group {
+                        let other = tenant == "north" ? "south" : "north"
+                        #expect(body.contains("[\(tenant)#") || body.contains("for \(tenant)"), "\(tenant) \(path)")
+                        #expect(!body.contains("[\(other)#") && !body.contains("for \(other)"), "\(tenant) \(path) leaked \(other)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theDoorSeesOnlyItsTenantsRowsUnderConcurrency() async throws {
+        try await TestEnvironment.with { env in
+            let north = try await env.makeTenant("north", articles: markedArticles(tenant: "north", count: 3))
+            let south = try await env.makeTenant("south", articles: markedArticles(tenant: "south", count: 3))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<300 {
+                    let (scope, name) = i % 2 == 0 ? (north, "north") : (south, "south")
+                    group.addTask {
+                        let titles = try await env.services.tenants.withTenant(scope, readOnly: true) { tenant in
+                            try await HelpArticleStore.all(on: tenant).map(\.title)
+                        }
+                        #expect(titles.count == 3)
+                        #expect(titles.allSatisfy { $0.contains("[\(name)#") })
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func aQueryOutsideTheDoorFailsLoudly() async throws {
+        try await TestEnvironment.with { env in
+            let scope = try await env.makeTenant("north", articles: markedArticles(tenant: "north", count: 1))
+            // Right after a tenant transaction on the same pooled connections, the path is empty again.
+            _ = try await env.services.tenants.withTenant(scope) { tenant in try await HelpArticleStore.all(on: tenant) }
+            for _ in 0..<5 {
+                await #expect {
+                    try await env.client.query("SELECT count(*) FROM help_articles").collect()
+                } throws: { error in
+                    databaseErrorCode(error) == "42P01"  // undefined_table
+                }
+            }
+            let path = try await env.client.query("SELECT current_setting('search_path')").collect().first!.decode(String.self)
+            #expect(path == "" || path == "\"\"")
+        }
+    }
+
+    @Test func anErrorInsideTheDoorRollsBackAndLeavesNoPathBehind() async throws {
+        try await TestEnvironment.with { env in
+            let scope = try await env.makeTenant("north")
+            await #expect(throws: (any Error).self) {
+                try await env.services.tenants.withTenant(scope) { tenant in
+                    try await HelpArticleStore.upsert(HelpArticle(slug: "a", title: "A", body: "B"), on: tenant)
+                    try await tenant.query("SELECT no_such_column FROM help_articles")
+                }
+            }
+            let count = try await env.services.tenants.withTenant(scope) { tenant in
+                try await tenant.query("SELECT count(*) FROM help_articles").collect().first!.decode(Int.self)
+            }
+            #expect(count == 0)
+        }
+    }
+}
