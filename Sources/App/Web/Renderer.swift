@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Mustache
@@ -30,7 +31,10 @@ public struct BrandView: Sendable {
         logoURL = branding.logoURL
         let color = RGB(hex: branding.primaryColor ?? "") ?? RGB(hex: Branding.platformDefault.primaryColor!)!
         primary = color.hex
-        primaryDark = color.mixed(with: RGB(r: 0, g: 0, b: 0), amount: 0.18).hex
+        // Darker shade for hovers and for links on white: at least 18 % darker, and dark enough for WCAG AA (4.5:1).
+        var dark = color.mixed(with: RGB(r: 0, g: 0, b: 0), amount: 0.18)
+        while dark.contrast(with: RGB(r: 255, g: 255, b: 255)) < 4.5 { dark = dark.mixed(with: RGB(r: 0, g: 0, b: 0), amount: 0.1) }
+        primaryDark = dark.hex
         primarySoft = color.mixed(with: RGB(r: 255, g: 255, b: 255), amount: 0.9).hex
         onPrimary = color.relativeLuminance > 0.45 ? "#111827" : "#ffffff"
     }
@@ -59,6 +63,12 @@ struct RGB {
 
     func mixed(with other: RGB, amount: Double) -> RGB {
         RGB(r: r + (other.r - r) * amount, g: g + (other.g - g) * amount, b: b + (other.b - b) * amount)
+    }
+
+    /// WCAG contrast ratio between two colours (1 to 21).
+    func contrast(with other: RGB) -> Double {
+        let (a, b) = (relativeLuminance, other.relativeLuminance)
+        return (max(a, b) + 0.05) / (min(a, b) + 0.05)
     }
 
     /// WCAG relative luminance.
@@ -141,5 +151,3 @@ extension Data {
         Crypto.SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
     }
 }
-
-import Crypto

@@ -22,9 +22,12 @@ public struct SiteMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.hostIndependentPaths.contains(request.uri.path) { return try await next(request, context) }
+        // Health probes and static files answer on any host: a suspended shop's 503 page still needs its stylesheet.
+        if Self.hostIndependentPaths.contains(request.uri.path) || request.uri.path.hasPrefix("/static/") {
+            return try await next(request, context)
+        }
         guard let site = resolve(request) else {
-            return try errorPage(.notFound, site: .platform, request: request, context: context)
+            return try errorPage(.notFound, site: .platform, request: request, context: context, linkHome: false)
         }
         if case .tenant(let tenant) = site, tenant.status == .suspended {
             var response = try errorPage(.serviceUnavailable, site: site, request: request, context: context)
@@ -46,7 +49,9 @@ public struct SiteMiddleware: RouterMiddleware {
     /// The host to route by: `X-Forwarded-Host` when a trusted proxy is in front, else the request's own.
     func resolve(_ request: Request) -> Site? {
         if trustProxy, let forwarded = request.headers[.xForwardedHost] {
-            let first = forwarded.split(separator: ",", maxSplits: 1).first.map { String($0).trimmingCharacters(in: CharacterSet.whitespaces) } ?? ""
+            let first =
+                forwarded.split(separator: ",", maxSplits: 1).first.map { String($0).trimmingCharacters(in: CharacterSet.whitespaces) }
+                ?? ""
             return directory.resolve(host: first)
         }
         guard let host = request.head.authority else { return nil }
@@ -63,14 +68,15 @@ public struct SiteMiddleware: RouterMiddleware {
         }
     }
 
-    func errorPage(_ status: HTTPResponse.Status, site: Site, request: Request, context: Context) throws -> Response {
+    func errorPage(_ status: HTTPResponse.Status, site: Site, request: Request, context: Context, linkHome: Bool = true) throws -> Response
+    {
         let language = Self.language(for: site, request: request)
         let t = renderer.localizer.catalog(language)
         let key = [404, 403, 429, 503].contains(status.code) ? "\(status.code)" : (status.code >= 500 ? "500" : "400")
         let title = t["error_\(key)_title"] ?? status.reasonPhrase
         let page = ErrorPage(
             status: status.code, heading: title, message: t["error_\(key)_message"] ?? "",
-            requestID: status.code >= 500 ? context.id : nil, showHome: status.code != 503)
+            requestID: status.code >= 500 ? context.id : nil, showHome: linkHome && status.code != 503)
         let frame = renderer.frame(branding: site.branding, language: language, nonce: context.nonce, title: title)
         var html = renderer.render("pages/errors/error", page: page, frame: frame, status: status)
         if request.method == .head { html.html = "" }

@@ -1,6 +1,7 @@
-@testable import App
 import Foundation
 import Testing
+
+@testable import App
 
 @Suite("Interface text")
 struct LocalizerTests {
@@ -21,9 +22,12 @@ struct LocalizerTests {
     }
 
     @Test func everyTemplateARouteNeedsExistsAndRenders() async throws {
-        let renderer = try await Renderer(templatesFolder: TestDatabase.packageRoot + "/Templates", publicFolder: TestDatabase.packageRoot + "/Public")
-        let frame = renderer.frame(branding: Branding(name: "Shop <b>", primaryColor: "#112233"), language: "en", nonce: "n0nce", title: "T")
-        let page = renderer.render("pages/errors/error", page: ErrorPage(status: 404, heading: "Gone", message: "m", requestID: nil, showHome: true), frame: frame)
+        let renderer = try await Renderer(
+            templatesFolder: TestDatabase.packageRoot + "/Templates", publicFolder: TestDatabase.packageRoot + "/Public")
+        let frame = renderer.frame(
+            branding: Branding(name: "Shop <b>", primaryColor: "#112233"), language: "en", nonce: "n0nce", title: "T")
+        let page = renderer.render(
+            "pages/errors/error", page: ErrorPage(status: 404, heading: "Gone", message: "m", requestID: nil, showHome: true), frame: frame)
         #expect(page.html.contains("Shop &lt;b&gt;"))
         #expect(page.html.contains("nonce=\"n0nce\""))
         #expect(page.html.contains("--brand:#112233"))
@@ -57,5 +61,14 @@ struct BrandingTests {
         #expect(!Branding.isValidLogoURL("http://insecure.example.com/a.png"))
         #expect(!Branding.isValidLogoURL("/static/../secret"))
         #expect(!Branding.isValidLogoURL("/static/a.svg\" onload=\"x"))
+    }
+}
+
+@Suite("Derived brand colours")
+struct BrandColourTests {
+    @Test(arguments: ["#ffeb3b", "#00e5ff", "#2e7d32", "#0b5fff", "#ffffff", "#000000"])
+    func linkShadeIsReadableOnWhite(hex: String) {
+        let dark = RGB(hex: BrandView(Branding(primaryColor: hex)).primaryDark)!
+        #expect(dark.contrast(with: RGB(r: 255, g: 255, b: 255)) >= 4.5)
     }
 }
