@@ -23,7 +23,9 @@ struct Migrate: AsyncParsableCommand {
                 say("Nothing to migrate: platform current, \(report.tenantsTotal) tenant schema(s) current (\(seconds) s).")
                 return
             }
-            say("Migrated: \(report.platformApplied.count) platform migration(s), \(report.tenantsMigrated) of \(report.tenantsTotal) tenant schema(s) in \(seconds) s.")
+            say(
+                "Migrated: \(report.platformApplied.count) platform migration(s), \(report.tenantsMigrated) of \(report.tenantsTotal) tenant schema(s) in \(seconds) s."
+            )
             if !report.failures.isEmpty {
                 say("\(report.failures.count) tenant(s) failed (recorded in platform.tenants.migration_error):")
                 for failure in report.failures { say("  \(failure.slug): \(failure.message)") }

@@ -37,17 +37,18 @@ enum Runtime {
     }
 
     /// Opens the database: `DATABASE_URL`, or the embedded cluster (returned so the caller can release it).
-    static func openDatabase(_ config: AppConfiguration, logger: Logger) async throws -> (Database, EmbeddedPostgres?) {
+    static func openDatabase(_ config: AppConfiguration, logger: Logger, quiet: Bool = false) async throws -> (Database, EmbeddedPostgres?)
+    {
         if let url = config.databaseURL {
             let parsed: DatabaseURL
             do { parsed = try DatabaseURL(url) } catch let error as ConfigurationError { throw CLIError.usage(error.description) }
-            let database = try Database(url: parsed, poolSize: config.databasePoolSize, logger: logger)
+            let database = try Database(url: parsed, poolSize: config.databasePoolSize, logger: logger, quietPool: quiet)
             try await database.checkReachable()
             return (database, nil)
         }
         let embedded = EmbeddedPostgres(dataDirectory: config.absoluteDataDirectory, logger: logger)
         let url = try await embedded.start()
-        let database = try Database(url: url, poolSize: config.databasePoolSize, logger: logger)
+        let database = try Database(url: url, poolSize: config.databasePoolSize, logger: logger, quietPool: quiet)
         do {
             try await database.checkReachable()
         } catch {
@@ -63,7 +64,7 @@ enum Runtime {
     ) async throws -> T {
         let config = try configuration(options)
         let logger = logger(config, console: true)
-        let (database, embedded) = try await openDatabase(config, logger: logger)
+        let (database, embedded) = try await openDatabase(config, logger: logger, quiet: true)
         defer { embedded?.stop() }
         let services: AppServices
         do {
@@ -142,7 +143,8 @@ struct ConsoleLogHandler: LogHandler {
     func log(event: LogEvent) {
         let prefix = event.level >= .error ? "error: " : (event.level >= .warning ? "warning: " : "")
         let extra = (event.metadata ?? [:]).merging(metadata) { a, _ in a }
-        let details = extra.isEmpty ? "" : " (" + extra.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+        let details =
+            extra.isEmpty ? "" : " (" + extra.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         FileHandle.standardError.write(Data((prefix + "\(event.message)" + details + "\n").utf8))
     }
 }

@@ -44,7 +44,8 @@ struct Serve: AsyncParsableCommand {
     /// Applies a manifest before the first request, then reloads the directory so its hosts answer at once.
     private func loadManifest(_ path: String, services: AppServices, config: AppConfiguration) async throws {
         let manifest = try ManifestParser.load(path: path, baseDomain: config.baseDomain)
-        let applier = ManifestApplier(client: services.database.client, provisioner: services.provisioner, file: path, logger: services.logger)
+        let applier = ManifestApplier(
+            client: services.database.client, provisioner: services.provisioner, file: path, logger: services.logger)
         let changes = try await applier.apply(manifest, dryRun: false)
         say(changes.isEmpty ? "\(path): up to date." : "\(path): \(changes.count) change(s) applied.")
         try await services.directory.reload()

@@ -28,7 +28,8 @@ struct Tenants: AsyncParsableCommand {
                 let manifest = try ManifestParser.load(path: file, baseDomain: config.baseDomain)
                 let changes = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    let applier = ManifestApplier(client: services.database.client, provisioner: services.provisioner, file: file, logger: services.logger)
+                    let applier = ManifestApplier(
+                        client: services.database.client, provisioner: services.provisioner, file: file, logger: services.logger)
                     return try await applier.apply(manifest, dryRun: dryRun, prune: prune)
                 }
                 let scope = "\(manifest.partners.count) partner(s) and \(manifest.tenants.count) tenant(s)"
@@ -37,7 +38,10 @@ struct Tenants: AsyncParsableCommand {
                     return
                 }
                 for change in changes { say(change.description) }
-                say(dryRun ? "Dry run: \(changes.count) change(s) planned; nothing was written." : "Applied \(changes.count) change(s) to \(scope).")
+                say(
+                    dryRun
+                        ? "Dry run: \(changes.count) change(s) planned; nothing was written."
+                        : "Applied \(changes.count) change(s) to \(scope).")
             }
         }
     }
@@ -55,7 +59,8 @@ struct Tenants: AsyncParsableCommand {
                 let started = ContinuousClock.now
                 let scope = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    return try await services.provisioner.provision(NewTenant(slug: slug, name: name, partnerSlug: partner, domains: domains))
+                    return try await services.provisioner.provision(
+                        NewTenant(slug: slug, name: name, partnerSlug: partner, domains: domains))
                 }
                 let ms = (ContinuousClock.now - started).components
                 say("Created tenant \(slug) (schema \(scope.schema), \(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000) ms).")
@@ -85,8 +90,14 @@ struct Tenants: AsyncParsableCommand {
                     say("No tenants yet. Create one with `vitrina tenants create` or `vitrina tenants apply tenants.yml`.")
                     return
                 }
-                let table = [["SLUG", "NAME", "STATUS", "PARTNER", "DOMAINS", "SCHEMA"]]
-                    + rows.map { [$0.slug, $0.name, $0.status, $0.partner ?? "-", $0.domains.joined(separator: ","), "\($0.schema ?? "-") v\($0.schemaVersion)"] }
+                let table =
+                    [["SLUG", "NAME", "STATUS", "PARTNER", "DOMAINS", "SCHEMA"]]
+                    + rows.map {
+                        [
+                            $0.slug, $0.name, $0.status, $0.partner ?? "-", $0.domains.joined(separator: ","),
+                            "\($0.schema ?? "-") v\($0.schemaVersion)",
+                        ]
+                    }
                 printTable(table)
             }
         }
@@ -111,7 +122,8 @@ struct Tenants: AsyncParsableCommand {
                     "Schema      \(row.schema ?? "-") at version \(row.schemaVersion)",
                     "Articles    \(row.articles.map(String.init) ?? "-")",
                     "Created     \(ISO8601DateFormatter().string(from: row.createdAt))",
-                    "Answers at  \(row.slug).\(config.baseDomain)" + (row.domains.isEmpty ? "" : ", " + row.domains.joined(separator: ", ")),
+                    "Answers at  \(row.slug).\(config.baseDomain)"
+                        + (row.domains.isEmpty ? "" : ", " + row.domains.joined(separator: ", ")),
                 ]
                 if let error = row.migrationError { lines.append("Migration   FAILED: \(error)") }
                 say(lines.joined(separator: "\n"))
@@ -170,7 +182,9 @@ struct Tenants: AsyncParsableCommand {
         func run() async throws {
             try await Runtime.run {
                 let counts = try await Runtime.withServices(options) { services in
-                    let exporter = TenantExporter(client: services.database.client, provisioner: services.provisioner, migrator: services.migrator, logger: services.logger)
+                    let exporter = TenantExporter(
+                        client: services.database.client, provisioner: services.provisioner, migrator: services.migrator,
+                        logger: services.logger)
                     return try await exporter.export(slug: slug, to: out) { table, count in say("  \(table): \(count) row(s)") }
                 }
                 say("Exported \(slug) to \(out) (\(counts.values.reduce(0, +)) rows in \(counts.count) tables).")
@@ -189,7 +203,9 @@ struct Tenants: AsyncParsableCommand {
             try await Runtime.run {
                 let result = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    let importer = TenantImporter(client: services.database.client, provisioner: services.provisioner, migrator: services.migrator, logger: services.logger)
+                    let importer = TenantImporter(
+                        client: services.database.client, provisioner: services.provisioner, migrator: services.migrator,
+                        logger: services.logger)
                     return try await importer.importFile(file, slug: slug, withDomains: !withoutDomains)
                 }
                 say("Imported \(file) as tenant \(result.slug) (\(result.rows.values.reduce(0, +)) rows).")
@@ -204,7 +220,8 @@ func lifecycle(_ action: TenantProvisioner.Action, slug: String, options: Global
         switch action {
         case .suspend: say(changed ? "Suspended \(slug): its pages now answer 503." : "\(slug) was already suspended.")
         case .resume: say(changed ? "Resumed \(slug): it answers again." : "\(slug) was already active.")
-        case .delete: say(changed ? "Deleted \(slug): it no longer answers; its data is kept (purge with --purge)." : "\(slug) was already deleted.")
+        case .delete:
+            say(changed ? "Deleted \(slug): it no longer answers; its data is kept (purge with --purge)." : "\(slug) was already deleted.")
         }
     }
 }
@@ -235,8 +252,13 @@ struct TenantRow: Codable, Sendable {
         for try await (id, slug, name, status, partner, schema, version, error, created, domains) in rows.decode(
             (UUID, String, String, String, String?, String?, Int, String?, Date, [String]).self)
         {
-            result.append((id, TenantRow(slug: slug, name: name, status: status, partner: partner, schema: schema, schemaVersion: version,
-                domains: domains, articles: nil, migrationError: error, createdAt: created)))
+            result.append(
+                (
+                    id,
+                    TenantRow(
+                        slug: slug, name: name, status: status, partner: partner, schema: schema, schemaVersion: version,
+                        domains: domains, articles: nil, migrationError: error, createdAt: created)
+                ))
         }
         if slug != nil, let (id, row) = result.first, let schemaName = row.schema.flatMap(SchemaName.init) {
             let count = try await services.tenants.withTenant(TenantScope(id: id, schema: schemaName), readOnly: true) { tenant in

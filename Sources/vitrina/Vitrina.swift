@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Foundation
 
 /// The `vitrina` command.
 @main
@@ -13,6 +14,25 @@ struct Vitrina: AsyncParsableCommand {
             Without DATABASE_URL, Vitrina runs its own PostgreSQL cluster in the data folder.
             """,
         subcommands: [Serve.self, Migrate.self, Tenants.self])
+
+    /// Parses and runs the command; a usage error exits with code 2 (ArgumentParser's own default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command understands.

@@ -33,7 +33,9 @@ public struct AppConfiguration: Sendable {
     public init() {}
 
     /// Reads the `VITRINA_*` and `DATABASE_URL` variables; unknown values are configuration errors.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
+    public static func fromEnvironment(
+        _ env: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
         -> AppConfiguration
     {
         var config = AppConfiguration()

@@ -9,10 +9,13 @@ public struct Database: Sendable {
     public let url: DatabaseURL
     public let logger: Logger
 
-    public init(url: DatabaseURL, poolSize: Int, logger: Logger) throws {
+    /// `quietPool` keeps the pool's own warnings (e.g. a lease asked for a moment before it starts) out of CLI output.
+    public init(url: DatabaseURL, poolSize: Int, logger: Logger, quietPool: Bool = false) throws {
         self.url = url
         self.logger = logger
-        self.client = PostgresClient(configuration: try url.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        var poolLogger = logger
+        if quietPool { poolLogger.logLevel = max(logger.logLevel, .error) }
+        self.client = PostgresClient(configuration: try url.clientConfiguration(poolSize: poolSize), backgroundLogger: poolLogger)
     }
 
     /// Connects once, so a wrong URL or a stopped server is reported at once instead of retried forever.

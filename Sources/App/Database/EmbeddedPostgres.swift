@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A private PostgreSQL cluster under the data folder, listening on a Unix socket only.
@@ -35,21 +35,30 @@ public final class EmbeddedPostgres: Sendable {
             var created = false
             if !FileManager.default.fileExists(atPath: layout.pgdata + "/PG_VERSION") {
                 logger.info("Creating the embedded PostgreSQL cluster in \(layout.root) (first run only)…")
-                try owner.run([binaries.initdb, "-D", layout.pgdata, "-U", Self.superuser, "--auth=trust",
-                    "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"], what: "initdb")
+                try owner.run(
+                    [
+                        binaries.initdb, "-D", layout.pgdata, "-U", Self.superuser, "--auth=trust",
+                        "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions",
+                    ], what: "initdb")
                 try writeConfiguration(layout: layout)
                 created = true
             }
             let status = try owner.run([binaries.pgctl, "-D", layout.pgdata, "status"], what: "pg_ctl status", allowFailure: true)
             if status.status != 0 {
                 logger.info("Starting embedded PostgreSQL (socket in \(layout.socketDirectory))…")
-                try owner.run([binaries.pgctl, "-D", layout.pgdata, "-l", layout.logFile, "-w", "-t", "60",
-                    "-o", "-k \(layout.socketDirectory)", "start"], what: "pg_ctl start",
+                try owner.run(
+                    [
+                        binaries.pgctl, "-D", layout.pgdata, "-l", layout.logFile, "-w", "-t", "60",
+                        "-o", "-k \(layout.socketDirectory)", "start",
+                    ], what: "pg_ctl start",
                     hint: "See \(layout.logFile) for PostgreSQL's own log.")
             }
             if try created || !databaseExists(binaries: binaries, owner: owner, layout: layout) {
-                try owner.run([binaries.psql, "-h", layout.socketDirectory, "-U", Self.superuser, "-d", "postgres",
-                    "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(Self.databaseName)"], what: "create database")
+                try owner.run(
+                    [
+                        binaries.psql, "-h", layout.socketDirectory, "-U", Self.superuser, "-d", "postgres",
+                        "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(Self.databaseName)",
+                    ], what: "create database")
             }
             try takeLease()
             return DatabaseURL(
@@ -71,7 +80,8 @@ public final class EmbeddedPostgres: Sendable {
                 let owner = try ClusterOwner.current()
                 let layout = try ClusterLayout.prepare(dataDirectory: dataDirectory, owner: owner)
                 logger.info("Stopping embedded PostgreSQL…")
-                try owner.run([binaries.pgctl, "-D", layout.pgdata, "-m", "fast", "-w", "stop"], what: "pg_ctl stop",
+                try owner.run(
+                    [binaries.pgctl, "-D", layout.pgdata, "-m", "fast", "-w", "stop"], what: "pg_ctl stop",
                     allowFailure: true)
             }
         } catch {
@@ -80,8 +90,11 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     private func databaseExists(binaries: PostgresBinaries, owner: ClusterOwner, layout: ClusterLayout) throws -> Bool {
-        let result = try owner.run([binaries.psql, "-h", layout.socketDirectory, "-U", Self.superuser, "-d", "postgres",
-            "-tAc", "SELECT 1 FROM pg_database WHERE datname = '\(Self.databaseName)'"], what: "check database")
+        let result = try owner.run(
+            [
+                binaries.psql, "-h", layout.socketDirectory, "-U", Self.superuser, "-d", "postgres",
+                "-tAc", "SELECT 1 FROM pg_database WHERE datname = '\(Self.databaseName)'",
+            ], what: "check database")
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
     }
 
@@ -221,13 +234,17 @@ struct ClusterOwner {
 
     /// Runs a command as the owner (through `runuser` when we are root).
     @discardableResult
-    func run(_ arguments: [String], what: String, allowFailure: Bool = false, hint: String? = nil) throws
+    func run(
+        _ arguments: [String], what: String, allowFailure: Bool = false, hint: String? = nil
+    ) throws
         -> ProcessRunner.Result
     {
         var argv = arguments
         if let name {
             let runuser = ["/usr/sbin/runuser", "/sbin/runuser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard let runuser else { throw EmbeddedPostgresError.failed(what, "runuser (util-linux) is needed to run PostgreSQL as '\(name)'") }
+            guard let runuser else {
+                throw EmbeddedPostgresError.failed(what, "runuser (util-linux) is needed to run PostgreSQL as '\(name)'")
+            }
             argv = [runuser, "-u", name, "--"] + arguments
         }
         var environment = ProcessInfo.processInfo.environment
@@ -243,7 +260,8 @@ struct ClusterOwner {
     /// Whether the owner can enter and write a folder (tried for real, as that user).
     func canUse(_ folder: String) -> Bool {
         guard name != nil else { return true }
-        return (try? run(["/bin/sh", "-c", "test -x \"$0\" && test -w \"$0\"", folder], what: "access check", allowFailure: true))?.status == 0
+        return (try? run(["/bin/sh", "-c", "test -x \"$0\" && test -w \"$0\"", folder], what: "access check", allowFailure: true))?.status
+            == 0
     }
 }
 
@@ -268,7 +286,8 @@ struct ClusterLayout {
                 try? fm.removeItem(atPath: root)
                 let digest = SHA256.hash(data: Data(dataDirectory.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
                 root = "/var/lib/vitrina/cluster-\(digest)"
-                try fm.createDirectory(atPath: "/var/lib/vitrina", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                try fm.createDirectory(
+                    atPath: "/var/lib/vitrina", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
                 try fm.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 chown(root, owner.uid, owner.gid)
                 try fm.createSymbolicLink(atPath: link, withDestinationPath: root)

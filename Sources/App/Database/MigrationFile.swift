@@ -54,7 +54,8 @@ public enum MigrationError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .folderMissing(let folder): "Migrations folder \(folder) is missing (set VITRINA_RESOURCES_DIR to the folder holding Migrations/)."
+        case .folderMissing(let folder):
+            "Migrations folder \(folder) is missing (set VITRINA_RESOURCES_DIR to the folder holding Migrations/)."
         case .badFileName(let path): "\(path): migration files are named NNNN_snake_case.sql."
         case .gap(let folder, let expected, let found):
             "\(folder): expected migration \(String(format: "%04d", expected)) but found \(String(format: "%04d", found)); versions must run 0001, 0002, … without gaps."

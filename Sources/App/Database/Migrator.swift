@@ -49,9 +49,10 @@ public struct Migrator: Sendable {
 
     public func migrate(progress: @escaping @Sendable (MigrationEvent) -> Void = { _ in }) async throws -> MigrationReport {
         try await client.withConnection { lockConnection in
-            let gotLock = try await lockConnection.query(
-                "SELECT pg_try_advisory_lock(\(Self.advisoryLockKey))", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            let gotLock =
+                try await lockConnection.query(
+                    "SELECT pg_try_advisory_lock(\(Self.advisoryLockKey))", logger: logger
+                ).collect().first?.decode(Bool.self) ?? false
             if !gotLock {
                 progress(.waitingForLock)
                 try await lockConnection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))", logger: logger)
@@ -77,9 +78,10 @@ public struct Migrator: Sendable {
         }
         try await recordTenantFiles()
         let latest = latestTenantVersion
-        let total = try await client.query(
-            "SELECT count(*) FROM platform.tenants WHERE status <> 'purged'", logger: logger
-        ).collect().first?.decode(Int.self) ?? 0
+        let total =
+            try await client.query(
+                "SELECT count(*) FROM platform.tenants WHERE status <> 'purged'", logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
         report.tenantsTotal = total
         var behind: [(id: UUID, slug: String, schema: String, version: Int)] = []
         let rows = try await client.query(
@@ -229,7 +231,8 @@ public struct Migrator: Sendable {
                 do {
                     try await tenant.query(PostgresQuery(unsafeSQL: statement))
                 } catch {
-                    throw MigrationError.statementFailed(scope: "tenant", version: file.version, name: file.name, message: databaseMessage(error))
+                    throw MigrationError.statementFailed(
+                        scope: "tenant", version: file.version, name: file.name, message: databaseMessage(error))
                 }
             }
         }
@@ -237,13 +240,15 @@ public struct Migrator: Sendable {
 
     /// Whether the database is current: platform files all applied, no tenant behind. Used by `/readyz`.
     public func status() async throws -> (platformPending: Int, tenantsBehind: Int) {
-        let applied = try await client.query(
-            "SELECT count(*) FROM platform.schema_migrations WHERE scope = 'platform'", logger: logger
-        ).collect().first?.decode(Int.self) ?? 0
-        let behind = try await client.query(
-            "SELECT count(*) FROM platform.tenants WHERE schema_version < \(latestTenantVersion) AND status <> 'purged'",
-            logger: logger
-        ).collect().first?.decode(Int.self) ?? 0
+        let applied =
+            try await client.query(
+                "SELECT count(*) FROM platform.schema_migrations WHERE scope = 'platform'", logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
+        let behind =
+            try await client.query(
+                "SELECT count(*) FROM platform.tenants WHERE schema_version < \(latestTenantVersion) AND status <> 'purged'",
+                logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
         return (max(0, platformFiles.count - applied), behind)
     }
 }

@@ -1,22 +1,22 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Runs an external program to completion and captures what it printed.
 ///
 /// Uses `posix_spawn` and `waitpid` directly: output goes to a temporary file rather than a pipe, because
 /// `pg_ctl start` leaves a server running that inherits the descriptor (a pipe would never reach end-of-file).
-struct ProcessRunner {
-    struct Result {
-        var status: Int32
-        var output: String
+public struct ProcessRunner {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
     }
 
     /// Runs `arguments[0]` with the rest as its arguments; stdout and stderr are captured together.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let outputPath = NSTemporaryDirectory() + "vitrina-\(UUID().uuidString).out"
         let fd = open(outputPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
@@ -47,6 +47,33 @@ struct ProcessRunner {
         return Result(status: exitCode, output: String(decoding: data, as: UTF8.self))
     }
 
+    /// Starts a program in the background with its output appended to `outputPath`; returns its process id.
+    public static func spawn(_ arguments: [String], environment: [String: String], outputPath: String) throws -> pid_t {
+        let fd = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        let env = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let spawned = withCStrings(arguments) { argv in
+            withCStrings(env) { envp in posix_spawn(&pid, arguments[0], &actions, nil, argv, envp) }
+        }
+        guard spawned == 0 else { throw CocoaError(.executableLoad) }
+        return pid
+    }
+
+    /// Sends SIGTERM and waits for the process to end.
+    public static func terminate(_ pid: pid_t) {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         pointers.append(nil)
@@ -55,7 +82,7 @@ struct ProcessRunner {
     }
 
     /// The first executable named `name` on `PATH`, if any.
-    static func which(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+    public static func which(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
         for folder in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(folder)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

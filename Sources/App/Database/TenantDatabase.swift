@@ -25,7 +25,9 @@ public struct SchemaName: Sendable, Hashable, CustomStringConvertible {
         guard utf8.count >= 8, utf8.count <= 42, utf8[0] == UInt8(ascii: "t"), utf8[1] == UInt8(ascii: "_") else {
             return false
         }
-        return utf8[2...].allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return utf8[2...].allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+        }
     }
 
     public var description: String { value }
@@ -50,7 +52,9 @@ public struct TenantConnection: Sendable {
 
     /// Runs one statement; unqualified table names resolve in the tenant's schema.
     @discardableResult
-    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws
+    public func query(
+        _ query: PostgresQuery, file: String = #fileID, line: Int = #line
+    ) async throws
         -> PostgresRowSequence
     {
         try await connection.query(query, logger: logger, file: file, line: line)
@@ -98,7 +102,9 @@ public struct TenantDatabase: Sendable {
     }
 
     /// Points the current transaction at a tenant's schema (transaction-scoped; already validated).
-    static func enter(_ connection: PostgresConnection, scope: TenantScope, lockTimeout: String? = nil, logger: Logger)
+    static func enter(
+        _ connection: PostgresConnection, scope: TenantScope, lockTimeout: String? = nil, logger: Logger
+    )
         async throws
     {
         precondition(SchemaName.isValid(scope.schema.value))

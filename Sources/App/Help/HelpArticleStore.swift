@@ -30,7 +30,9 @@ public enum HelpArticleStore {
     }
 
     /// One article and the titles of the others (for the sidebar), or `nil` article when the slug is unknown.
-    public static func article(_ slug: String, on tenant: TenantConnection) async throws -> (article: HelpArticle?, others: [HelpArticleSummary]) {
+    public static func article(
+        _ slug: String, on tenant: TenantConnection
+    ) async throws -> (article: HelpArticle?, others: [HelpArticleSummary]) {
         let rows = try await tenant.query(
             """
             SELECT slug, title, CASE WHEN slug = \(slug) THEN body END, position, updated_at

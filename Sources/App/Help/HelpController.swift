@@ -127,8 +127,12 @@ struct OtherArticle {
 
 /// Dates written out in the page's language.
 enum DateText {
-    static let monthsRU = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
-    static let monthsEN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+    static let monthsRU = [
+        "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря",
+    ]
+    static let monthsEN = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    ]
 
     static func long(_ date: Date, language: String) -> String {
         var calendar = Calendar(identifier: .gregorian)

@@ -60,7 +60,9 @@ public struct ManifestApplier: Sendable {
         }
     }
 
-    private func applyPartner(_ spec: PartnerSpec, prune: Bool, on connection: PostgresConnection, into changes: inout [ManifestChange]) async throws {
+    private func applyPartner(
+        _ spec: PartnerSpec, prune: Bool, on connection: PostgresConnection, into changes: inout [ManifestChange]
+    ) async throws {
         let rows = try await connection.query(
             "SELECT id, name, branding::text FROM platform.partners WHERE slug = \(spec.slug) FOR UPDATE", logger: logger
         ).collect()
@@ -86,10 +88,13 @@ public struct ManifestApplier: Sendable {
                 logger: logger)
             changes.append(.init(kind: .create, text: "partner \(spec.slug) (\(spec.name))"))
         }
-        try await syncDomains(spec.domains, owner: "partner \(spec.slug)", tenantID: nil, partnerID: id, prune: prune, on: connection, into: &changes)
+        try await syncDomains(
+            spec.domains, owner: "partner \(spec.slug)", tenantID: nil, partnerID: id, prune: prune, on: connection, into: &changes)
     }
 
-    private func applyTenant(_ spec: TenantSpec, prune: Bool, on connection: PostgresConnection, into changes: inout [ManifestChange]) async throws {
+    private func applyTenant(
+        _ spec: TenantSpec, prune: Bool, on connection: PostgresConnection, into changes: inout [ManifestChange]
+    ) async throws {
         let rows = try await connection.query(
             """
             SELECT t.id, t.schema_name, t.name, t.status, p.slug, t.branding::text
@@ -125,10 +130,13 @@ public struct ManifestApplier: Sendable {
                     """, logger: logger)
                 changes.append(.init(kind: .update, text: "tenant \(spec.slug): status \(statusText) → \(spec.status.rawValue)"))
             }
-            try await syncDomains(spec.domains, owner: "tenant \(spec.slug)", tenantID: id, partnerID: nil, prune: prune, on: connection, into: &changes)
+            try await syncDomains(
+                spec.domains, owner: "tenant \(spec.slug)", tenantID: id, partnerID: nil, prune: prune, on: connection, into: &changes)
         } else {
             scope = try await provisioner.provision(
-                NewTenant(slug: spec.slug, name: spec.name, partnerSlug: spec.partner, status: spec.status, domains: spec.domains, branding: spec.branding),
+                NewTenant(
+                    slug: spec.slug, name: spec.name, partnerSlug: spec.partner, status: spec.status, domains: spec.domains,
+                    branding: spec.branding),
                 on: connection)
             let domains = spec.domains.isEmpty ? "" : ", domains \(spec.domains.joined(separator: ", "))"
             changes.append(.init(kind: .create, text: "tenant \(spec.slug) (\(spec.name))\(domains)"))

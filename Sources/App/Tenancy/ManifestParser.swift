@@ -70,7 +70,9 @@ public struct ManifestParser {
         let partner = map["partner"].flatMap { string($0, path: path + ".partner") }
         var status = TenantStatus.active
         if let statusNode = map["status"], let text = string(statusNode, path: path + ".status") {
-            if text == "active" || text == "suspended" { status = TenantStatus(rawValue: text)! } else {
+            if text == "active" || text == "suspended" {
+                status = TenantStatus(rawValue: text)!
+            } else {
                 report(statusNode, path + ".status", "must be active or suspended, not '\(text)'")
             }
         }
@@ -91,7 +93,9 @@ public struct ManifestParser {
             articles = list
         }
         guard let slug, let name else { return nil }
-        return TenantSpec(path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding, helpArticles: articles)
+        return TenantSpec(
+            path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding,
+            helpArticles: articles)
     }
 
     private mutating func article(_ node: Node, path: String, position: Int) -> HelpArticle? {
@@ -117,17 +121,23 @@ public struct ManifestParser {
             if value.isEmpty || value.count > 100 { report(n, path + ".name", "must be 1–100 characters") } else { branding.name = value }
         }
         if let n = map["primary_color"], let value = string(n, path: path + ".primary_color") {
-            if Branding.isValidColor(value) { branding.primaryColor = value.lowercased() } else {
+            if Branding.isValidColor(value) {
+                branding.primaryColor = value.lowercased()
+            } else {
                 report(n, path + ".primary_color", "'\(value)' is not a colour in #RRGGBB form (quote it: \"#2E7D32\")")
             }
         }
         if let n = map["logo_url"], let value = string(n, path: path + ".logo_url") {
-            if Branding.isValidLogoURL(value) { branding.logoURL = value } else {
+            if Branding.isValidLogoURL(value) {
+                branding.logoURL = value
+            } else {
                 report(n, path + ".logo_url", "'\(value)' must be a path under /static/ or an https:// URL")
             }
         }
         if let n = map["default_language"], let value = string(n, path: path + ".default_language") {
-            if Branding.languages.contains(value) { branding.defaultLanguage = value } else {
+            if Branding.languages.contains(value) {
+                branding.defaultLanguage = value
+            } else {
                 report(n, path + ".default_language", "must be ru or en, not '\(value)'")
             }
         }
@@ -193,7 +203,9 @@ public struct ManifestParser {
         }
         guard let slug = string(slugNode, path: path + ".slug") else { return nil }
         guard Slug.isValid(slug) else {
-            report(slugNode, path + ".slug", "'\(slug)' is not a valid slug (2–40 lower-case letters, digits and single hyphens, starting with a letter)")
+            report(
+                slugNode, path + ".slug",
+                "'\(slug)' is not a valid slug (2–40 lower-case letters, digits and single hyphens, starting with a letter)")
             return nil
         }
         return slug

@@ -98,9 +98,10 @@ public final class TenantDirectory: Sendable {
                 continue
             }
             let branding = Branding.fromJSON(branding)
-            tenants.append(TenantRecord(
-                id: id, slug: slug, name: name, status: status, schema: schemaName, partnerID: partnerID,
-                branding: branding, resolvedBranding: branding, domains: tenantDomains[id] ?? []))
+            tenants.append(
+                TenantRecord(
+                    id: id, slug: slug, name: name, status: status, schema: schemaName, partnerID: partnerID,
+                    branding: branding, resolvedBranding: branding, domains: tenantDomains[id] ?? []))
         }
         let fresh = DirectorySnapshot(baseDomain: snapshot.baseDomain, partners: partners, tenants: tenants)
         snapshotBox.withLock { $0 = fresh }

@@ -25,7 +25,8 @@ public struct TenantExporter: Sendable {
 
     /// Exports a tenant to `path` from one consistent snapshot; returns row counts per table.
     @discardableResult
-    public func export(slug: String, to path: String, progress: @Sendable (String, Int) -> Void = { _, _ in }) async throws -> [String: Int] {
+    public func export(slug: String, to path: String, progress: @Sendable (String, Int) -> Void = { _, _ in }) async throws -> [String: Int]
+    {
         guard FileManager.default.createFile(atPath: path + ".partial", contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: path + ".partial")
         else {
@@ -35,31 +36,32 @@ public struct TenantExporter: Sendable {
         let counts: [String: Int] = try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
-            let (scope, _) = try await provisioner.find(slug, on: connection)
-            let header = try await headerLine(scope: scope, on: connection)
-            try handle.write(contentsOf: Data((header + "\n").utf8))
-            var counts: [String: Int] = [:]
-            for table in try await Self.tables(of: scope.schema, on: connection, logger: logger) {
-                let generated = try await Self.generatedColumns(table, schema: scope.schema, on: connection, logger: logger)
-                let sql = "SELECT json_build_object('table', \(Self.literal(table)), 'row', to_jsonb(r) - \(Self.textArray(generated)))::text FROM \(scope.schema.value).\(Self.identifier(table)) r"
-                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-                var count = 0
-                var buffer = Data()
-                for try await line in rows.decode(String.self) {
-                    buffer.append(contentsOf: line.utf8)
-                    buffer.append(0x0A)
-                    count += 1
-                    if buffer.count > 1 << 20 {
-                        try handle.write(contentsOf: buffer)
-                        buffer.removeAll(keepingCapacity: true)
+                let (scope, _) = try await provisioner.find(slug, on: connection)
+                let header = try await headerLine(scope: scope, on: connection)
+                try handle.write(contentsOf: Data((header + "\n").utf8))
+                var counts: [String: Int] = [:]
+                for table in try await Self.tables(of: scope.schema, on: connection, logger: logger) {
+                    let generated = try await Self.generatedColumns(table, schema: scope.schema, on: connection, logger: logger)
+                    let sql =
+                        "SELECT json_build_object('table', \(Self.literal(table)), 'row', to_jsonb(r) - \(Self.textArray(generated)))::text FROM \(scope.schema.value).\(Self.identifier(table)) r"
+                    let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                    var count = 0
+                    var buffer = Data()
+                    for try await line in rows.decode(String.self) {
+                        buffer.append(contentsOf: line.utf8)
+                        buffer.append(0x0A)
+                        count += 1
+                        if buffer.count > 1 << 20 {
+                            try handle.write(contentsOf: buffer)
+                            buffer.removeAll(keepingCapacity: true)
+                        }
                     }
+                    try handle.write(contentsOf: buffer)
+                    counts[table] = count
+                    progress(table, count)
                 }
-                try handle.write(contentsOf: buffer)
-                counts[table] = count
-                progress(table, count)
-            }
-            try await connection.query("COMMIT", logger: logger)
-            return counts
+                try await connection.query("COMMIT", logger: logger)
+                return counts
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
@@ -120,7 +122,9 @@ public struct TenantExporter: Sendable {
         return ordered
     }
 
-    static func generatedColumns(_ table: String, schema: SchemaName, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+    static func generatedColumns(
+        _ table: String, schema: SchemaName, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [String] {
         var columns: [String] = []
         let rows = try await connection.query(
             """

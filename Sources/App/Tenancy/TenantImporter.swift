@@ -42,10 +42,12 @@ public struct TenantImporter: Sendable {
             throw TenancyError.invalidExport("the first line is not an export header")
         }
         guard header.version == TenantExporter.version else {
-            throw TenancyError.invalidExport("format version \(header.version) is not supported (this build reads \(TenantExporter.version))")
+            throw TenancyError.invalidExport(
+                "format version \(header.version) is not supported (this build reads \(TenantExporter.version))")
         }
         guard header.schema_version <= migrator.latestTenantVersion else {
-            throw TenancyError.invalidExport("it comes from a newer Vitrina (tenant schema \(header.schema_version) > \(migrator.latestTenantVersion))")
+            throw TenancyError.invalidExport(
+                "it comes from a newer Vitrina (tenant schema \(header.schema_version) > \(migrator.latestTenantVersion))")
         }
         guard let last = lines.last, let end = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
             end["end"] as? Bool == true, let expected = end["rows"] as? [String: Int]
@@ -114,8 +116,12 @@ public struct TenantImporter: Sendable {
             let chunk = rows[index..<min(index + 500, rows.count)]
             let json = "[" + chunk.joined(separator: ",") + "]"
             try await connection.query(
-                PostgresQuery(unsafeSQL: "INSERT INTO \(quotedTable) (\(list)) SELECT \(list) FROM json_populate_recordset(NULL::\(quotedTable), $1::json)",
-                    binds: { var b = PostgresBindings(); b.append(json); return b }()),
+                PostgresQuery(
+                    unsafeSQL:
+                        "INSERT INTO \(quotedTable) (\(list)) SELECT \(list) FROM json_populate_recordset(NULL::\(quotedTable), $1::json)",
+                    binds: {
+                        var b = PostgresBindings(); b.append(json); return b
+                    }()),
                 logger: logger)
             index += 500
         }
@@ -130,10 +136,11 @@ public struct TenantImporter: Sendable {
         for column in identityColumns {
             let qualified = TenantExporter.literal(scope.schema.value + "." + TenantExporter.identifier(table))
             try await connection.query(
-                PostgresQuery(unsafeSQL: """
-                    SELECT setval(pg_get_serial_sequence(\(qualified), \(TenantExporter.literal(column))),
-                        GREATEST((SELECT max(\(TenantExporter.identifier(column))) FROM \(quotedTable)), 1))
-                    """), logger: logger)
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT setval(pg_get_serial_sequence(\(qualified), \(TenantExporter.literal(column))),
+                            GREATEST((SELECT max(\(TenantExporter.identifier(column))) FROM \(quotedTable)), 1))
+                        """), logger: logger)
         }
     }
 }

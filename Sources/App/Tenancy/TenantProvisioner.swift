@@ -11,7 +11,10 @@ public struct NewTenant: Sendable {
     public var domains: [String] = []
     public var branding = Branding()
 
-    public init(slug: String, name: String, partnerSlug: String? = nil, status: TenantStatus = .active, domains: [String] = [], branding: Branding = Branding()) {
+    public init(
+        slug: String, name: String, partnerSlug: String? = nil, status: TenantStatus = .active, domains: [String] = [],
+        branding: Branding = Branding()
+    ) {
         self.slug = slug
         self.name = name
         self.partnerSlug = partnerSlug
@@ -59,7 +62,7 @@ public struct TenantProvisioner: Sendable {
                     \(scope.schema.value), \(migrator.latestTenantVersion), \(tenant.branding.json)::jsonb,
                     CASE WHEN \(tenant.status.rawValue) = 'suspended' THEN now() END)
                 """, logger: logger)
-        } catch where databaseErrorCode(error) == "23505" {
+        } catch  where databaseErrorCode(error) == "23505" {
             throw TenancyError.slugTaken(tenant.slug)
         }
         let subdomain = tenant.slug + "." + baseDomain
@@ -96,7 +99,9 @@ public struct TenantProvisioner: Sendable {
     }
 
     /// Adds a domain to a tenant or partner; refuses hosts taken by anyone, including a tenant's own subdomain.
-    public func addDomain(_ raw: String, tenantID: UUID? = nil, partnerID: UUID? = nil, on connection: PostgresConnection)
+    public func addDomain(
+        _ raw: String, tenantID: UUID? = nil, partnerID: UUID? = nil, on connection: PostgresConnection
+    )
         async throws
     {
         let host = try checkDomain(raw)
@@ -115,7 +120,7 @@ public struct TenantProvisioner: Sendable {
                 INSERT INTO platform.domains (host, tenant_id, partner_id, verified_at)
                 VALUES (\(host), \(tenantID), \(partnerID), now())
                 """, logger: logger)
-        } catch where databaseErrorCode(error) == "23505" {
+        } catch  where databaseErrorCode(error) == "23505" {
             throw TenancyError.domainTaken(host)
         }
     }

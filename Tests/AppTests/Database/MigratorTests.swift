@@ -1,8 +1,9 @@
-@testable import App
 import Foundation
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import App
 
 @Suite("Migrations")
 struct MigratorTests {
@@ -36,7 +37,8 @@ struct MigratorTests {
                 return scope == "platform" && version == 1 && "\(error)".contains("was changed after it was applied")
             }
             let tenantFile = migrations + "/tenant/0001_help_centre.sql"
-            try (String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "\n-- edited\n", with: "")).write(toFile: path, atomically: true, encoding: .utf8)
+            try (String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "\n-- edited\n", with: "")).write(
+                toFile: path, atomically: true, encoding: .utf8)
             try (String(contentsOfFile: tenantFile, encoding: .utf8) + "\n").write(toFile: tenantFile, atomically: true, encoding: .utf8)
             await #expect(throws: MigrationError.self) { _ = try await migrator(env, folder: migrations).migrate() }
         }
@@ -59,7 +61,8 @@ struct MigratorTests {
         try await TestEnvironment.with { env in
             for slug in ["alpha", "bravo", "charlie", "delta"] { try await env.makeTenant(slug) }
             // Sabotage one tenant: it already has the table the new migration creates.
-            let bravo = try await env.client.query("SELECT schema_name FROM platform.tenants WHERE slug = 'bravo'").collect().first!.decode(String.self)
+            let bravo = try await env.client.query("SELECT schema_name FROM platform.tenants WHERE slug = 'bravo'").collect().first!.decode(
+                String.self)
             try await env.client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(bravo).notes (id int)"))
             let folder = try TemporaryFolder()
             let migrations = try folder.copyMigrations()
@@ -73,23 +76,29 @@ struct MigratorTests {
             #expect(report.failures.map(\.slug) == ["bravo"])
             #expect(report.failures.first?.message.contains("already exists") == true)
             #expect(finished.withLock { $0.sorted() } == ["alpha", "bravo", "charlie", "delta"])
-            let rows = try await env.client.query("SELECT slug, schema_version, migration_error IS NOT NULL FROM platform.tenants ORDER BY slug").collect()
+            let rows = try await env.client.query(
+                "SELECT slug, schema_version, migration_error IS NOT NULL FROM platform.tenants ORDER BY slug"
+            ).collect()
             let states = try rows.map { try $0.decode((String, Int, Bool).self) }
             #expect(states.map(\.0) == ["alpha", "bravo", "charlie", "delta"])
             #expect(states.map(\.1) == [2, 1, 2, 2])
             #expect(states.map(\.2) == [false, true, false, false])
             // The failed tenant's transaction rolled back: no half-applied column.
             let column = try await env.client.query(
-                "SELECT count(*) FROM information_schema.columns WHERE table_schema = \(bravo) AND column_name = 'summary'").collect()
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = \(bravo) AND column_name = 'summary'"
+            ).collect()
             #expect(try column.first?.decode(Int.self) == 0)
             // Fix the tenant and run again: only it is migrated.
             try await env.client.query(PostgresQuery(unsafeSQL: "DROP TABLE \(bravo).notes"))
             let retry = try await migrator(env, folder: migrations).migrate()
             #expect(retry.tenantsMigrated == 1 && retry.failures.isEmpty)
             // New tenants are provisioned at the newest version.
-            let provisioner = TenantProvisioner(client: env.client, migrator: try migrator(env, folder: migrations), baseDomain: "vitrina.test", logger: TestDatabase.logger)
+            let provisioner = TenantProvisioner(
+                client: env.client, migrator: try migrator(env, folder: migrations), baseDomain: "vitrina.test", logger: TestDatabase.logger
+            )
             let echo = try await provisioner.provision(NewTenant(slug: "echo", name: "Echo"))
-            let version = try await env.client.query("SELECT schema_version FROM platform.tenants WHERE id = \(echo.id)").collect().first!.decode(Int.self)
+            let version = try await env.client.query("SELECT schema_version FROM platform.tenants WHERE id = \(echo.id)").collect().first!
+                .decode(Int.self)
             #expect(version == 2)
         }
     }
@@ -97,14 +106,18 @@ struct MigratorTests {
     @Test func aMigrationWaitingOnALockGivesUpAfterTheLockTimeout() async throws {
         try await TestEnvironment.with { env in
             try await env.makeTenant("busy")
-            let schema = try await env.client.query("SELECT schema_name FROM platform.tenants WHERE slug = 'busy'").collect().first!.decode(String.self)
+            let schema = try await env.client.query("SELECT schema_name FROM platform.tenants WHERE slug = 'busy'").collect().first!.decode(
+                String.self)
             let folder = try TemporaryFolder()
             let migrations = try folder.copyMigrations()
-            try "ALTER TABLE help_articles ADD COLUMN summary text;".write(toFile: migrations + "/tenant/0002_summary.sql", atomically: true, encoding: .utf8)
+            try "ALTER TABLE help_articles ADD COLUMN summary text;".write(
+                toFile: migrations + "/tenant/0002_summary.sql", atomically: true, encoding: .utf8)
             let holder = try await env.services.database.connect(label: "lock holder")
             try await holder.query("BEGIN", logger: TestDatabase.logger)
-            try await holder.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).help_articles IN ACCESS EXCLUSIVE MODE"), logger: TestDatabase.logger)
-            let quick = try Migrator(migrationsFolder: migrations, client: env.client, workers: 1, lockTimeout: "200ms", logger: TestDatabase.logger)
+            try await holder.query(
+                PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).help_articles IN ACCESS EXCLUSIVE MODE"), logger: TestDatabase.logger)
+            let quick = try Migrator(
+                migrationsFolder: migrations, client: env.client, workers: 1, lockTimeout: "200ms", logger: TestDatabase.logger)
             let report = try await quick.migrate()
             #expect(report.failures.first?.message.contains("lock timeout") == true)
             try await holder.query("ROLLBACK", logger: TestDatabase.logger)

@@ -1,5 +1,6 @@
-@testable import App
 import Testing
+
+@testable import App
 
 @Suite("Splitting migration files into statements")
 struct SQLScriptTests {
@@ -26,7 +27,8 @@ struct SQLScriptTests {
 
     @Test func realMigrationsSplitIntoStatements() throws {
         let files = try MigrationFile.load(folder: TestDatabase.packageRoot + "/Migrations/platform")
-        #expect(files.first?.statements.contains { $0.contains("CREATE FUNCTION platform.notify_directory()") && $0.hasSuffix("$$") } == true)
+        #expect(
+            files.first?.statements.contains { $0.contains("CREATE FUNCTION platform.notify_directory()") && $0.hasSuffix("$$") } == true)
     }
 }
 
@@ -43,6 +45,8 @@ struct MigrationFileTests {
     }
 
     @Test func checksumChangesWithContent() {
-        #expect(MigrationFile(version: 1, name: "a", sql: "SELECT 1").checksum != MigrationFile(version: 1, name: "a", sql: "SELECT 2").checksum)
+        #expect(
+            MigrationFile(version: 1, name: "a", sql: "SELECT 1").checksum != MigrationFile(version: 1, name: "a", sql: "SELECT 2").checksum
+        )
     }
 }

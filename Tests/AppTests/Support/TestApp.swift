@@ -1,8 +1,8 @@
 import App
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 
 extension TestEnvironment {
     /// Runs `body` against the full application (router test client) on this environment's database.
@@ -31,6 +31,8 @@ extension TestResponse {
 /// Deterministic help articles with markers, as in the benchmark workload.
 func markedArticles(tenant: String, count: Int, titlePrefix: String = "") -> [HelpArticle] {
     (1...count).map { j in
-        HelpArticle(slug: "article-\(j)", title: "\(titlePrefix)[\(tenant)#\(j)] Question \(j)", body: "Answer \(j) for \(tenant).\n\nSecond paragraph.", position: j)
+        HelpArticle(
+            slug: "article-\(j)", title: "\(titlePrefix)[\(tenant)#\(j)] Question \(j)",
+            body: "Answer \(j) for \(tenant).\n\nSecond paragraph.", position: j)
     }
 }

@@ -28,7 +28,8 @@ enum TestDatabase {
 
     private static let templateTask = Task<String, any Error> {
         let server = try await serverTask.value
-        let checksum = try MigrationFile.load(folder: packageRoot + "/Migrations/platform").map(\.checksum).joined()
+        let checksum =
+            try MigrationFile.load(folder: packageRoot + "/Migrations/platform").map(\.checksum).joined()
             + MigrationFile.load(folder: packageRoot + "/Migrations/tenant").map(\.checksum).joined()
         let name = "vt_template_" + SHA256.hash(data: Data(checksum.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
         try await admin(server) { connection in
@@ -134,8 +135,11 @@ struct TestEnvironment: Sendable {
 
     /// Creates a tenant with the given help articles.
     @discardableResult
-    func makeTenant(_ slug: String, partner: String? = nil, domains: [String] = [], branding: Branding = Branding(), articles: [HelpArticle] = []) async throws -> TenantScope {
-        let scope = try await provisioner.provision(NewTenant(slug: slug, name: slug.capitalized, partnerSlug: partner, domains: domains, branding: branding))
+    func makeTenant(
+        _ slug: String, partner: String? = nil, domains: [String] = [], branding: Branding = Branding(), articles: [HelpArticle] = []
+    ) async throws -> TenantScope {
+        let scope = try await provisioner.provision(
+            NewTenant(slug: slug, name: slug.capitalized, partnerSlug: partner, domains: domains, branding: branding))
         try await services.tenants.withTenant(scope) { tenant in
             for article in articles { try await HelpArticleStore.upsert(article, on: tenant) }
         }

@@ -1,5 +1,6 @@
-@testable import App
 import Testing
+
+@testable import App
 
 @Suite("Host names")
 struct HostNameTests {
@@ -19,7 +20,9 @@ struct HostNameTests {
         #expect(HostName.normalize(raw) == expected)
     }
 
-    @Test(arguments: ["", ":8080", "bad host.com", "a..b", "-a.com", "a-.com", "a.com:80x", "exa<mple.com", String(repeating: "a", count: 64) + ".com"])
+    @Test(arguments: [
+        "", ":8080", "bad host.com", "a..b", "-a.com", "a-.com", "a.com:80x", "exa<mple.com", String(repeating: "a", count: 64) + ".com",
+    ])
     func refusesInvalidHosts(raw: String) {
         #expect(HostName.normalize(raw) == nil)
     }
@@ -45,7 +48,9 @@ struct SlugTests {
         #expect(SchemaName(generated.value) != nil)
         #expect(generated.value.hasPrefix("t_"))
         #expect(SchemaName.generate() != generated)
-        for bad in ["public", "t_ABCDEF", "t_abc", "t_abcdef; DROP TABLE x", "platform", "t_abcdef\"", "t_" + String(repeating: "a", count: 41)] {
+        for bad in [
+            "public", "t_ABCDEF", "t_abc", "t_abcdef; DROP TABLE x", "platform", "t_abcdef\"", "t_" + String(repeating: "a", count: 41),
+        ] {
             #expect(SchemaName(bad) == nil, "\(bad)")
         }
     }

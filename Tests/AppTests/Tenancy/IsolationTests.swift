@@ -1,8 +1,9 @@
-@testable import App
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
 import Testing
+
+@testable import App
 
 @Suite("Tenant isolation")
 struct IsolationTests {

@@ -1,7 +1,8 @@
-@testable import App
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import App
 
 @Suite("Applying tenants.yml")
 struct ManifestApplyTests {
@@ -60,10 +61,11 @@ struct ManifestApplyTests {
                 .replacingOccurrences(of: "status: suspended", with: "status: active")
                 .replacingOccurrences(of: "domains: [tea.example]", with: "domains: [tea.example, shop.example]")
             let changes = try await applier(env).apply(try manifest(edited), dryRun: false).map(\.description)
-            #expect(changes.sorted() == [
-                "+ domain shop.example → tenant acme", "~ article acme/returns", "~ tenant acme: branding",
-                "~ tenant sleepy: status suspended → active",
-            ])
+            #expect(
+                changes.sorted() == [
+                    "+ domain shop.example → tenant acme", "~ article acme/returns", "~ tenant acme: branding",
+                    "~ tenant sleepy: status suspended → active",
+                ])
         }
     }
 

@@ -1,7 +1,8 @@
-@testable import App
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import App
 
 @Suite("Provisioning and lifecycle")
 struct ProvisioningTests {
@@ -17,7 +18,9 @@ struct ProvisioningTests {
                 try await tenant.query("SELECT count(*) FROM settings").collect().first!.decode(Int.self)
             }
             #expect(settings == 1)
-            let hosts = try await env.client.query("SELECT host FROM platform.domains WHERE tenant_id = \(scope.id)").collect().map { try $0.decode(String.self) }
+            let hosts = try await env.client.query("SELECT host FROM platform.domains WHERE tenant_id = \(scope.id)").collect().map {
+                try $0.decode(String.self)
+            }
             #expect(hosts == ["shop.example.com"])
         }
     }
@@ -29,7 +32,8 @@ struct ProvisioningTests {
                 try await env.provisioner.provision(NewTenant(slug: "second", name: "Second", domains: ["taken.example"]))
             }
             let tenants = try await env.client.query("SELECT count(*) FROM platform.tenants").collect().first!.decode(Int.self)
-            let schemas = try await env.client.query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'").collect().first!.decode(Int.self)
+            let schemas = try await env.client.query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'").collect().first!
+                .decode(Int.self)
             #expect(tenants == 1 && schemas == 1)
         }
     }
@@ -44,8 +48,12 @@ struct ProvisioningTests {
             // "shop" would answer at shop.vitrina.test, which acme holds as a custom domain.
             await #expect(throws: TenancyError.domainTaken("shop.vitrina.test")) { try await env.makeTenant("shop") }
             // A custom domain may not be another tenant's subdomain, nor the platform's own host.
-            await #expect(throws: TenancyError.domainReserved("acme.vitrina.test")) { try await env.makeTenant("beta", domains: ["acme.vitrina.test"]) }
-            await #expect(throws: TenancyError.domainReserved("admin.vitrina.test")) { try await env.makeTenant("gamma", domains: ["admin.vitrina.test"]) }
+            await #expect(throws: TenancyError.domainReserved("acme.vitrina.test")) {
+                try await env.makeTenant("beta", domains: ["acme.vitrina.test"])
+            }
+            await #expect(throws: TenancyError.domainReserved("admin.vitrina.test")) {
+                try await env.makeTenant("gamma", domains: ["admin.vitrina.test"])
+            }
         }
     }
 
@@ -71,7 +79,8 @@ struct ProvisioningTests {
             #expect(try await schemaExists(env, scope.schema.value))  // soft delete keeps the data
             try await env.provisioner.purge(slug: "acme")
             #expect(try await !schemaExists(env, scope.schema.value))
-            let status = try await env.client.query("SELECT status, schema_name FROM platform.tenants WHERE id = \(scope.id)").collect().first!.decode((String, String?).self)
+            let status = try await env.client.query("SELECT status, schema_name FROM platform.tenants WHERE id = \(scope.id)").collect()
+                .first!.decode((String, String?).self)
             #expect(status.0 == "purged" && status.1 == nil)
             let again = try await env.makeTenant("acme", domains: ["acme.example"])
             #expect(again.schema != scope.schema)
@@ -80,11 +89,18 @@ struct ProvisioningTests {
 
     @Test func exportThenImportReproducesTheTenantsData() async throws {
         try await TestEnvironment.with { env in
-            let articles = markedArticles(tenant: "acme", count: 30) + [HelpArticle(slug: "quotes", title: "Кавычки \"и\" 'апострофы'", body: "Строка\nс переносом\n\nи \\ обратной чертой", position: 99)]
-            try await env.makeTenant("acme", domains: ["acme.example"], branding: Branding(name: "Acme", primaryColor: "#123456"), articles: articles)
+            let articles =
+                markedArticles(tenant: "acme", count: 30) + [
+                    HelpArticle(
+                        slug: "quotes", title: "Кавычки \"и\" 'апострофы'", body: "Строка\nс переносом\n\nи \\ обратной чертой",
+                        position: 99)
+                ]
+            try await env.makeTenant(
+                "acme", domains: ["acme.example"], branding: Branding(name: "Acme", primaryColor: "#123456"), articles: articles)
             let folder = try TemporaryFolder()
             let file = folder.path + "/acme.jsonl"
-            let exporter = TenantExporter(client: env.client, provisioner: env.provisioner, migrator: env.services.migrator, logger: TestDatabase.logger)
+            let exporter = TenantExporter(
+                client: env.client, provisioner: env.provisioner, migrator: env.services.migrator, logger: TestDatabase.logger)
             let counts = try await exporter.export(slug: "acme", to: file)
             #expect(counts == ["help_articles": 31, "settings": 1])
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
@@ -93,11 +109,15 @@ struct ProvisioningTests {
             #expect((header?["tenant"] as? [String: Any])?["domains"] as? [String] == ["acme.example"])
             #expect(lines.count == 1 + 32 + 1)
 
-            let importer = TenantImporter(client: env.client, provisioner: env.provisioner, migrator: env.services.migrator, logger: TestDatabase.logger)
-            await #expect(throws: TenancyError.domainTaken("acme.example")) { try await importer.importFile(file, slug: "copy", withDomains: true) }
+            let importer = TenantImporter(
+                client: env.client, provisioner: env.provisioner, migrator: env.services.migrator, logger: TestDatabase.logger)
+            await #expect(throws: TenancyError.domainTaken("acme.example")) {
+                try await importer.importFile(file, slug: "copy", withDomains: true)
+            }
             let result = try await importer.importFile(file, slug: "copy", withDomains: false)
             #expect(result.rows == ["help_articles": 31, "settings": 1])
-            let copy = try await env.client.query("SELECT id, schema_name, branding::text FROM platform.tenants WHERE slug = 'copy'").collect().first!.decode((UUID, String, String).self)
+            let copy = try await env.client.query("SELECT id, schema_name, branding::text FROM platform.tenants WHERE slug = 'copy'")
+                .collect().first!.decode((UUID, String, String).self)
             #expect(Branding.fromJSON(copy.2) == Branding(name: "Acme", primaryColor: "#123456"))
             let copied = try await env.services.tenants.withTenant(TenantScope(id: copy.0, schema: SchemaName(copy.1)!)) { tenant in
                 let all = try await HelpArticleStore.all(on: tenant)
@@ -116,4 +136,3 @@ struct ProvisioningTests {
         }
     }
 }
-

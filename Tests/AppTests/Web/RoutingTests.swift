@@ -9,7 +9,9 @@ import Testing
 struct RoutingTests {
     @Test func subdomainAndCustomDomainServeTheTenantsHelpCentre() async throws {
         try await TestEnvironment.with { env in
-            try await env.makeTenant("acme", domains: ["help.acme.example"], branding: Branding(name: "Acme Help", primaryColor: "#123456"), articles: markedArticles(tenant: "acme", count: 3))
+            try await env.makeTenant(
+                "acme", domains: ["help.acme.example"], branding: Branding(name: "Acme Help", primaryColor: "#123456"),
+                articles: markedArticles(tenant: "acme", count: 3))
             try await env.withApp { client throws in
                 for host in ["acme.vitrina.test", "help.acme.example"] {
                     let response = try await client.get("/help", host: host)
@@ -88,7 +90,8 @@ struct RoutingTests {
 
     @Test func partnerPanelDomainAndPlatformHostAnswer() async throws {
         try await TestEnvironment.with { env in
-            try await env.makePartner("northwind", domains: ["panel.northwind.test"], branding: Branding(name: "Northwind Assist", defaultLanguage: "en"))
+            try await env.makePartner(
+                "northwind", domains: ["panel.northwind.test"], branding: Branding(name: "Northwind Assist", defaultLanguage: "en"))
             try await env.withApp { client throws in
                 let partner = try await client.get("/", host: "panel.northwind.test")
                 #expect(partner.status == .ok)
@@ -124,7 +127,9 @@ struct RoutingTests {
         try await TestEnvironment.with { env in
             try await env.makeTenant("acme", articles: markedArticles(tenant: "acme", count: 1))
             try await env.withApp { client throws in
-                for (path, host) in [("/help", "acme.vitrina.test"), ("/nope", "acme.vitrina.test"), ("/", "unknown.test"), ("/", "vitrina.test")] {
+                for (path, host) in [
+                    ("/help", "acme.vitrina.test"), ("/nope", "acme.vitrina.test"), ("/", "unknown.test"), ("/", "vitrina.test"),
+                ] {
                     let response = try await client.get(path, host: host)
                     let csp = response.headers[.contentSecurityPolicy] ?? ""
                     #expect(csp.contains("frame-ancestors 'none'"), "\(host)\(path)")
