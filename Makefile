@@ -1,0 +1,46 @@
+# Vitrina. `make run` and `make test` work on a fresh Debian machine with only the Swift toolchain present.
+SWIFT ?= swift
+PORT ?= 8080
+HOST ?= 127.0.0.1
+MANIFEST ?= tenants.example.yml
+
+.PHONY: run test deps build release bench lint format screenshots clean
+
+## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
+run: deps
+	$(SWIFT) build --product vitrina
+	.build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls
+
+## Install the missing system packages, start a throwaway PostgreSQL, run every test.
+test: deps
+	$(SWIFT) build --build-tests
+	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product vitrina
+
+## W1 and W2 of shared/bench/WORKLOAD.md against a freshly started release server; prints the figures.
+bench: deps
+	@scripts/install-deps.sh wrk
+	$(SWIFT) build -c release --product vitrina --product VitrinaBench
+	.build/release/VitrinaBench --vitrina .build/release/vitrina $(BENCH_ARGS)
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks
+
+## Desktop and phone screenshots of the demo's pages (needs `make run` in another terminal).
+screenshots:
+	@scripts/install-deps.sh chromium
+	scripts/screenshots.sh $(PORT) screenshots
+
+clean:
+	rm -rf .build
