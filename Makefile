@@ -28,7 +28,8 @@ release: deps
 ## W1 and W2 of shared/bench/WORKLOAD.md against a freshly started release server; prints the figures.
 bench: deps
 	@scripts/install-deps.sh wrk
-	$(SWIFT) build -c release --product vitrina --product VitrinaBench
+	$(SWIFT) build -c release --product vitrina
+	$(SWIFT) build -c release --product VitrinaBench
 	.build/release/VitrinaBench --vitrina .build/release/vitrina $(BENCH_ARGS)
 
 lint:

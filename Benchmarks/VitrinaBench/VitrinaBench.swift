@@ -18,6 +18,7 @@ struct VitrinaBench {
         var w2 = true
         var w2Tenants = 1000
         var connections = 64
+        var renderIterations = 0
 
         init(_ arguments: [String]) {
             var iterator = arguments.dropFirst().makeIterator()
@@ -31,6 +32,7 @@ struct VitrinaBench {
                 case "--runs": runs = Int(iterator.next() ?? "") ?? runs
                 case "--connections": connections = Int(iterator.next() ?? "") ?? connections
                 case "--w2-tenants": w2Tenants = Int(iterator.next() ?? "") ?? w2Tenants
+                case "--render": renderIterations = Int(iterator.next() ?? "") ?? 1000
                 case "--only-w1": w2 = false
                 case "--only-w2": w1 = false
                 default:
@@ -43,6 +45,7 @@ struct VitrinaBench {
 
     static func main() async throws {
         let options = Options(CommandLine.arguments)
+        if options.renderIterations > 0 { return try await RenderBench.run(iterations: options.renderIterations) }
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         try? FileManager.default.removeItem(atPath: options.workdir)
@@ -113,8 +116,7 @@ struct Bench {
     mutating func w1() async throws {
         say("\n== W1: GET /help, 100 tenants × 20 articles, round-robin Host ==")
         try await createDatabase("bench_w1")
-        let schemas = try await withServices("bench_w1") { services in
-            var schemas: [String: String] = [:]
+        try await withServices("bench_w1") { services in
             for i in 1...100 {
                 let scope = try await services.provisioner.provision(
                     NewTenant(
@@ -127,9 +129,7 @@ struct Bench {
                         )
                     }
                 }
-                schemas["t\(i)"] = scope.schema.value + "|" + scope.id.uuidString.lowercased()
             }
-            return schemas
         }
         say("Seeded 100 tenants (check: title(1,1) = \(Workload.title(1, 1)))")
         let server = try ProcessRunner.spawn(
@@ -190,7 +190,7 @@ struct Bench {
                 + "p50 \(Stats.f(Stats.median(results.map(\.p50)), 2)) ms, p90 \(Stats.f(Stats.median(results.map(\.p90)), 2)) ms, "
                 + "p99 \(Stats.f(Stats.median(results.map(\.p99)), 2)) ms, non-2xx \(results.map(\.non2xx).reduce(0, +))")
         ProcessRunner.terminate(server)
-        try pgbenchCeiling(schemas: schemas)
+        try pgbenchCeiling()
     }
 
     func waitForServer() -> Bool {
@@ -201,22 +201,17 @@ struct Bench {
         return false
     }
 
-    /// The database's own ceiling for W1: pgbench sending exactly the statements one request sends.
-    func pgbenchCeiling(schemas: [String: String]) throws {
-        let folder = options.workdir + "/pgbench"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var arguments: [String] = []
-        for (slug, value) in schemas.sorted(by: { $0.key < $1.key }) {
-            let parts = value.split(separator: "|")
-            let file = folder + "/\(slug).sql"
-            try """
-            BEGIN READ ONLY;
-            SELECT set_config('search_path', '\(parts[0])', true);
-            SELECT t.branding::text, a.slug, a.title, left(a.body, 220) FROM platform.tenants t LEFT JOIN help_articles a ON true WHERE t.id = '\(parts[1])' ORDER BY a.position, a.id;
-            COMMIT;
-            """.write(toFile: file, atomically: true, encoding: .utf8)
-            arguments += ["-f", file + "@1"]
-        }
+    /// The database's own ceiling for W1: pgbench sending the statements one request sends (the tenant picked at
+    /// random; its schema and id looked up inside the same statements instead of coming from the app's directory).
+    func pgbenchCeiling() throws {
+        let file = options.workdir + "/w1-request.sql"
+        try """
+        \\set i random(1, 100)
+        BEGIN READ ONLY;
+        SELECT set_config('search_path', (SELECT schema_name FROM platform.tenants WHERE slug = 't' || :i), true);
+        SELECT t.branding::text, a.slug, a.title, a.excerpt FROM platform.tenants t LEFT JOIN help_articles a ON true WHERE t.slug = 't' || :i ORDER BY a.position, a.id;
+        COMMIT;
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         guard let pgbench = pgbenchPath() else {
             say("pgbench not found; skipping the PostgreSQL ceiling.")
             return
@@ -224,11 +219,13 @@ struct Bench {
         let output = try ProcessRunner.run(
             [
                 pgbench, "-n", "-M", "prepared", "-c", "\(options.connections)", "-j", "2", "-T", "\(options.duration)", "-h", socketFolder,
-                "-U", serverURL.username, "bench_w1",
-            ] + arguments
+                "-U", serverURL.username, "-f", file, "bench_w1",
+            ]
         ).output
         let tps = output.split(separator: "\n").first { $0.hasPrefix("tps = ") }.map(String.init) ?? output
-        say("PostgreSQL ceiling (pgbench, the same 4 statements per request, -c\(options.connections) -j2, \(options.duration) s): \(tps)")
+        say(
+            "PostgreSQL ceiling (pgbench -M prepared, the request's 4 statements, -c\(options.connections) -j2, \(options.duration) s): \(tps)"
+        )
     }
 
     func pgbenchPath() -> String? {

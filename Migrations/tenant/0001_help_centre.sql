@@ -13,6 +13,15 @@ CREATE TABLE help_articles (
     title text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
     body text NOT NULL CHECK (length(body) <= 100000),
     position integer NOT NULL DEFAULT 0,
+    -- The index page's excerpt, computed on write rather than on every read: the first paragraph on one line, cut
+    -- at a word near 160 characters.
+    excerpt text GENERATED ALWAYS AS (
+        CASE WHEN length(regexp_replace(split_part(replace(body, E'\r', ''), E'\n\n', 1), '\s+', ' ', 'g')) <= 160
+            THEN btrim(regexp_replace(split_part(replace(body, E'\r', ''), E'\n\n', 1), '\s+', ' ', 'g'))
+            ELSE regexp_replace(left(regexp_replace(split_part(replace(body, E'\r', ''), E'\n\n', 1), '\s+', ' ', 'g'), 161),
+                '[[:space:],.;:—-]*[^[:space:]]*$', '') || '…'
+        END
+    ) STORED,
     -- PostgreSQL's russian configuration stems Cyrillic words with the Russian stemmer and ASCII words with the
     -- English one, so one vector serves both languages.
     search tsvector GENERATED ALWAYS AS (

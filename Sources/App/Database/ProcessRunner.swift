@@ -33,7 +33,9 @@ public struct ProcessRunner {
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let spawned = withCStrings(arguments) { argv in
-            withCStrings(env) { envp in posix_spawn(&pid, arguments[0], &actions, nil, argv, envp) }
+            withCStrings(env) { envp in
+                withCleanSignals { attributes in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) }
+            }
         }
         guard spawned == 0 else {
             return Result(status: 127, output: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))")
@@ -61,7 +63,9 @@ public struct ProcessRunner {
         let env = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let spawned = withCStrings(arguments) { argv in
-            withCStrings(env) { envp in posix_spawn(&pid, arguments[0], &actions, nil, argv, envp) }
+            withCStrings(env) { envp in
+                withCleanSignals { attributes in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) }
+            }
         }
         guard spawned == 0 else { throw CocoaError(.executableLoad) }
         return pid
@@ -72,6 +76,24 @@ public struct ProcessRunner {
         kill(pid, SIGTERM)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// Spawn attributes that give the child an empty signal mask and default handlers: the server's threads block
+    /// signals for their own handling, and a child inheriting that (pgbench's timer, postgres) would misbehave.
+    private static func withCleanSignals<R>(_ body: (inout posix_spawnattr_t) -> R) -> R {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
     }
 
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

@@ -32,6 +32,12 @@ public struct HelpArticleSummary: Sendable, Equatable {
     public var slug: String
     public var title: String
     public var excerpt: String
+
+    public init(slug: String, title: String, excerpt: String) {
+        self.slug = slug
+        self.title = title
+        self.excerpt = excerpt
+    }
 }
 
 /// A search hit with its highlighted fragment (text between `\u{1}` and `\u{2}` matched the query).

@@ -8,7 +8,7 @@ public enum HelpArticleStore {
     public static func indexPage(on tenant: TenantConnection) async throws -> (branding: Branding, articles: [HelpArticleSummary]) {
         let rows = try await tenant.query(
             """
-            SELECT t.branding::text, a.slug, a.title, left(a.body, 220)
+            SELECT t.branding::text, a.slug, a.title, a.excerpt
             FROM platform.tenants t LEFT JOIN help_articles a ON true
             WHERE t.id = \(tenant.scope.id)
             ORDER BY a.position, a.id
@@ -23,7 +23,7 @@ public enum HelpArticleStore {
                 first = false
             }
             if let slug, let title {
-                articles.append(HelpArticleSummary(slug: slug, title: title, excerpt: excerptText(excerpt ?? "")))
+                articles.append(HelpArticleSummary(slug: slug, title: title, excerpt: excerpt ?? ""))
             }
         }
         return (branding, articles)
@@ -110,13 +110,4 @@ public enum HelpArticleStore {
         return deleted
     }
 
-    /// The first paragraph, cut at a word boundary near 160 characters.
-    static func excerptText(_ text: String) -> String {
-        let firstParagraph = text.components(separatedBy: "\n\n").first ?? text
-        let flat = firstParagraph.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-        guard flat.count > 160 else { return flat }
-        let cut = flat.prefix(160)
-        let end = cut.lastIndex(of: " ") ?? cut.endIndex
-        return cut[..<end].trimmingCharacters(in: .punctuationCharacters.union(.whitespaces)) + "…"
-    }
 }

@@ -109,6 +109,8 @@ public struct Renderer: Sendable {
     let stylesheet: String
 
     public init(templatesFolder: String, publicFolder: String) async throws {
+        // Templates opt into the fast escaper with `{{% CONTENT_TYPE: VITRINA_HTML}}`; it must exist before parsing.
+        MustacheContentTypes.register(FastHTMLContentType(), named: FastHTMLContentType.name)
         do {
             library = try await MustacheLibrary(directory: templatesFolder)
         } catch let error as MustacheLibrary.ParserError {
@@ -116,6 +118,13 @@ public struct Renderer: Sendable {
         }
         for name in Self.requiredTemplates where library.getTemplate(named: name) == nil {
             throw ConfigurationError.message("Template \(templatesFolder)/\(name).mustache is missing.")
+        }
+        for name in Self.requiredTemplates {
+            let text = (try? String(contentsOfFile: "\(templatesFolder)/\(name).mustache", encoding: .utf8)) ?? ""
+            guard text.hasPrefix("{{% CONTENT_TYPE: \(FastHTMLContentType.name)}}") else {
+                throw ConfigurationError.message(
+                    "Template \(templatesFolder)/\(name).mustache must start with {{% CONTENT_TYPE: \(FastHTMLContentType.name)}}.")
+            }
         }
         localizer = try Localizer(folder: templatesFolder + "/locales")
         // A content hash in the stylesheet's URL lets browsers cache it for a year.
