@@ -159,9 +159,3 @@ struct FastHTMLContentType: MustacheContentType {
         return String(decoding: output, as: UTF8.self)
     }
 }
-
-// Strings render through `renderText` instead of `String(describing:)` on an existential, which is slow.
-extension String: @retroactive MustacheCustomRenderable {
-    public var renderText: String { self }
-    public var isNull: Bool { false }
-}
