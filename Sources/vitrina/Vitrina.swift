@@ -1,8 +1,6 @@
 import App
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
 
 /// The `vitrina` command.
 @main
@@ -19,9 +17,6 @@ struct Vitrina: AsyncParsableCommand {
 
     /// Parses and runs the command; a usage error exits with code 2 (ArgumentParser's own default is 64).
     static func main() async {
-        // Run Swift concurrency on NIO's event loop threads, so a request's handler and its socket and database I/O
-        // stay on one thread instead of hopping between two pools.
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -44,6 +44,20 @@ public struct TenantScope: Sendable, Hashable {
     }
 }
 
+/// A read statement for `TenantDatabase.read`: SQL that refers to its values as `$1[1]`, `$1[2]`, … (text, cast as
+/// needed), the result's column definitions, and the values.
+public struct TenantRead: Sendable {
+    public let sql: String
+    public let columns: String
+    public let arguments: [String]
+
+    public init(sql: String, columns: String, arguments: [String] = []) {
+        self.sql = sql
+        self.columns = columns
+        self.arguments = arguments
+    }
+}
+
 /// A connection inside a tenant's transaction, its search path pointing at that tenant's schema only.
 public struct TenantConnection: Sendable {
     public let connection: PostgresConnection
@@ -82,6 +96,24 @@ public struct TenantDatabase: Sendable {
         try await client.withConnection { connection in
             try await Self.inTenantTransaction(connection, scope: scope, readOnly: readOnly, logger: logger, body)
         }
+    }
+
+    /// Runs one read statement in one round trip, through `platform.tenant_rows`, the server-side half of the door:
+    /// it sets the search path transaction-locally (reverting when the statement ends) and runs the statement.
+    /// Use it for a request's single read; use `withTenant` for anything else.
+    public func read(_ scope: TenantScope, _ statement: TenantRead) async throws -> PostgresRowSequence {
+        precondition(SchemaName.isValid(scope.schema.value))
+        return try await client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT * FROM platform.tenant_rows($1, $2, $3) AS r(\(statement.columns))",
+                binds: {
+                    var binds = PostgresBindings(capacity: 3)
+                    binds.append(scope.schema.value)
+                    binds.append(statement.sql)
+                    binds.append(statement.arguments)
+                    return binds
+                }()),
+            logger: logger)
     }
 
     /// Opens the tenant transaction on a connection the caller already holds (migrations, provisioning).

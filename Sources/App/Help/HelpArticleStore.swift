@@ -3,16 +3,38 @@ import PostgresNIO
 
 /// SQL for help articles; every function takes a connection from `TenantDatabase.withTenant`.
 public enum HelpArticleStore {
-    /// The help centre's index page in one statement: the tenant's branding (read fresh, not cached) and every
-    /// article's title and excerpt, in order.
+    /// The help centre's index page in one statement and one round trip: the tenant's branding (read fresh, not
+    /// cached) and every article's title and excerpt, in order.
+    public static func indexPage(
+        _ scope: TenantScope, in database: TenantDatabase
+    ) async throws -> (
+        branding: Branding, articles: [HelpArticleSummary]
+    ) {
+        let rows = try await database.read(scope, indexStatement(scope))
+        return try await collectIndex(rows)
+    }
+
+    /// The same, inside a transaction the caller holds.
     public static func indexPage(on tenant: TenantConnection) async throws -> (branding: Branding, articles: [HelpArticleSummary]) {
-        let rows = try await tenant.query(
-            """
-            SELECT t.branding::text, a.slug, a.title, a.excerpt
-            FROM platform.tenants t LEFT JOIN help_articles a ON true
-            WHERE t.id = \(tenant.scope.id)
-            ORDER BY a.position, a.id
-            """)
+        let statement = indexStatement(tenant.scope)
+        var binds = PostgresBindings()
+        binds.append(statement.arguments)
+        return try await collectIndex(try await tenant.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds)))
+    }
+
+    static func indexStatement(_ scope: TenantScope) -> TenantRead {
+        TenantRead(
+            sql: """
+                SELECT t.branding::text, a.slug, a.title, a.excerpt
+                FROM platform.tenants t LEFT JOIN help_articles a ON true
+                WHERE t.id = ($1[1])::uuid
+                ORDER BY a.position, a.id
+                """,
+            columns: "branding text, slug text, title text, excerpt text",
+            arguments: [scope.id.uuidString])
+    }
+
+    static func collectIndex(_ rows: PostgresRowSequence) async throws -> (branding: Branding, articles: [HelpArticleSummary]) {
         var branding = Branding()
         var articles: [HelpArticleSummary] = []
         articles.reserveCapacity(32)

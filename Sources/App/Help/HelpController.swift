@@ -20,9 +20,7 @@ public struct HelpController: Sendable {
     @Sendable func index(request: Request, context: TenantRequestContext) async throws -> HTMLPage {
         let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if !query.isEmpty { return try await search(String(query.prefix(200)), context: context) }
-        let (branding, articles) = try await database.withTenant(context.tenant.scope, readOnly: true) { tenant in
-            try await HelpArticleStore.indexPage(on: tenant)
-        }
+        let (branding, articles) = try await HelpArticleStore.indexPage(context.tenant.scope, in: database)
         let resolved = branding.resolved(over: context.tenant.resolvedBranding)
         let language = resolved.defaultLanguage ?? Localizer.fallback
         let t = renderer.localizer.catalog(language)

@@ -86,3 +86,39 @@ struct IsolationTests {
         }
     }
 }
+
+@Suite("The one-round-trip read")
+struct TenantReadTests {
+    @Test func readsOnlyTheScopesRowsAndLeavesNoPathBehind() async throws {
+        try await TestEnvironment.with { env in
+            let north = try await env.makeTenant("north", articles: markedArticles(tenant: "north", count: 3))
+            let south = try await env.makeTenant("south", articles: markedArticles(tenant: "south", count: 3))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    let (scope, name) = i % 2 == 0 ? (north, "north") : (south, "south")
+                    group.addTask {
+                        let page = try await HelpArticleStore.indexPage(scope, in: env.services.tenants)
+                        #expect(page.articles.map(\.title).allSatisfy { $0.contains("[\(name)#") })
+                        #expect(page.articles.count == 3)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let path = try await env.client.query("SELECT current_setting('search_path')").collect().first!.decode(String.self)
+            #expect(path == "" || path == "\"\"")
+            await #expect {
+                try await env.client.query("SELECT count(*) FROM help_articles").collect()
+            } throws: { databaseErrorCode($0) == "42P01" }
+        }
+    }
+
+    @Test func theServerSideHalfRefusesASchemaItDidNotName() async throws {
+        try await TestEnvironment.with { env in
+            await #expect {
+                try await env.client.query(
+                    "SELECT * FROM platform.tenant_rows('platform', 'SELECT slug FROM tenants', '{}') AS r(slug text)"
+                ).collect()
+            } throws: { databaseErrorCode($0) == "3F000" }
+        }
+    }
+}
