@@ -137,8 +137,8 @@ struct Bench {
             environment: ProcessInfo.processInfo.environment.merging([
                 "DATABASE_URL": urlString("bench_w1"), "LOG_LEVEL": "warning", "VITRINA_DATA_DIR": options.workdir + "/server",
             ]) { $1 }, outputPath: options.workdir + "/server.log")
-        defer { ProcessRunner.terminate(server) }
         guard waitForServer() else {
+            ProcessRunner.terminate(server)
             say("The server did not start; see \(options.workdir)/server.log")
             return
         }
@@ -176,6 +176,7 @@ struct Bench {
                 wrk, "-t2", "-c\(options.connections)", "-d\(options.duration)s", "--latency", "-s", script, target,
             ]).output
             guard let result = WrkResult.parse(output) else {
+                ProcessRunner.terminate(server)
                 say("Could not read wrk's output:\n\(output)")
                 return
             }
