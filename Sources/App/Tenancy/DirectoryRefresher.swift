@@ -46,14 +46,19 @@ public struct DirectoryRefresher: Service {
         while !Task.isCancelledOrShuttingDown {
             do {
                 let connection = try await database.connect(label: "directory-listener")
-                defer { Task { try? await connection.close() } }
-                try await connection.listen(on: Self.channel) { notifications in
-                    // Anything that changed while we were not listening is picked up by this reload.
-                    requester.yield("listening")
-                    backoff = .milliseconds(250)
-                    for try await _ in notifications.cancelOnGracefulShutdown() {
-                        requester.yield("notified")
+                do {
+                    try await connection.listen(on: Self.channel) { notifications in
+                        // Anything that changed while we were not listening is picked up by this reload.
+                        requester.yield("listening")
+                        backoff = .milliseconds(250)
+                        for try await _ in notifications.cancelOnGracefulShutdown() {
+                            requester.yield("notified")
+                        }
                     }
+                    try? await connection.close()
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
             } catch {
                 if Task.isCancelledOrShuttingDown { return }
