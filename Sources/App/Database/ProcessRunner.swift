@@ -24,21 +24,11 @@ public struct ProcessRunner {
             close(fd)
             unlink(outputPath)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, fd, 2)
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let spawned = withCStrings(arguments) { argv in
-            withCStrings(env) { envp in
-                withCleanSignals { attributes in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) }
-            }
-        }
-        guard spawned == 0 else {
-            return Result(status: 127, output: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))")
+        let pid: pid_t
+        do {
+            pid = try start(arguments, environment: environment ?? ProcessInfo.processInfo.environment, output: fd)
+        } catch let error as POSIXError {
+            return Result(status: 127, output: "cannot run \(arguments[0]): \(String(cString: strerror(error.code.rawValue)))")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -54,6 +44,11 @@ public struct ProcessRunner {
         let fd = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
         defer { close(fd) }
+        return try start(arguments, environment: environment, output: fd)
+    }
+
+    /// Starts `arguments[0]` with stdin from /dev/null and stdout and stderr to `output`, with a clean signal state.
+    private static func start(_ arguments: [String], environment: [String: String], output fd: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -67,7 +62,7 @@ public struct ProcessRunner {
                 withCleanSignals { attributes in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) }
             }
         }
-        guard spawned == 0 else { throw CocoaError(.executableLoad) }
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOEXEC) }
         return pid
     }
 
