@@ -209,7 +209,7 @@ struct Bench {
         let file = options.workdir + "/w1-request.sql"
         try """
         \\set i random(1, 100)
-        SELECT * FROM platform.tenant_rows((SELECT schema_name FROM platform.tenants WHERE slug = 't' || :i), 'SELECT t.branding::text, a.slug, a.title, a.excerpt FROM platform.tenants t LEFT JOIN help_articles a ON true WHERE t.id = ($1[1])::uuid ORDER BY a.position, a.id', ARRAY[(SELECT id::text FROM platform.tenants WHERE slug = 't' || :i)]) AS r(branding text, slug text, title text, excerpt text);
+        SELECT * FROM platform.tenant_rows((SELECT schema_name FROM platform.tenants WHERE slug = 't' || :i), 'SELECT (SELECT t.branding::text FROM platform.tenants t WHERE t.id = ($1[1])::uuid), a.slug, a.title, a.excerpt FROM help_articles a ORDER BY a.position, a.id', ARRAY[(SELECT id::text FROM platform.tenants WHERE slug = 't' || :i)]) AS r(branding text, slug text, title text, excerpt text);
         """.write(toFile: file, atomically: true, encoding: .utf8)
         guard let pgbench = pgbenchPath() else {
             say("pgbench not found; skipping the PostgreSQL ceiling.")

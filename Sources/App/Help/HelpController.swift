@@ -21,7 +21,7 @@ public struct HelpController: Sendable {
         let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if !query.isEmpty { return try await search(String(query.prefix(200)), context: context) }
         let (branding, articles) = try await HelpArticleStore.indexPage(context.tenant.scope, in: database)
-        let resolved = branding.resolved(over: context.tenant.resolvedBranding)
+        let resolved = branding?.resolved(over: context.tenant.resolvedBranding) ?? context.tenant.resolvedBranding
         let language = resolved.defaultLanguage ?? Localizer.fallback
         let t = renderer.localizer.catalog(language)
         let page = HelpIndexPage(

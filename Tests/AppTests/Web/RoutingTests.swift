@@ -24,6 +24,18 @@ struct RoutingTests {
         }
     }
 
+    @Test func anEmptyHelpCentreSaysSoInItsBranding() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makeTenant("empty", branding: Branding(name: "Empty Shop", primaryColor: "#335577", defaultLanguage: "en"))
+            try await env.withApp { client throws in
+                let response = try await client.get("/help", host: "empty.vitrina.test")
+                #expect(response.status == .ok)
+                #expect(response.text.contains("There are no articles yet."))
+                #expect(response.text.contains("Empty Shop") && response.text.contains("--brand:#335577"))
+            }
+        }
+    }
+
     @Test func hostWithPortUpperCaseAndTrailingDotIsNormalised() async throws {
         try await TestEnvironment.with { env in
             try await env.makeTenant("acme", articles: markedArticles(tenant: "acme", count: 1))
