@@ -101,6 +101,7 @@ struct Bench {
         var config = AppConfiguration()
         config.baseDomain = "bench.test"
         config.resourcesDirectory = migrations
+        config.dataDirectory = options.workdir
         let database = try Database(url: databaseURL(name), poolSize: 8, logger: logger, quietPool: true)
         let services = try AppServices(configuration: config, database: database, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in

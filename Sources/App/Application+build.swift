@@ -12,10 +12,13 @@ public struct AppServices: Sendable {
     public let directory: TenantDirectory
     public let tenants: TenantDatabase
     public let provisioner: TenantProvisioner
+    /// The installation's secret (signing and encryption, used from the identity issue on).
+    public let secretKey: SecretKey
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, logger: Logger) throws {
         self.configuration = configuration
+        secretKey = try SecretKey.resolve(configured: configuration.secretKey, dataDirectory: configuration.absoluteDataDirectory)
         self.database = database
         self.logger = logger
         migrator = try Migrator(

@@ -12,6 +12,7 @@ enum CLI {
         environment["VITRINA_BASE_DOMAIN"] = "vitrina.test"
         environment["VITRINA_RESOURCES_DIR"] = TestDatabase.packageRoot
         environment["LOG_LEVEL"] = "warning"
+        environment["VITRINA_SECRET_KEY"] = String(repeating: "5e", count: 32)
         environment.merge(extraEnvironment) { $1 }
         return try ProcessRunner.run([binary] + arguments, environment: environment)
     }

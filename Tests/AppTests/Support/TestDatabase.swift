@@ -105,6 +105,7 @@ struct TestEnvironment: Sendable {
         config.databasePoolSize = 12
         config.directoryReloadInterval = .seconds(30)
         config.logLevel = .critical
+        config.secretKey = String(repeating: "5e", count: 32)
         return config
     }
 
