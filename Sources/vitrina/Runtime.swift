@@ -11,7 +11,7 @@ enum Runtime {
             var config = try AppConfiguration.fromEnvironment()
             if let dir = options.dataDirectory { config.dataDirectory = dir }
             if let domain = options.baseDomain {
-                guard let normalized = HostNameCheck.normalize(domain) else {
+                guard let normalized = HostName.normalize(domain) else {
                     throw ConfigurationError.invalid("--base-domain", domain, "a host name such as example.com")
                 }
                 config.baseDomain = normalized
@@ -123,11 +123,6 @@ enum Runtime {
 enum CLIError: Error {
     case usage(String)
     case failure(String)
-}
-
-/// Host normalisation for flags.
-enum HostNameCheck {
-    static func normalize(_ value: String) -> String? { HostName.normalize(value) }
 }
 
 /// Log lines for people at a terminal: the message alone, with a prefix for warnings and errors.

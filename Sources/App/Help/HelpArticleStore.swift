@@ -14,14 +14,6 @@ public enum HelpArticleStore {
         return try await collectIndex(rows)
     }
 
-    /// The same, inside a transaction the caller holds.
-    public static func indexPage(on tenant: TenantConnection) async throws -> (branding: Branding?, articles: [HelpArticleSummary]) {
-        let statement = indexStatement(tenant.scope)
-        var binds = PostgresBindings()
-        binds.append(statement.arguments)
-        return try await collectIndex(try await tenant.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds)))
-    }
-
     static func indexStatement(_ scope: TenantScope) -> TenantRead {
         TenantRead(
             // The branding is an uncorrelated sub-select, read and converted once per page rather than once per row
@@ -100,18 +92,26 @@ public enum HelpArticleStore {
         return words.map { "\($0):*" }.joined(separator: " & ")
     }
 
-    /// Inserts or updates an article by slug; returns whether anything changed.
+    /// What an upsert did.
+    public enum Upsert: Sendable {
+        case created, updated, unchanged
+    }
+
+    /// Inserts or updates an article by slug (an unchanged article is not written).
     @discardableResult
-    public static func upsert(_ article: HelpArticle, on tenant: TenantConnection) async throws -> Bool {
+    public static func upsert(_ article: HelpArticle, on tenant: TenantConnection) async throws -> Upsert {
         let rows = try await tenant.query(
             """
-            INSERT INTO help_articles AS a (slug, title, body, position) VALUES (\(article.slug), \(article.title), \(article.body), \(article.position))
+            INSERT INTO help_articles AS a (slug, title, body, position)
+            VALUES (\(article.slug), \(article.title), \(article.body), \(article.position))
             ON CONFLICT (slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, position = EXCLUDED.position,
                 updated_at = now()
             WHERE (a.title, a.body, a.position) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.body, EXCLUDED.position)
-            RETURNING 1
-            """)
-        return try await rows.collect().count > 0
+            RETURNING (xmax = 0)
+            """
+        ).collect()
+        guard let inserted = try rows.first?.decode(Bool.self) else { return .unchanged }
+        return inserted ? .created : .updated
     }
 
     /// Every article, in order (manifest diffing, export checks).

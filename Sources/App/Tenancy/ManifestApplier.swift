@@ -146,21 +146,12 @@ public struct ManifestApplier: Sendable {
         let tenant = TenantConnection(connection: connection, scope: scope, logger: logger)
         var created = 0
         for article in articles {
-            let rows = try await tenant.query(
-                """
-                INSERT INTO help_articles AS a (slug, title, body, position)
-                VALUES (\(article.slug), \(article.title), \(article.body), \(article.position))
-                ON CONFLICT (slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, position = EXCLUDED.position,
-                    updated_at = now()
-                WHERE (a.title, a.body, a.position) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.body, EXCLUDED.position)
-                RETURNING (xmax = 0)
-                """
-            ).collect()
-            guard let inserted = try rows.first?.decode(Bool.self) else { continue }
+            let outcome = try await HelpArticleStore.upsert(article, on: tenant)
+            if outcome == .unchanged { continue }
             if isNewTenant {
                 created += 1
             } else {
-                changes.append(.init(kind: inserted ? .create : .update, text: "article \(spec.slug)/\(article.slug)"))
+                changes.append(.init(kind: outcome == .created ? .create : .update, text: "article \(spec.slug)/\(article.slug)"))
             }
         }
         if isNewTenant, created > 0, let index = changes.indices.last {

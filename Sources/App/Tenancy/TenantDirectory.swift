@@ -40,10 +40,6 @@ public struct DirectorySnapshot: Sendable {
         self.partnersBySlug = partnersBySlug
         self.loadedAt = loadedAt
     }
-
-    /// The site for a normalised host, or `nil` when nothing answers there.
-    @inline(__always)
-    public func site(forNormalizedHost host: String) -> Site? { hosts[host] }
 }
 
 /// The in-memory tenant directory, kept fresh by `DirectoryRefresher`.

@@ -12,7 +12,6 @@ public struct PageFrame: Sendable {
     public var nonce: String
     public var title: String
     public var stylesheet: String
-    public var poweredBy: Bool
 }
 
 /// Branding in the shape templates use, with the colours derived from the primary one.
@@ -136,7 +135,7 @@ public struct Renderer: Sendable {
     public func frame(branding: Branding, language: String, nonce: String, title: String) -> PageFrame {
         PageFrame(
             layout: "themes/default/layout", lang: language, t: localizer.catalog(language), brand: BrandView(branding),
-            nonce: nonce, title: title, stylesheet: stylesheet, poweredBy: true)
+            nonce: nonce, title: title, stylesheet: stylesheet)
     }
 
     /// Renders `template` with `page` in `frame`.

@@ -24,7 +24,6 @@ extension PageFrame: MustacheParent {
         case "title": title
         case "stylesheet": stylesheet
         case "layout": layout
-        case "poweredBy": poweredBy
         default: nil
         }
     }

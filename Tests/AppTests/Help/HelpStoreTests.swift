@@ -15,7 +15,7 @@ struct HelpStoreTests {
                     HelpArticle(slug: "lines", title: "L", body: "Line one\nline two\n\nnext", position: 2),
                     HelpArticle(slug: "long", title: "Long", body: long, position: 3),
                 ])
-            let page = try await env.services.tenants.withTenant(scope) { tenant in try await HelpArticleStore.indexPage(on: tenant) }
+            let page = try await HelpArticleStore.indexPage(scope, in: env.services.tenants)
             #expect(page.articles.map(\.excerpt)[0...1] == ["Short one.", "Line one line two"])
             let excerpt = page.articles[2].excerpt
             #expect(excerpt.hasSuffix("слово…"))
