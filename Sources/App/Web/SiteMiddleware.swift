@@ -76,7 +76,7 @@ public struct SiteMiddleware: RouterMiddleware {
         let title = t["error_\(key)_title"] ?? status.reasonPhrase
         let page = ErrorPage(
             status: status.code, heading: title, message: t["error_\(key)_message"] ?? "",
-            requestID: status.code >= 500 ? context.id : nil, showHome: linkHome && status.code != 503)
+            requestID: status.code >= 500 && status != .serviceUnavailable ? context.id : nil, showHome: linkHome && status.code != 503)
         let frame = renderer.frame(branding: site.branding, language: language, nonce: context.nonce, title: title)
         var html = renderer.render("pages/errors/error", page: page, frame: frame, status: status)
         if request.method == .head { html.html = "" }

@@ -73,6 +73,7 @@ struct RoutingTests {
                 #expect(response.text.contains("--brand:#aa3300"))
                 #expect(response.text.contains("Temporarily unavailable"))
                 #expect(response.headers[.retryAfter] != nil)
+                #expect(!response.text.contains("Error reference"))  // nothing for the shopper to report
             }
         }
     }
