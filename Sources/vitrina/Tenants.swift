@@ -183,7 +183,7 @@ struct Tenants: AsyncParsableCommand {
             try await Runtime.run {
                 let counts = try await Runtime.withServices(options) { services in
                     let exporter = TenantExporter(
-                        client: services.database.client, provisioner: services.provisioner, migrator: services.migrator,
+                        client: services.database.client, provisioner: services.provisioner,
                         logger: services.logger)
                     return try await exporter.export(slug: slug, to: out) { table, count in say("  \(table): \(count) row(s)") }
                 }

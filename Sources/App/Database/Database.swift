@@ -21,7 +21,7 @@ public struct Database: Sendable {
     /// Connects once, so a wrong URL or a stopped server is reported at once instead of retried forever.
     public func checkReachable() async throws {
         do {
-            let connection = try await connect(label: "check")
+            let connection = try await connect()
             try await connection.close()
         } catch {
             throw ConfigurationError.message("Cannot connect to the database at \(url.redacted): \(databaseMessage(error))")
@@ -29,7 +29,7 @@ public struct Database: Sendable {
     }
 
     /// Opens a dedicated connection outside the pool (LISTEN, advisory locks); the caller closes it.
-    public func connect(label: String) async throws -> PostgresConnection {
+    public func connect() async throws -> PostgresConnection {
         try await PostgresConnection.connect(
             configuration: try url.connectionConfiguration(), id: Int.random(in: 1...Int(Int32.max)), logger: logger)
     }

@@ -45,13 +45,17 @@ public enum HelpArticleStore {
 
     /// One article and the titles of the others (for the sidebar), or `nil` article when the slug is unknown.
     public static func article(
-        _ slug: String, on tenant: TenantConnection
+        _ slug: String, _ scope: TenantScope, in database: TenantDatabase
     ) async throws -> (article: HelpArticle?, others: [HelpArticleSummary]) {
-        let rows = try await tenant.query(
-            """
-            SELECT slug, title, CASE WHEN slug = \(slug) THEN body END, position, updated_at
-            FROM help_articles ORDER BY position, id
-            """)
+        let rows = try await database.read(
+            scope,
+            TenantRead(
+                sql: """
+                    SELECT slug, title, CASE WHEN slug = $1[1] THEN body END, position, updated_at
+                    FROM help_articles ORDER BY position, id
+                    """,
+                columns: "slug text, title text, body text, position integer, updated_at timestamptz",
+                arguments: [slug]))
         var found: HelpArticle?
         var others: [HelpArticleSummary] = []
         for try await (rowSlug, title, body, position, updatedAt) in rows.decode((String, String, String?, Int, Date).self) {
@@ -65,20 +69,25 @@ public enum HelpArticleStore {
 
     /// Full-text search in Russian and English (the `russian` configuration stems both), best matches first; words
     /// typed in part also match as prefixes.
-    public static func search(_ query: String, on tenant: TenantConnection, limit: Int = 20) async throws -> [HelpSearchHit] {
-        let prefix = prefixQuery(query)
-        let rows = try await tenant.query(
-            """
-            WITH q AS (SELECT websearch_to_tsquery('pg_catalog.russian', \(query))
-                || CASE WHEN \(prefix) = '' THEN ''::tsquery ELSE to_tsquery('pg_catalog.russian', \(prefix)) END AS q)
-            SELECT a.slug, a.title,
-                ts_headline('pg_catalog.russian', a.body, q.q,
-                    'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=35, MinWords=15, MaxFragments=1')
-            FROM help_articles a, q
-            WHERE a.search @@ q.q
-            ORDER BY ts_rank(a.search, q.q) DESC, a.position
-            LIMIT \(limit)
-            """)
+    public static func search(
+        _ query: String, _ scope: TenantScope, in database: TenantDatabase, limit: Int = 20
+    ) async throws -> [HelpSearchHit] {
+        let rows = try await database.read(
+            scope,
+            TenantRead(
+                sql: """
+                    WITH q AS (SELECT websearch_to_tsquery('pg_catalog.russian', $1[1])
+                        || CASE WHEN $1[2] = '' THEN ''::tsquery ELSE to_tsquery('pg_catalog.russian', $1[2]) END AS q)
+                    SELECT a.slug, a.title,
+                        ts_headline('pg_catalog.russian', a.body, q.q,
+                            'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=35, MinWords=15, MaxFragments=1')
+                    FROM help_articles a, q
+                    WHERE a.search @@ q.q
+                    ORDER BY ts_rank(a.search, q.q) DESC, a.position
+                    LIMIT ($1[3])::integer
+                    """,
+                columns: "slug text, title text, fragment text",
+                arguments: [query, prefixQuery(query), String(limit)]))
         var hits: [HelpSearchHit] = []
         for try await (slug, title, fragment) in rows.decode((String, String, String).self) {
             hits.append(HelpSearchHit(slug: slug, title: title, fragment: fragment))

@@ -21,44 +21,40 @@ public struct HelpController: Sendable {
         let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if !query.isEmpty { return try await search(String(query.prefix(200)), context: context) }
         let (branding, articles) = try await HelpArticleStore.indexPage(context.tenant.scope, in: database)
-        let resolved = branding?.resolved(over: context.tenant.resolvedBranding) ?? context.tenant.resolvedBranding
-        let language = resolved.defaultLanguage ?? Localizer.fallback
-        let t = renderer.localizer.catalog(language)
+        // The branding read with the articles; a help centre without articles has only the directory's copy.
+        let frame = frame(branding?.resolved(over: context.tenant.resolvedBranding), titleKey: "help_title", context: context)
         let page = HelpIndexPage(
-            articles: articles, more: t["help_read_more"] ?? "", query: "", searched: false, hits: [], count: articles.count)
-        let frame = renderer.frame(branding: resolved, language: language, nonce: context.nonce, title: t["help_title"] ?? "")
+            articles: articles, more: frame.t["help_read_more"] ?? "", query: "", searched: false, hits: [])
         return renderer.render("pages/help/index", page: page, frame: frame)
     }
 
     func search(_ query: String, context: TenantRequestContext) async throws -> HTMLPage {
-        let hits = try await database.withTenant(context.tenant.scope, readOnly: true) { tenant in
-            try await HelpArticleStore.search(query, on: tenant)
-        }
-        let branding = context.tenant.resolvedBranding
-        let language = branding.defaultLanguage ?? Localizer.fallback
-        let t = renderer.localizer.catalog(language)
-        let page = HelpIndexPage(
-            articles: [], query: query, searched: true, hits: hits.map(SearchHitView.init), count: hits.count)
-        let frame = renderer.frame(branding: branding, language: language, nonce: context.nonce, title: t["help_search_title"] ?? "")
-        return renderer.render("pages/help/index", page: page, frame: frame)
+        let hits = try await HelpArticleStore.search(query, context.tenant.scope, in: database)
+        let page = HelpIndexPage(articles: [], query: query, searched: true, hits: hits.map(SearchHitView.init))
+        return renderer.render("pages/help/index", page: page, frame: frame(titleKey: "help_search_title", context: context))
     }
 
     /// Shows one article with the list of the others beside it.
     @Sendable func article(request: Request, context: TenantRequestContext) async throws -> HTMLPage {
         let slug = context.parameters.get("slug") ?? ""
         guard Slug.isValidArticleSlug(slug) else { throw HTTPError(.notFound) }
-        let (found, others) = try await database.withTenant(context.tenant.scope, readOnly: true) { tenant in
-            try await HelpArticleStore.article(slug, on: tenant)
-        }
+        let (found, others) = try await HelpArticleStore.article(slug, context.tenant.scope, in: database)
         guard let article = found else { throw HTTPError(.notFound) }
-        let branding = context.tenant.resolvedBranding
-        let language = branding.defaultLanguage ?? Localizer.fallback
+        var frame = frame(titleKey: "", context: context)
+        frame.title = article.title
         let page = HelpArticlePage(
             slug: article.slug, title: article.title, paragraphs: article.paragraphs,
-            updated: DateText.long(article.updatedAt ?? Date(), language: language),
+            updated: DateText.long(article.updatedAt ?? Date(), language: frame.lang),
             others: others.map { OtherArticle(slug: $0.slug, title: $0.title, current: $0.slug == article.slug) })
-        let frame = renderer.frame(branding: branding, language: language, nonce: context.nonce, title: article.title)
         return renderer.render("pages/help/article", page: page, frame: frame)
+    }
+
+    /// The page frame in the tenant's branding (the directory's copy unless a fresher one is given) and language.
+    private func frame(_ branding: Branding? = nil, titleKey: String, context: TenantRequestContext) -> PageFrame {
+        let branding = branding ?? context.tenant.resolvedBranding
+        let language = branding.defaultLanguage ?? Localizer.fallback
+        return renderer.frame(
+            branding: branding, language: language, nonce: context.nonce, title: renderer.localizer.text(titleKey, language))
     }
 }
 
@@ -76,15 +72,13 @@ struct HelpIndexPage {
     let query: String
     let searched: Bool
     let hits: [SearchHitView]
-    let count: Int
     let empty: Bool
 
-    init(articles: [HelpArticleSummary], more: String = "", query: String, searched: Bool, hits: [SearchHitView], count: Int) {
+    init(articles: [HelpArticleSummary], more: String = "", query: String, searched: Bool, hits: [SearchHitView]) {
         self.articles = articles.map { HelpCard(slug: $0.slug, title: $0.title, excerpt: $0.excerpt, more: more) }
         self.query = query
         self.searched = searched
         self.hits = hits
-        self.count = count
         self.empty = searched ? hits.isEmpty : articles.isEmpty
     }
 }
@@ -155,7 +149,7 @@ extension Renderer {
     /// The help index page as `HelpController.index` renders it, for the render benchmark.
     public func renderHelpIndexForBenchmark(articles: [HelpArticleSummary], branding: Branding) -> String {
         let page = HelpIndexPage(
-            articles: articles, more: localizer.text("help_read_more", "en"), query: "", searched: false, hits: [], count: articles.count)
+            articles: articles, more: localizer.text("help_read_more", "en"), query: "", searched: false, hits: [])
         return render("pages/help/index", page: page, frame: frame(branding: branding, language: "en", nonce: "n", title: "Help")).html
     }
 }

@@ -45,7 +45,7 @@ public struct DirectoryRefresher: Service {
         var backoff: Duration = .milliseconds(250)
         while !Task.isCancelledOrShuttingDown {
             do {
-                let connection = try await database.connect(label: "directory-listener")
+                let connection = try await database.connect()
                 do {
                     try await connection.listen(on: Self.channel) { notifications in
                         // Anything that changed while we were not listening is picked up by this reload.

@@ -8,7 +8,6 @@ public enum TenancyError: Error, CustomStringConvertible, Equatable {
     case invalidDomain(String)
     case domainTaken(String)
     case domainReserved(String)
-    case invalidBranding(String)
     case invalidTransition(slug: String, from: TenantStatus, action: String)
     case invalidExport(String)
 
@@ -23,7 +22,6 @@ public enum TenancyError: Error, CustomStringConvertible, Equatable {
         case .invalidDomain(let domain): "'\(domain)' is not a valid domain name."
         case .domainTaken(let domain): "The domain \(domain) already belongs to another partner or tenant."
         case .domainReserved(let domain): "The domain \(domain) is the platform's own (or another tenant's subdomain)."
-        case .invalidBranding(let message): message
         case .invalidTransition(let slug, let from, let action): "Tenant '\(slug)' is \(from.rawValue): it cannot be \(action)."
         case .invalidExport(let message): "Not a Vitrina tenant export: \(message)"
         }

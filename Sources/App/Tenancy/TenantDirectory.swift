@@ -9,11 +9,10 @@ public struct DirectorySnapshot: Sendable {
     public let hosts: [String: Site]
     public let tenantsBySlug: [String: TenantRecord]
     public let partnersBySlug: [String: PartnerRecord]
-    public let loadedAt: Date
     /// `false` until the first load from the database.
     public let isLoaded: Bool
 
-    public init(baseDomain: String, partners: [PartnerRecord], tenants: [TenantRecord], loadedAt: Date = Date(), isLoaded: Bool = true) {
+    public init(baseDomain: String, partners: [PartnerRecord], tenants: [TenantRecord], isLoaded: Bool = true) {
         self.baseDomain = baseDomain
         self.isLoaded = isLoaded
         var hosts: [String: Site] = [baseDomain: .platform, "admin." + baseDomain: .platform]
@@ -38,7 +37,6 @@ public struct DirectorySnapshot: Sendable {
         self.hosts = hosts
         self.tenantsBySlug = tenantsBySlug
         self.partnersBySlug = partnersBySlug
-        self.loadedAt = loadedAt
     }
 }
 

@@ -13,13 +13,11 @@ public struct TenantExporter: Sendable {
 
     let client: PostgresClient
     let provisioner: TenantProvisioner
-    let migrator: Migrator
     let logger: Logger
 
-    public init(client: PostgresClient, provisioner: TenantProvisioner, migrator: Migrator, logger: Logger) {
+    public init(client: PostgresClient, provisioner: TenantProvisioner, logger: Logger) {
         self.client = client
         self.provisioner = provisioner
-        self.migrator = migrator
         self.logger = logger
     }
 

@@ -63,7 +63,6 @@ extension HelpIndexPage: MustacheParent {
         case "query": query
         case "searched": searched
         case "hits": hits
-        case "count": count
         case "empty": empty
         default: nil
         }

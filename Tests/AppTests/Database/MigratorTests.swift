@@ -112,7 +112,7 @@ struct MigratorTests {
             let migrations = try folder.copyMigrations()
             try "ALTER TABLE help_articles ADD COLUMN summary text;".write(
                 toFile: migrations + "/tenant/0002_summary.sql", atomically: true, encoding: .utf8)
-            let holder = try await env.services.database.connect(label: "lock holder")
+            let holder = try await env.services.database.connect()
             try await holder.query("BEGIN", logger: TestDatabase.logger)
             try await holder.query(
                 PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).help_articles IN ACCESS EXCLUSIVE MODE"), logger: TestDatabase.logger)

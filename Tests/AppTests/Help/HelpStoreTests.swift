@@ -34,9 +34,7 @@ struct HelpStoreTests {
                     HelpArticle(slug: "payment", title: "Оплата", body: "Картой или через СБП.", position: 3),
                 ])
             func search(_ query: String) async throws -> [String] {
-                try await env.services.tenants.withTenant(scope) { tenant in
-                    try await HelpArticleStore.search(query, on: tenant).map(\.slug)
-                }
+                try await HelpArticleStore.search(query, scope, in: env.services.tenants).map(\.slug)
             }
             #expect(try await search("доставку") == ["delivery"])  // another case of the same word
             #expect(try await search("returning") == ["returns"])  // English stemming
@@ -45,7 +43,7 @@ struct HelpStoreTests {
             #expect(try await search("\"привезёт заказ\"") == ["delivery"])
             #expect(try await search("nothing-matches-this") == [])
             #expect(try await search("'); DROP TABLE help_articles; --") == [])
-            let hit = try await env.services.tenants.withTenant(scope) { tenant in try await HelpArticleStore.search("заказ", on: tenant) }
+            let hit = try await HelpArticleStore.search("заказ", scope, in: env.services.tenants)
             #expect(hit.first?.fragment.contains("\u{1}заказ\u{2}") == true)
         }
     }

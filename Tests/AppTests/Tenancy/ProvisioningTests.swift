@@ -99,8 +99,7 @@ struct ProvisioningTests {
                 "acme", domains: ["acme.example"], branding: Branding(name: "Acme", primaryColor: "#123456"), articles: articles)
             let folder = try TemporaryFolder()
             let file = folder.path + "/acme.jsonl"
-            let exporter = TenantExporter(
-                client: env.client, provisioner: env.provisioner, migrator: env.services.migrator, logger: TestDatabase.logger)
+            let exporter = TenantExporter(client: env.client, provisioner: env.provisioner, logger: TestDatabase.logger)
             let counts = try await exporter.export(slug: "acme", to: file)
             #expect(counts == ["help_articles": 31, "settings": 1])
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
