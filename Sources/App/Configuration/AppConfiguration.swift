@@ -29,6 +29,13 @@ public struct AppConfiguration: Sendable {
     public var directoryReloadInterval: Duration = .seconds(30)
     /// Minimum log level.
     public var logLevel: Logger.Level = .info
+    /// Session lifetimes (VITRINA_SESSION_IDLE_MINUTES, VITRINA_SESSION_MAX_HOURS).
+    public var sessionPolicy = SessionPolicy()
+    /// argon2id settings (VITRINA_ARGON2_MEMORY_KIB, VITRINA_ARGON2_ITERATIONS, VITRINA_ARGON2_PARALLELISM), never below
+    /// OWASP's minimum.
+    public var passwordHasher = PasswordHasher()
+    /// Where mail goes (VITRINA_SMTP_URL); without it, mail is logged and kept on the platform's Outbox page.
+    public var smtpURL: String?
 
     public init() {}
 
@@ -73,7 +80,34 @@ public struct AppConfiguration: Sendable {
             }
             config.logLevel = parsed
         }
+        if let minutes = try number(env, "VITRINA_SESSION_IDLE_MINUTES", 5...10_080) { config.sessionPolicy.idle = .seconds(minutes * 60) }
+        if let hours = try number(env, "VITRINA_SESSION_MAX_HOURS", 1...2_160) { config.sessionPolicy.absolute = .seconds(hours * 3600) }
+        let minimumMemory = Int(PasswordHasher.minimumMemoryKiB)
+        if let memory = try number(env, "VITRINA_ARGON2_MEMORY_KIB", minimumMemory...4_194_304) {
+            config.passwordHasher.memoryKiB = UInt32(memory)
+        }
+        if let t = try number(env, "VITRINA_ARGON2_ITERATIONS", Int(PasswordHasher.minimumIterations)...100) {
+            config.passwordHasher.iterations = UInt32(t)
+        }
+        if let p = try number(env, "VITRINA_ARGON2_PARALLELISM", 1...64) { config.passwordHasher.parallelism = UInt32(p) }
+        if let url = env["VITRINA_SMTP_URL"], !url.isEmpty {
+            do {
+                _ = try SMTPConfiguration(url: url)
+            } catch {
+                throw ConfigurationError.message("VITRINA_SMTP_URL is not valid: \(error)")
+            }
+            config.smtpURL = url
+        }
         return config
+    }
+
+    /// A whole number in a range, or `nil` when the variable is unset.
+    static func number(_ env: [String: String], _ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let text = env[name], !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError.invalid(name, text, "a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
     }
 
     static func parseBool(_ value: String, name: String) throws -> Bool {

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// How long a session lasts: it ends after `idle` without a request, and `absolute` after sign-in in any case.
+public struct SessionPolicy: Sendable, Equatable {
+    public var idle: Duration = .seconds(8 * 3600)
+    public var absolute: Duration = .seconds(7 * 24 * 3600)
+
+    public init(idle: Duration = .seconds(8 * 3600), absolute: Duration = .seconds(7 * 24 * 3600)) {
+        self.idle = idle
+        self.absolute = absolute
+    }
+}
+
+/// Sessions in PostgreSQL, so every server process shares them. Only a SHA-256 of the cookie's token is stored, and a
+/// session belongs to the one host it was created on.
+public struct SessionStore: Sendable {
+    let client: PostgresClient
+    let policy: SessionPolicy
+    let logger: Logger
+
+    public init(client: PostgresClient, policy: SessionPolicy, logger: Logger) {
+        self.client = client
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// Starts a session and returns its (new, random) cookie token. `replacing` is the token the browser sent, if any:
+    /// that session ends, so an identifier planted before sign-in is worthless after it.
+    public func create(
+        userID: UUID, host: String, address: String?, userAgent: String?, replacing old: String?
+    ) async throws
+        -> String
+    {
+        let token = SecretToken.make()
+        let absolute = policy.absolute.components.seconds
+        let oldHash = old.map { Data(SecretToken.hash($0)) } ?? Data()
+        try await client.query(
+            """
+            WITH gone AS (DELETE FROM platform.sessions WHERE token_hash = \(oldHash))
+            INSERT INTO platform.sessions (id, token_hash, user_id, host, csrf_token, address, user_agent, expires_at)
+            VALUES (\(UUID()), \(Data(SecretToken.hash(token))), \(userID), \(host), \(SecretToken.make()), \(address),
+                \(userAgent.map { String($0.prefix(300)) }), now() + make_interval(secs => \(Double(absolute))))
+            """, logger: logger)
+        return token
+    }
+
+    /// The signed-in user for a cookie token on a host, with their roles that can apply to the site, in one round trip.
+    /// Touches the session (at most once a minute) and takes its flash message.
+    public func load(token: String, host: String, tenantID: UUID?, partnerID: UUID?) async throws -> SignedInUser? {
+        guard SecretToken.looksValid(token) else { return nil }
+        let hash = Data(SecretToken.hash(token))
+        let idle = Double(policy.idle.components.seconds)
+        let rows = try await client.query(
+            """
+            WITH s AS (
+                SELECT id, user_id, csrf_token, flash FROM platform.sessions
+                WHERE token_hash = \(hash) AND host = \(host) AND expires_at > now()
+                    AND last_seen_at > now() - make_interval(secs => \(idle))
+            ), touched AS (
+                UPDATE platform.sessions SET last_seen_at = now(), flash = NULL
+                WHERE id IN (SELECT id FROM s) AND (last_seen_at < now() - interval '1 minute' OR flash IS NOT NULL)
+            )
+            SELECT s.id, s.csrf_token, s.flash, u.id, u.email, u.name, u.language,
+                array(SELECT m.role FROM platform.memberships m WHERE m.user_id = u.id
+                    AND (m.tenant_id = \(tenantID) OR m.partner_id = \(partnerID) OR (m.tenant_id IS NULL AND m.partner_id IS NULL)))
+            FROM s JOIN platform.users u ON u.id = s.user_id AND u.disabled_at IS NULL
+            """, logger: logger)
+        for try await row in rows.decode((UUID, String, String?, UUID, String, String, String?, [String]).self) {
+            let flash = row.2.flatMap { try? JSONDecoder().decode(Flash.self, from: Data($0.utf8)) }
+            return SignedInUser(
+                sessionID: row.0, user: UserRecord(id: row.3, email: row.4, name: row.5, language: row.6, passwordHash: nil),
+                roles: row.7.compactMap(Role.init(rawValue:)), csrfToken: row.1, flash: flash)
+        }
+        return nil
+    }
+
+    /// Ends the session with this token (sign-out).
+    public func delete(token: String) async throws {
+        try await client.query("DELETE FROM platform.sessions WHERE token_hash = \(Data(SecretToken.hash(token)))", logger: logger)
+    }
+
+    /// Ends every session of a user, on every host ("sign out everywhere", a password change or reset).
+    @discardableResult
+    public func deleteAll(userID: UUID, except sessionID: UUID? = nil) async throws -> Int {
+        let rows = try await client.query(
+            "DELETE FROM platform.sessions WHERE user_id = \(userID) AND id IS DISTINCT FROM \(sessionID) RETURNING id", logger: logger)
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    /// Leaves a message for the session's next page.
+    public func setFlash(_ flash: Flash, sessionID: UUID) async throws {
+        let json = String(decoding: try JSONEncoder().encode(flash), as: UTF8.self)
+        try await client.query("UPDATE platform.sessions SET flash = \(json) WHERE id = \(sessionID)", logger: logger)
+    }
+
+    /// How many sessions the user has (the profile page shows it).
+    public func count(userID: UUID) async throws -> Int {
+        let rows = try await client.query(
+            "SELECT count(*)::int FROM platform.sessions WHERE user_id = \(userID) AND expires_at > now()", logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    /// Deletes expired sessions (run periodically).
+    public func purgeExpired() async throws {
+        let idle = Double(policy.idle.components.seconds)
+        try await client.query(
+            "DELETE FROM platform.sessions WHERE expires_at < now() OR last_seen_at < now() - make_interval(secs => \(idle))",
+            logger: logger)
+    }
+}

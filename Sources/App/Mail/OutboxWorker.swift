@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Sends queued mail over SMTP. Several server processes can run it: each claims a batch with `FOR UPDATE SKIP
+/// LOCKED`. A failed message is retried with growing delays; a permanent refusal (5xx) or ten failures end it.
+public struct OutboxWorker: Service {
+    let client: PostgresClient
+    let smtp: SMTPClient
+    let interval: Duration
+    let logger: Logger
+    static let maximumAttempts = 10
+
+    public init(client: PostgresClient, smtp: SMTPClient, interval: Duration = .seconds(2), logger: Logger) {
+        self.client = client
+        self.smtp = smtp
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            do {
+                while try await sendBatch() > 0 {}
+            } catch {
+                logger.error("Outbox: could not read the queue", metadata: ["error": "\(databaseMessage(error))"])
+            }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
+        }
+    }
+
+    /// Sends up to ten due messages; returns how many it tried.
+    @discardableResult
+    public func sendBatch() async throws -> Int {
+        try await client.platformTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id::int, to_address, subject, text_body, html_body, attempts FROM platform.outbox
+                WHERE status = 'queued' AND next_attempt_at <= now()
+                ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED
+                """, logger: logger)
+            var due: [(Int, String, String, String, String?, Int)] = []
+            for try await row in rows.decode((Int, String, String, String, String?, Int).self) { due.append(row) }
+            for (id, to, subject, text, html, attempts) in due {
+                let message = MailMessage(
+                    from: smtp.configuration.from, to: [MailAddress(to)], subject: subject, text: text, html: html, messageID: nil)
+                do {
+                    try await smtp.send(message)
+                    try await connection.query(
+                        "UPDATE platform.outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = \(id)",
+                        logger: logger)
+                    logger.info("Outbox: sent", metadata: ["outbox_id": "\(id)", "to": "\(to)"])
+                } catch {
+                    let permanent = (error as? SMTPError)?.isPermanent ?? false
+                    let failed = permanent || attempts + 1 >= Self.maximumAttempts
+                    let delay = Double(min(3600, 30 * (1 << min(attempts, 7))))
+                    try await connection.query(
+                        """
+                        UPDATE platform.outbox SET attempts = attempts + 1, last_error = \(String(describing: error)),
+                            status = \(failed ? "failed" : "queued"), next_attempt_at = now() + make_interval(secs => \(delay))
+                        WHERE id = \(id)
+                        """, logger: logger)
+                    logger.warning(
+                        "Outbox: sending failed", metadata: ["outbox_id": "\(id)", "error": "\(error)", "gave_up": "\(failed)"])
+                }
+            }
+            return due.count
+        }
+    }
+}
