@@ -14,6 +14,7 @@ public struct AppServices: Sendable {
     public let provisioner: TenantProvisioner
     /// The installation's secret (signing and encryption, used from the identity issue on).
     public let secretKey: SecretKey
+    public let identity: IdentityServices
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, logger: Logger) throws {
@@ -28,6 +29,7 @@ public struct AppServices: Sendable {
         tenants = TenantDatabase(client: database.client, logger: logger)
         provisioner = TenantProvisioner(
             client: database.client, migrator: migrator, baseDomain: configuration.baseDomain, logger: logger)
+        identity = IdentityServices(database: database, configuration: configuration, logger: logger)
     }
 }
 
@@ -40,15 +42,21 @@ public func buildApplication(
     let renderer = try await Renderer(
         templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
     let router = buildRouter(services, renderer: renderer)
+    var background: [any Service] = [
+        services.database.client,
+        DirectoryRefresher(
+            directory: services.directory, database: services.database, interval: configuration.directoryReloadInterval,
+            logger: services.logger),
+        IdentitySweeper(sessions: services.identity.sessions, client: services.database.client, logger: services.logger),
+    ]
+    if let url = configuration.smtpURL {
+        let smtp = SMTPClient(configuration: try SMTPConfiguration(url: url))
+        background.append(OutboxWorker(client: services.database.client, smtp: smtp, logger: services.logger))
+    }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [
-            services.database.client,
-            DirectoryRefresher(
-                directory: services.directory, database: services.database,
-                interval: configuration.directoryReloadInterval, logger: services.logger),
-        ],
+        services: background,
         logger: services.logger)
     app.beforeServerStarts {
         if configuration.migrateOnStart {
@@ -84,5 +92,19 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     HomeController(renderer: renderer, directory: services.directory).addRoutes(to: router)
     let tenantRoutes = router.group(context: TenantRequestContext.self)
     HelpController(database: services.tenants, renderer: renderer).addRoutes(to: tenantRoutes)
+
+    // The panel, on every host: sessions and CSRF checks apply to everything under /admin.
+    let identity = services.identity
+    let panels = PanelRenderer(renderer: renderer, secretKey: services.secretKey)
+    let mail = MailComposer(renderer: renderer)
+    let admin = router.group("admin").add(middleware: SessionMiddleware(sessions: identity.sessions, secretKey: services.secretKey))
+    let operators = OperatorController(identity: identity, panels: panels, directory: services.directory, provisioner: services.provisioner)
+    AuthController(identity: identity, panels: panels, mail: mail, directory: services.directory).addRoutes(to: admin)
+    DashboardController(identity: identity, tenants: services.tenants, panels: panels, operators: operators).addRoutes(to: admin)
+    ArticlesController(identity: identity, tenants: services.tenants, panels: panels).addRoutes(to: admin)
+    TeamController(identity: identity, panels: panels, mail: mail).addRoutes(to: admin)
+    ProfileController(identity: identity, panels: panels).addRoutes(to: admin)
+    AuditController(identity: identity, panels: panels).addRoutes(to: admin)
+    operators.addRoutes(to: admin)
     return router
 }

@@ -11,6 +11,22 @@ public struct AppRequestContext: RequestContext {
     public var nonce: String = ""
     /// The TCP peer (a proxy when one is in front).
     public var peerAddress: SocketAddress?
+    /// The request's host, normalised (sessions belong to one host).
+    public var host: String = ""
+    /// The host and port as the browser wrote them (from `X-Forwarded-Host` behind a trusted proxy).
+    public var authority: String = ""
+    /// The client's address: the peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
+    public var clientAddress: String?
+    /// Whether the browser reached us over HTTPS (directly, or as a trusted proxy says).
+    public var isSecure = false
+    /// The signed-in user, on `/admin` routes (set by `SessionMiddleware`).
+    public var identity: SignedInUser?
+    /// The session cookie's token as the browser sent it (ended and replaced at sign-in).
+    public var sessionToken: String?
+    /// The submitted form of a POST on `/admin` routes, its CSRF field already checked.
+    public var form = FormData()
+    /// The anonymous CSRF token for forms shown before sign-in (from its cookie, or new).
+    public var anonymousCSRF: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

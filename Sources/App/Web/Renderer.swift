@@ -12,6 +12,12 @@ public struct PageFrame: Sendable {
     public var nonce: String
     public var title: String
     public var stylesheet: String
+    /// The CSRF token for the page's forms (the session's, or the anonymous one before sign-in).
+    public var csrf: String = ""
+    /// The panel's navigation and user, on panel pages.
+    public var panel: PanelChrome?
+    /// Which panel a sign-in page belongs to ("Shop panel", …).
+    public var areaLabel: String = ""
 }
 
 /// Branding in the shape templates use, with the colours derived from the primary one.
@@ -100,8 +106,13 @@ public struct Renderer: Sendable {
     /// Every template a route can ask for; start-up fails when one is missing (Mustache would render nothing).
     public static let requiredTemplates = [
         "themes/default/layout", "pages/help/index", "pages/help/article", "pages/errors/error", "pages/platform/home",
-        "pages/partner/home",
+        "pages/partner/home", "themes/default/panel", "themes/default/auth", "pages/auth/login", "pages/auth/forgot",
+        "pages/auth/reset", "pages/auth/invite", "pages/admin/dashboard", "pages/admin/articles", "pages/admin/article-form",
+        "pages/admin/team", "pages/admin/profile", "pages/admin/audit", "pages/admin/tenants", "pages/admin/outbox",
+        "pages/admin/outbox-message", "emails/invite-html", "emails/reset-html",
     ]
+    /// Plain-text templates (e-mail text parts): they must not escape HTML.
+    public static let textTemplates = ["emails/invite-text", "emails/reset-text"]
 
     let library: MustacheLibrary
     public let localizer: Localizer
@@ -115,7 +126,7 @@ public struct Renderer: Sendable {
         } catch let error as MustacheLibrary.ParserError {
             throw ConfigurationError.message("Template \(error.filename) line \(error.context.lineNumber): \(error.error)")
         }
-        for name in Self.requiredTemplates where library.getTemplate(named: name) == nil {
+        for name in Self.requiredTemplates + Self.textTemplates where library.getTemplate(named: name) == nil {
             throw ConfigurationError.message("Template \(templatesFolder)/\(name).mustache is missing.")
         }
         for name in Self.requiredTemplates {

@@ -16,7 +16,8 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         context.nonce = Self.makeNonce()
         var response = try await next(request, context)
         let isHTML = response.headers[.contentType]?.hasPrefix("text/html") ?? false
-        if isHTML {
+        // A page that sets its own policy (an e-mail preview, sandboxed) keeps it.
+        if isHTML, response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] =
                 "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'nonce-\(context.nonce)'; "
                 + "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -26,7 +27,7 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.referrerPolicy] = "strict-origin-when-cross-origin"
         response.headers[HTTPField.Name("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"
         response.headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = "same-origin"
-        if trustProxy, request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" {
+        if trustProxy, request.headers[.xForwardedProto] == "https" {
             response.headers[.strictTransportSecurity] = "max-age=31536000"
         }
         return response
@@ -44,4 +45,6 @@ extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -26,7 +26,7 @@ public struct SiteMiddleware: RouterMiddleware {
         if Self.hostIndependentPaths.contains(request.uri.path) || request.uri.path.hasPrefix("/static/") {
             return try await next(request, context)
         }
-        guard let site = resolve(request) else {
+        guard let (authority, host, site) = resolve(request) else {
             return try errorPage(.notFound, site: .platform, request: request, context: context, linkHome: false)
         }
         if case .tenant(let tenant) = site, tenant.status == .suspended {
@@ -36,8 +36,18 @@ public struct SiteMiddleware: RouterMiddleware {
         }
         var context = context
         context.site = site
+        context.host = host
+        context.authority = authority
+        context.isSecure = trustProxy && request.headers[.xForwardedProto] == "https"
+        context.clientAddress = clientAddress(request, context: context)
         do {
             return try await next(request, context)
+        } catch let redirect as RedirectError {
+            return try redirect.response(from: request, context: context)
+        } catch let refusal as RefusalError {
+            var response = try errorPage(refusal.status, site: site, request: request, context: context, refusal: refusal)
+            if let seconds = refusal.retryAfter { response.headers[.retryAfter] = "\(seconds)" }
+            return response
         } catch let error as HTTPResponseError where error.status.code < 500 {
             return try errorPage(error.status, site: site, request: request, context: context)
         } catch {
@@ -46,16 +56,27 @@ public struct SiteMiddleware: RouterMiddleware {
         }
     }
 
-    /// The host to route by: `X-Forwarded-Host` when a trusted proxy is in front, else the request's own.
-    func resolve(_ request: Request) -> Site? {
+    /// The host to route by (`X-Forwarded-Host` when a trusted proxy is in front, else the request's own), normalised,
+    /// and the site it resolves to.
+    func resolve(_ request: Request) -> (authority: String, host: String, site: Site)? {
+        var raw = request.head.authority ?? ""
         if trustProxy, let forwarded = request.headers[.xForwardedHost] {
-            let first =
+            raw =
                 forwarded.split(separator: ",", maxSplits: 1).first.map { String($0).trimmingCharacters(in: CharacterSet.whitespaces) }
                 ?? ""
-            return directory.resolve(host: first)
         }
-        guard let host = request.head.authority else { return nil }
-        return directory.resolve(host: host)
+        guard let site = directory.resolve(host: raw), let host = HostName.normalize(raw) else { return nil }
+        return (raw, host, site)
+    }
+
+    /// The client's address: the TCP peer, or the first `X-Forwarded-For` entry when a trusted proxy is in front.
+    func clientAddress(_ request: Request, context: Context) -> String? {
+        if trustProxy, let forwarded = request.headers[.xForwardedFor],
+            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
+        {
+            return String(first.prefix(64))
+        }
+        return context.peerAddress?.ipAddress
     }
 
     /// The language for a site's pages: the tenant's or partner's own, else the browser's, else Russian.
@@ -68,14 +89,17 @@ public struct SiteMiddleware: RouterMiddleware {
         }
     }
 
-    func errorPage(_ status: HTTPResponse.Status, site: Site, request: Request, context: Context, linkHome: Bool = true) throws -> Response
-    {
-        let language = Self.language(for: site, request: request)
+    func errorPage(
+        _ status: HTTPResponse.Status, site: Site, request: Request, context: Context, linkHome: Bool = true, refusal: RefusalError? = nil
+    ) throws -> Response {
+        let language = context.identity?.user.language ?? Self.language(for: site, request: request)
         let t = renderer.localizer.catalog(language)
         let key = [404, 403, 429, 503].contains(status.code) ? "\(status.code)" : (status.code >= 500 ? "500" : "400")
         let title = t["error_\(key)_title"] ?? status.reasonPhrase
+        var message = t[refusal?.messageKey ?? "error_\(key)_message"] ?? ""
+        if let detail = refusal?.detail { message += " " + detail }
         let page = ErrorPage(
-            status: status.code, heading: title, message: t["error_\(key)_message"] ?? "",
+            status: status.code, heading: title, message: message,
             requestID: status.code >= 500 && status != .serviceUnavailable ? context.id : nil, showHome: linkHome && status.code != 503)
         let frame = renderer.frame(branding: site.branding, language: language, nonce: context.nonce, title: title)
         var html = renderer.render("pages/errors/error", page: page, frame: frame, status: status)

@@ -24,6 +24,9 @@ extension PageFrame: MustacheParent {
         case "title": title
         case "stylesheet": stylesheet
         case "layout": layout
+        case "csrf": csrf
+        case "panel": panel
+        case "areaLabel": areaLabel
         default: nil
         }
     }

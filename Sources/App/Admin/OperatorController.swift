@@ -1,0 +1,249 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// The partner's and the platform's panels: tenants with status and counts, opening a tenant's panel through a
+/// one-time hand-off, suspending and resuming (platform), and the mail outbox (platform).
+public struct OperatorController: Sendable {
+    let identity: IdentityServices
+    let panels: PanelRenderer
+    let directory: TenantDirectory
+    let provisioner: TenantProvisioner
+
+    public init(identity: IdentityServices, panels: PanelRenderer, directory: TenantDirectory, provisioner: TenantProvisioner) {
+        self.identity = identity
+        self.panels = panels
+        self.directory = directory
+        self.provisioner = provisioner
+    }
+
+    public func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("tenants/:slug/open", use: open)
+        group.post("tenants/:slug/suspend", use: suspend)
+        group.post("tenants/:slug/resume", use: resume)
+        group.get("outbox", use: outbox)
+        group.get("outbox/:id", use: outboxMessage)
+        group.get("outbox/:id/html", use: outboxHTML)
+    }
+
+    struct TenantRow {
+        let slug: String
+        let name: String
+        let partner: String
+        let status: String
+        let statusClass: String
+        let articles: String
+        let members: String
+        let host: String
+        let created: String
+        let canOpen: Bool
+        let canSuspend: Bool
+        let canResume: Bool
+    }
+
+    struct PartnerRow {
+        let slug: String
+        let name: String
+        let tenants: String
+        let host: String
+    }
+
+    struct TenantsPage {
+        let rows: [TenantRow]
+        let empty: Bool
+        let partners: [PartnerRow]
+        let showPartners: Bool
+        let showPartnerColumn: Bool
+        let summary: String
+        let pager: Pager
+    }
+
+    /// `/admin` on a partner's or the platform's host.
+    func home(request: Request, context: AppRequestContext) async throws -> HTMLPage {
+        let panel = try context.panel(.viewTenants, request: request)
+        let language = context.language(request: request)
+        let t = panels.localizer.catalog(language)
+        var partnerID: UUID?
+        if case .partner(let partner) = panel.site { partnerID = partner.id }
+        let pageNumber = Pager.requested(request)
+        let perPage = 50
+        let rows = try await identity.client.query(
+            """
+            SELECT t.slug, t.name, coalesce(p.name, ''), t.status, coalesce(s.articles, 0),
+                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id), t.created_at, count(*) OVER ()::int
+            FROM platform.tenants t
+            LEFT JOIN platform.partners p ON p.id = t.partner_id
+            LEFT JOIN platform.tenant_stats s ON s.tenant_id = t.id
+            WHERE t.status <> 'purged' AND (\(partnerID)::uuid IS NULL OR t.partner_id = \(partnerID))
+            ORDER BY t.name, t.slug LIMIT \(perPage) OFFSET \((pageNumber - 1) * perPage)
+            """, logger: identity.logger)
+        let snapshot = directory.snapshot
+        var tenants: [TenantRow] = []
+        var total = 0
+        for try await (slug, name, partner, status, articles, members, created, count) in rows.decode(
+            (String, String, String, String, Int, Int, Date, Int).self)
+        {
+            total = count
+            let host = snapshot.tenantsBySlug[slug].map { Self.primaryHost($0, baseDomain: snapshot.baseDomain) } ?? ""
+            tenants.append(
+                TenantRow(
+                    slug: slug, name: name, partner: partner, status: t["status_" + status] ?? status, statusClass: status,
+                    articles: NumberText.format(articles, language: language), members: NumberText.format(members, language: language),
+                    host: host, created: DateText.long(created, language: language),
+                    canOpen: status == "active" && panel.allows(.openTenantPanel),
+                    canSuspend: status == "active" && panel.allows(.changeTenantStatus),
+                    canResume: (status == "suspended" || status == "deleted") && panel.allows(.changeTenantStatus)))
+        }
+        var partners: [PartnerRow] = []
+        if panel.allows(.viewPartners) {
+            let counts = Dictionary(grouping: snapshot.tenantsBySlug.values.filter { $0.status != .purged }, by: \.partnerID).mapValues(
+                \.count)
+            partners = snapshot.partnersBySlug.values.sorted { $0.name < $1.name }.map {
+                PartnerRow(
+                    slug: $0.slug, name: $0.name, tenants: NumberText.format(counts[$0.id] ?? 0, language: language),
+                    host: $0.domains.first ?? "")
+            }
+        }
+        let page = TenantsPage(
+            rows: tenants, empty: tenants.isEmpty, partners: partners, showPartners: !partners.isEmpty,
+            showPartnerColumn: partnerID == nil,
+            summary: (t["tenants_count"] ?? "%n").replacingOccurrences(of: "%n", with: NumberText.format(total, language: language)),
+            pager: Pager(page: pageNumber, perPage: perPage, total: total, language: language, t: t) { "/admin?page=\($0)" })
+        let title = partnerID == nil ? (t["nav_overview"] ?? "") : (t["nav_clients"] ?? "")
+        return panels.page("pages/admin/tenants", page, panel: panel, context: context, request: request, title: title, section: "tenants")
+    }
+
+    /// The host a tenant's panel opens on: its first custom domain, else `<slug>.<base domain>`.
+    static func primaryHost(_ tenant: TenantRecord, baseDomain: String) -> String {
+        tenant.domains.first ?? tenant.slug + "." + baseDomain
+    }
+
+    /// The tenant behind `:slug`, if this panel may act on it (a partner only on its own tenants: others are 404).
+    private func tenant(_ panel: Panel, _ context: AppRequestContext) throws -> TenantRecord {
+        guard let slug = context.parameters.get("slug"), let tenant = directory.snapshot.tenantsBySlug[slug] else {
+            throw HTTPError(.notFound)
+        }
+        if case .partner(let partner) = panel.site, tenant.partnerID != partner.id { throw HTTPError(.notFound) }
+        return tenant
+    }
+
+    /// Sends the user to the tenant's own host with a one-time token; cookies never cross domains.
+    @Sendable func open(request: Request, context: AppRequestContext) async throws -> Response {
+        let panel = try context.panel(.openTenantPanel, request: request)
+        let tenant = try tenant(panel, context)
+        guard tenant.status == .active else { throw RefusalError(.conflict, messageKey: "tenants_not_active") }
+        let token = try await OneTimeTokens.issue(
+            OneTimeToken(purpose: .handoff, userID: panel.user.user.id, tenantID: tenant.id, createdBy: panel.user.user.id),
+            on: identity.client, logger: identity.logger)
+        try await identity.audit(panel.audit("tenant.panel_opened", target: tenant.slug))
+        let host = Self.primaryHost(tenant, baseDomain: directory.snapshot.baseDomain)
+        return .redirect(to: context.origin(host: host) + "/admin/handoff?token=" + token, type: .normal)
+    }
+
+    @Sendable func suspend(request: Request, context: AppRequestContext) async throws -> Response {
+        try await changeStatus(.suspend, request: request, context: context)
+    }
+
+    @Sendable func resume(request: Request, context: AppRequestContext) async throws -> Response {
+        try await changeStatus(.resume, request: request, context: context)
+    }
+
+    private func changeStatus(_ action: TenantProvisioner.Action, request: Request, context: AppRequestContext) async throws -> Response {
+        let panel = try context.panel(.changeTenantStatus, request: request)
+        let tenant = try tenant(panel, context)
+        let t = panels.localizer.catalog(context.language(request: request))
+        do {
+            try await provisioner.perform(action, slug: tenant.slug)
+        } catch TenancyError.invalidTransition {
+            throw RefusalError(.conflict, messageKey: "tenants_invalid_transition")
+        }
+        try await identity.audit(
+            AuditEntry(
+                actorID: panel.user.user.id, actorEmail: panel.user.user.email, partnerID: tenant.partnerID, tenantID: tenant.id,
+                action: "tenant." + action.pastTense, target: tenant.slug, address: panel.address))
+        try await directory.reload()
+        let message = (t["tenants_" + action.pastTense] ?? "").replacingOccurrences(of: "%name", with: tenant.name)
+        try await identity.sessions.setFlash(Flash(.success, message), sessionID: panel.user.sessionID)
+        return .redirect(to: "/admin", type: .normal)
+    }
+
+    // MARK: Outbox
+
+    struct OutboxRow {
+        let id: Int
+        let to: String
+        let subject: String
+        let status: String
+        let statusClass: String
+        let created: String
+    }
+
+    struct OutboxPage {
+        let rows: [OutboxRow]
+        let empty: Bool
+        let delivers: Bool
+        let pager: Pager
+    }
+
+    struct OutboxMessagePage {
+        let id: Int
+        let to: String
+        let subject: String
+        let status: String
+        let statusClass: String
+        let created: String
+        let text: String
+        let hasHTML: Bool
+        let error: String?
+    }
+
+    @Sendable func outbox(request: Request, context: AppRequestContext) async throws -> HTMLPage {
+        let panel = try context.panel(.viewOutbox, request: request)
+        let language = context.language(request: request)
+        let t = panels.localizer.catalog(language)
+        let pageNumber = Pager.requested(request)
+        let (messages, total) = try await identity.outbox.list(page: pageNumber)
+        let rows = messages.map {
+            OutboxRow(
+                id: $0.id, to: $0.to, subject: $0.subject, status: t["outbox_" + $0.status] ?? $0.status, statusClass: $0.status,
+                created: DateText.dateTime($0.createdAt, language: language))
+        }
+        let page = OutboxPage(
+            rows: rows, empty: rows.isEmpty, delivers: identity.outbox.delivers,
+            pager: Pager(page: pageNumber, perPage: 50, total: total, language: language, t: t) { "/admin/outbox?page=\($0)" })
+        return panels.page(
+            "pages/admin/outbox", page, panel: panel, context: context, request: request, title: t["nav_outbox"] ?? "", section: "outbox")
+    }
+
+    @Sendable func outboxMessage(request: Request, context: AppRequestContext) async throws -> HTMLPage {
+        let panel = try context.panel(.viewOutbox, request: request)
+        let language = context.language(request: request)
+        let t = panels.localizer.catalog(language)
+        guard let id = context.parameters.get("id").flatMap(Int.init), let message = try await identity.outbox.message(id: id) else {
+            throw HTTPError(.notFound)
+        }
+        let page = OutboxMessagePage(
+            id: id, to: message.to, subject: message.subject, status: t["outbox_" + message.status] ?? message.status,
+            statusClass: message.status, created: DateText.dateTime(message.createdAt, language: language), text: message.text,
+            hasHTML: message.html != nil, error: message.lastError)
+        return panels.page(
+            "pages/admin/outbox-message", page, panel: panel, context: context, request: request, title: message.subject, section: "outbox",
+            crumbs: [("/admin/outbox", t["nav_outbox"] ?? "")])
+    }
+
+    /// The HTML part as the recipient would see it, in a sandbox: no scripts, no forms, nothing from this origin.
+    @Sendable func outboxHTML(request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.panel(.viewOutbox, request: request)
+        guard let id = context.parameters.get("id").flatMap(Int.init), let html = try await identity.outbox.message(id: id)?.html else {
+            throw HTTPError(.notFound)
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy:
+                    "sandbox; default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
