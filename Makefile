@@ -3,13 +3,15 @@ SWIFT ?= swift
 PORT ?= 8080
 HOST ?= 127.0.0.1
 MANIFEST ?= tenants.example.yml
+# The demo accounts' password (tenants.example.yml reads it from VITRINA_DEMO_PASSWORD).
+DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 
 .PHONY: run test deps build release bench lint format screenshots clean
 
 ## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
 run: deps
 	$(SWIFT) build --product vitrina
-	.build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls
 
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
@@ -38,10 +40,10 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks
 
-## Desktop and phone screenshots of the demo's pages (needs `make run` in another terminal).
+## Desktop and phone screenshots of the demo's public pages and signed-in admin panels (needs `make run` in another terminal).
 screenshots:
 	@scripts/install-deps.sh chromium
-	scripts/screenshots.sh $(PORT) screenshots
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" scripts/screenshots.sh $(PORT) screenshots
 
 clean:
 	rm -rf .build

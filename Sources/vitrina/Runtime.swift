@@ -101,6 +101,9 @@ enum Runtime {
         } catch let error as ConfigurationError {
             printError(error.description)
             throw ExitCode(2)
+        } catch let error as UserAdmin.Failure {
+            printError(error.description)
+            throw ExitCode(2)
         } catch let error as MigrationError {
             printError(error.description)
             throw ExitCode(1)

@@ -34,24 +34,26 @@ struct Serve: AsyncParsableCommand {
             let services = try AppServices(configuration: config, database: database, logger: logger)
             let settings = config
             let app = try await buildApplication(services) { services in
-                if let manifest { try await loadManifest(manifest, services: services, config: settings) }
-                if printURLs { printDirectory(services: services, config: settings) }
+                var loaded: Manifest?
+                if let manifest { loaded = try await loadManifest(manifest, services: services, config: settings) }
+                if printURLs { printDirectory(services: services, config: settings, manifest: loaded) }
             }
             try await app.runService()
         }
     }
 
     /// Applies a manifest before the first request, then reloads the directory so its hosts answer at once.
-    private func loadManifest(_ path: String, services: AppServices, config: AppConfiguration) async throws {
+    private func loadManifest(_ path: String, services: AppServices, config: AppConfiguration) async throws -> Manifest {
         let manifest = try ManifestParser.load(path: path, baseDomain: config.baseDomain)
         let applier = ManifestApplier(
             client: services.database.client, provisioner: services.provisioner, file: path, logger: services.logger)
         let changes = try await applier.apply(manifest, dryRun: false)
         say(changes.isEmpty ? "\(path): up to date." : "\(path): \(changes.count) change(s) applied.")
         try await services.directory.reload()
+        return manifest
     }
 
-    private func printDirectory(services: AppServices, config: AppConfiguration) {
+    private func printDirectory(services: AppServices, config: AppConfiguration, manifest: Manifest?) {
         let snapshot = services.directory.snapshot
         let port = config.port == 80 ? "" : ":\(config.port)"
         var lines = ["", "Vitrina is running. Open:", "  Platform:  http://\(config.baseDomain)\(port)/"]
@@ -63,7 +65,36 @@ struct Serve: AsyncParsableCommand {
             lines.append("  \(tenant.name):  http://\(tenant.slug).\(config.baseDomain)\(port)/help\(note)")
             for domain in tenant.domains { lines.append("      also  http://\(domain)\(port)/help") }
         }
+        if let manifest { lines += logins(manifest, config: config, port: port) }
         lines.append("Stop with Ctrl+C.")
         say(lines.joined(separator: "\n"))
+    }
+
+    /// The manifest's accounts and where they sign in. Passwords are printed only for demo accounts (whose variable
+    /// starts with VITRINA_DEMO), never for real ones.
+    private func logins(_ manifest: Manifest, config: AppConfiguration, port: String) -> [String] {
+        var rows: [(String, String, String)] = []
+        for admin in manifest.admins ?? [] { rows.append(("http://\(config.baseDomain)\(port)/admin", admin.email, admin.role.rawValue)) }
+        for partner in manifest.partners {
+            let host = partner.domains.first ?? config.baseDomain
+            for admin in partner.admins ?? [] { rows.append(("http://\(host)\(port)/admin", admin.email, admin.role.rawValue)) }
+        }
+        for tenant in manifest.tenants where tenant.status == .active {
+            for admin in tenant.admins ?? [] {
+                rows.append(("http://\(tenant.slug).\(config.baseDomain)\(port)/admin", admin.email, admin.role.rawValue))
+            }
+        }
+        guard !rows.isEmpty else { return [] }
+        let environment = ProcessInfo.processInfo.environment
+        let demo = (manifest.admins ?? []).first?.passwordEnv ?? manifest.tenants.compactMap { $0.admins?.first?.passwordEnv }.first
+        var lines = ["", "Sign in at:"]
+        if let demo, demo.hasPrefix("VITRINA_DEMO"), let password = environment[demo] {
+            lines[1] = "Sign in at (every demo account's password: \(password)):"
+        }
+        let width = rows.map(\.0.count).max() ?? 0
+        for (url, email, role) in rows {
+            lines.append("  " + url.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + email + "  (" + role + ")")
+        }
+        return lines
     }
 }

@@ -4,6 +4,17 @@ import Foundation
 public struct Manifest: Sendable {
     public var partners: [PartnerSpec] = []
     public var tenants: [TenantSpec] = []
+    /// Platform administrators (the top-level `admins:`); `nil` when the file does not say.
+    public var admins: [AdminSpec]?
+}
+
+/// A person the manifest gives a role, with the environment variable holding their password.
+public struct AdminSpec: Sendable, Equatable {
+    public var path: String
+    public var email: String
+    public var role: Role
+    /// The name of the environment variable with the password; `nil` to leave the password alone.
+    public var passwordEnv: String?
 }
 
 /// A partner as the manifest declares it.
@@ -13,6 +24,8 @@ public struct PartnerSpec: Sendable {
     public var name: String
     public var domains: [String]
     public var branding: Branding
+    /// `nil` when the file does not list admins (then memberships are left alone).
+    public var admins: [AdminSpec]?
 }
 
 /// A tenant as the manifest declares it. `helpArticles == nil` means "leave the articles alone".
@@ -25,6 +38,7 @@ public struct TenantSpec: Sendable {
     public var domains: [String]
     public var branding: Branding
     public var helpArticles: [HelpArticle]?
+    public var admins: [AdminSpec]?
 }
 
 /// One problem in a manifest: where (file, line, path of the field) and what.

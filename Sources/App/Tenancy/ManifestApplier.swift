@@ -20,12 +20,20 @@ public struct ManifestApplier: Sendable {
     let provisioner: TenantProvisioner
     let file: String
     let logger: Logger
+    /// Where `password_env` names are looked up.
+    let environment: [String: String]
+    let hasher: PasswordHasher
 
-    public init(client: PostgresClient, provisioner: TenantProvisioner, file: String, logger: Logger) {
+    public init(
+        client: PostgresClient, provisioner: TenantProvisioner, file: String, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment, hasher: PasswordHasher = PasswordHasher()
+    ) {
         self.client = client
         self.provisioner = provisioner
         self.file = file
         self.logger = logger
+        self.environment = environment
+        self.hasher = hasher
     }
 
     private struct DryRun: Error {
@@ -34,14 +42,30 @@ public struct ManifestApplier: Sendable {
 
     /// Applies (or, with `dryRun`, plans) the manifest; returns the changes.
     public func apply(_ manifest: Manifest, dryRun: Bool, prune: Bool = false) async throws -> [ManifestChange] {
+        let passwords = try passwords(manifest)
         do {
             return try await client.platformTransaction(logger: logger) { connection in
                 var changes: [ManifestChange] = []
                 for partner in manifest.partners {
                     try await at(partner.path) { try await applyPartner(partner, prune: prune, on: connection, into: &changes) }
+                    if let admins = partner.admins {
+                        try await applyAdmins(
+                            admins, owner: "partner \(partner.slug)", scope: .partner(slug: partner.slug), passwords: passwords,
+                            prune: prune,
+                            on: connection, into: &changes)
+                    }
                 }
                 for tenant in manifest.tenants {
                     try await at(tenant.path) { try await applyTenant(tenant, prune: prune, on: connection, into: &changes) }
+                    if let admins = tenant.admins {
+                        try await applyAdmins(
+                            admins, owner: "tenant \(tenant.slug)", scope: .tenant(slug: tenant.slug), passwords: passwords, prune: prune,
+                            on: connection, into: &changes)
+                    }
+                }
+                if let admins = manifest.admins {
+                    try await applyAdmins(
+                        admins, owner: "the platform", scope: .platform, passwords: passwords, prune: prune, on: connection, into: &changes)
                 }
                 if dryRun { throw DryRun(changes: changes) }
                 return changes

@@ -30,7 +30,7 @@ public struct ManifestParser {
             throw ManifestError(issues: [ManifestIssue(file: file, line: nil, path: "", message: "not valid YAML: \(error)")])
         }
         var manifest = Manifest()
-        guard let root, let mapping = mapping(root, path: "", allowed: ["partners", "tenants"]) else {
+        guard let root, let mapping = mapping(root, path: "", allowed: ["partners", "tenants", "admins"]) else {
             if root == nil { report(nil, "", "the file is empty") }
             throw ManifestError(issues: issues)
         }
@@ -44,6 +44,7 @@ public struct ManifestParser {
                 if let spec = tenant(node, path: "tenants[\(index)]") { manifest.tenants.append(spec) }
             }
         }
+        if let admins = mapping["admins"] { manifest.admins = adminList(admins, path: "admins", scope: .platform) }
         crossCheck(manifest, root: mapping)
         guard issues.isEmpty else { throw ManifestError(issues: issues) }
         return manifest
@@ -51,18 +52,72 @@ public struct ManifestParser {
 
     // MARK: Entities
 
+    /// `admins:` — `{email, role, password_env}` items. Roles by scope: the platform's is `platform_admin` (the
+    /// default); a partner's `owner` or `admin`; a tenant's `owner`, `admin`, `operator` or `viewer`.
+    private mutating func adminList(_ node: Node, path: String, scope: SiteKind) -> [AdminSpec] {
+        guard let items = sequence(node, path: path) else { return [] }
+        var admins: [AdminSpec] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            guard let map = mapping(item, path: itemPath, allowed: ["email", "role", "password_env"]) else { continue }
+            guard let rawEmail = requiredString(map, "email", path: itemPath, node: item, maxLength: 254) else { continue }
+            let email = EmailAddress.normalize(rawEmail)
+            guard EmailAddress.isValid(email) else {
+                report(map["email"], itemPath + ".email", "'\(rawEmail)' is not an e-mail address")
+                continue
+            }
+            if !seen.insert(email).inserted { report(map["email"], itemPath + ".email", "\(email) is listed twice here") }
+            let roleText = map["role"].flatMap { string($0, path: itemPath + ".role") }
+            let role: Role?
+            switch scope {
+            case .platform:
+                role = roleText == nil || roleText == "platform_admin" || roleText == "admin" ? .platformAdmin : nil
+            case .partner:
+                role = roleText.flatMap {
+                    ["owner": Role.partnerOwner, "admin": .partnerAdmin, "partner_owner": .partnerOwner, "partner_admin": .partnerAdmin][$0]
+                }
+            case .tenant:
+                role = roleText.flatMap { Role(rawValue: $0) }.flatMap { Role.tenantRoles.contains($0) ? $0 : nil }
+            }
+            guard let role else {
+                let allowed =
+                    scope == .platform ? "platform_admin" : scope == .partner ? "owner or admin" : "owner, admin, operator or viewer"
+                report(
+                    map["role"] ?? item, itemPath + ".role",
+                    roleText.map { "'\($0)' is not a role here: use \(allowed)" } ?? "a role is required: \(allowed)")
+                continue
+            }
+            var passwordEnv: String?
+            if let envNode = map["password_env"], let name = string(envNode, path: itemPath + ".password_env") {
+                if name.range(of: "^[A-Z_][A-Z0-9_]{0,63}$", options: .regularExpression) == nil {
+                    report(envNode, itemPath + ".password_env", "'\(name)' is not an environment variable name (A–Z, 0–9, _)")
+                } else {
+                    passwordEnv = name
+                }
+            }
+            admins.append(AdminSpec(path: itemPath, email: email, role: role, passwordEnv: passwordEnv))
+        }
+        return admins
+    }
+
     private mutating func partner(_ node: Node, path: String) -> PartnerSpec? {
-        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding"]) else { return nil }
+        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding", "admins"]) else {
+            return nil
+        }
+        let admins = map["admins"].map { adminList($0, path: path + ".admins", scope: .partner) }
         let slug = slugField(map, path: path, node: node)
         let name = requiredString(map, "name", path: path, node: node, maxLength: 200)
         let domains = domainList(map["domains"], path: path + ".domains")
         let branding = map["branding"].map { brandingField($0, path: path + ".branding") } ?? Branding()
         guard let slug, let name else { return nil }
-        return PartnerSpec(path: path, slug: slug, name: name, domains: domains, branding: branding)
+        return PartnerSpec(path: path, slug: slug, name: name, domains: domains, branding: branding, admins: admins)
     }
 
     private mutating func tenant(_ node: Node, path: String) -> TenantSpec? {
-        guard let map = mapping(node, path: path, allowed: ["slug", "name", "partner", "status", "domains", "branding", "help_articles"])
+        guard
+            let map = mapping(
+                node, path: path, allowed: ["slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins"])
         else { return nil }
         let slug = slugField(map, path: path, node: node)
         if let slug, Slug.reserved.contains(slug) { report(map["slug"], path + ".slug", "'\(slug)' is reserved for the platform") }
@@ -92,10 +147,11 @@ public struct ManifestParser {
             }
             articles = list
         }
+        let admins = map["admins"].map { adminList($0, path: path + ".admins", scope: .tenant) }
         guard let slug, let name else { return nil }
         return TenantSpec(
             path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding,
-            helpArticles: articles)
+            helpArticles: articles, admins: admins)
     }
 
     private mutating func article(_ node: Node, path: String, position: Int) -> HelpArticle? {

@@ -195,3 +195,13 @@ public struct TenantProvisioner: Sendable {
         }
     }
 }
+
+extension TenantProvisioner {
+    /// A live (not purged) tenant's id by slug.
+    public func lookup(slug: String) async throws -> UUID? {
+        let rows = try await client.query(
+            "SELECT id FROM platform.tenants WHERE slug = \(slug) AND status <> 'purged'", logger: logger)
+        for try await (id) in rows.decode(UUID.self) { return id }
+        return nil
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import PostgresNIO
+
+/// `admins:` lists: people, their roles on the platform, a partner or a tenant, and passwords from the environment.
+extension ManifestApplier {
+    enum AdminScope {
+        case platform
+        case partner(slug: String)
+        case tenant(slug: String)
+    }
+
+    /// Every `password_env` resolved and checked before anything is written; a missing variable or a weak password
+    /// refuses the whole file.
+    func passwords(_ manifest: Manifest) throws -> [String: String] {
+        let all = (manifest.admins ?? []) + manifest.partners.flatMap { $0.admins ?? [] } + manifest.tenants.flatMap { $0.admins ?? [] }
+        var passwords: [String: String] = [:]
+        var issues: [ManifestIssue] = []
+        for admin in all {
+            guard let name = admin.passwordEnv else { continue }
+            guard let value = environment[name], !value.isEmpty else {
+                issues.append(
+                    ManifestIssue(
+                        file: file, line: nil, path: admin.path + ".password_env",
+                        message: "the environment variable \(name) is not set (it holds \(admin.email)'s password)"))
+                continue
+            }
+            if let problem = PasswordPolicy.problem(with: value) {
+                let reason =
+                    ["password_too_short": "shorter than 10 characters", "password_too_long": "longer than 200 characters"][problem]
+                    ?? "one of the most common passwords"
+                issues.append(
+                    ManifestIssue(
+                        file: file, line: nil, path: admin.path + ".password_env", message: "the password in \(name) is \(reason)"))
+                continue
+            }
+            passwords[name] = value
+        }
+        guard issues.isEmpty else { throw ManifestError(issues: issues) }
+        return passwords
+    }
+
+    func applyAdmins(
+        _ admins: [AdminSpec], owner: String, scope: AdminScope, passwords: [String: String], prune: Bool,
+        on connection: PostgresConnection,
+        into changes: inout [ManifestChange]
+    ) async throws {
+        var tenantID: UUID?
+        var partnerID: UUID?
+        switch scope {
+        case .platform: break
+        case .tenant(let slug):
+            let rows = try await connection.query(
+                "SELECT id FROM platform.tenants WHERE slug = \(slug) AND status <> 'purged'", logger: logger)
+            for try await (id) in rows.decode(UUID.self) { tenantID = id }
+        case .partner(let slug):
+            let rows = try await connection.query("SELECT id FROM platform.partners WHERE slug = \(slug)", logger: logger)
+            for try await (id) in rows.decode(UUID.self) { partnerID = id }
+        }
+        if case .platform = scope {} else if tenantID == nil && partnerID == nil { return }
+        var current: [String: String] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT u.email, m.role FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
+            WHERE m.tenant_id IS NOT DISTINCT FROM \(tenantID) AND m.partner_id IS NOT DISTINCT FROM \(partnerID)
+            """, logger: logger)
+        for try await (email, role) in rows.decode((String, String).self) { current[email] = role }
+
+        for admin in admins {
+            var user = try await UserStore.findOrCreate(email: admin.email, on: connection, logger: logger)
+            if let name = admin.passwordEnv, let password = passwords[name] {
+                let stored = user.passwordHash
+                var matches = false
+                if let stored { matches = try await hasher.verifyOffLoop(password, against: stored) }
+                if !matches {
+                    let hash = try await hasher.hashOffLoop(password)
+                    try await UserStore.setPassword(userID: user.id, hash: hash, on: connection, logger: logger)
+                    user.passwordHash = hash
+                    changes.append(.init(kind: stored == nil ? .create : .update, text: "password of \(admin.email) (from \(name))"))
+                }
+            }
+            if current[admin.email] != admin.role.rawValue {
+                try await UserStore.grant(
+                    admin.role, userID: user.id, tenantID: tenantID, partnerID: partnerID, on: connection, logger: logger)
+                let kind: ManifestChange.Kind = current[admin.email] == nil ? .create : .update
+                changes.append(.init(kind: kind, text: "\(admin.email): \(admin.role.rawValue) of \(owner)"))
+            }
+        }
+        guard prune else { return }
+        let listed = Set(admins.map(\.email))
+        for (email, role) in current where !listed.contains(email) {
+            try await connection.query(
+                """
+                DELETE FROM platform.memberships m USING platform.users u
+                WHERE u.id = m.user_id AND u.email = \(email)
+                    AND m.tenant_id IS NOT DISTINCT FROM \(tenantID) AND m.partner_id IS NOT DISTINCT FROM \(partnerID)
+                """, logger: logger)
+            changes.append(.init(kind: .remove, text: "\(email): \(role) of \(owner)"))
+        }
+    }
+}
