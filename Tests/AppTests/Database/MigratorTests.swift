@@ -13,10 +13,18 @@ struct MigratorTests {
             logger: TestDatabase.logger)
     }
 
+    /// The platform migrations in the repository, by name.
+    static var platformFiles: [String] {
+        let folder = TestDatabase.packageRoot + "/Migrations/platform"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".sql") }.map { String($0.dropLast(4)) }.sorted()
+    }
+
     @Test func freshDatabaseGetsEverythingThenASecondRunHasNothingToDo() async throws {
         try await TestEnvironment.with(migrated: false) { env in
             let first = try await migrator(env).migrate()
-            #expect(first.platformApplied == ["0001_directory"])
+            #expect(first.platformApplied == Self.platformFiles)
+            #expect(first.platformApplied.first == "0001_directory")
             let second = try await migrator(env).migrate()
             #expect(second.nothingToDo)
             let status = try await migrator(env).status()
@@ -51,9 +59,9 @@ struct MigratorTests {
             async let first = a.migrate { if case .waitingForLock = $0 { waited.withLock { $0 += 1 } } }
             async let second = b.migrate { if case .waitingForLock = $0 { waited.withLock { $0 += 1 } } }
             let reports = try await [first, second]
-            #expect(reports.map(\.platformApplied.count).sorted() == [0, 1])
+            #expect(reports.map(\.platformApplied.count).sorted() == [0, Self.platformFiles.count])
             let rows = try await env.client.query("SELECT count(*) FROM platform.schema_migrations WHERE scope = 'platform'").collect()
-            #expect(try rows.first?.decode(Int.self) == 1)
+            #expect(try rows.first?.decode(Int.self) == Self.platformFiles.count)
         }
     }
 
@@ -67,7 +75,7 @@ struct MigratorTests {
             let folder = try TemporaryFolder()
             let migrations = try folder.copyMigrations()
             try "CREATE TABLE notes (id bigint PRIMARY KEY, text text NOT NULL);\nALTER TABLE help_articles ADD COLUMN summary text;"
-                .write(toFile: migrations + "/tenant/0002_notes.sql", atomically: true, encoding: .utf8)
+                .write(toFile: migrations + "/tenant/" + TenantMigrations.next("notes"), atomically: true, encoding: .utf8)
             let finished = Locked<[String]>([])
             let report = try await migrator(env, folder: migrations, workers: 2).migrate { event in
                 if case .tenantFinished(let slug, _, _, _) = event { finished.withLock { $0.append(slug) } }
@@ -81,7 +89,8 @@ struct MigratorTests {
             ).collect()
             let states = try rows.map { try $0.decode((String, Int, Bool).self) }
             #expect(states.map(\.0) == ["alpha", "bravo", "charlie", "delta"])
-            #expect(states.map(\.1) == [2, 1, 2, 2])
+            let current = TenantMigrations.count
+            #expect(states.map(\.1) == [current + 1, current, current + 1, current + 1])
             #expect(states.map(\.2) == [false, true, false, false])
             // The failed tenant's transaction rolled back: no half-applied column.
             let column = try await env.client.query(
@@ -99,7 +108,7 @@ struct MigratorTests {
             let echo = try await provisioner.provision(NewTenant(slug: "echo", name: "Echo"))
             let version = try await env.client.query("SELECT schema_version FROM platform.tenants WHERE id = \(echo.id)").collect().first!
                 .decode(Int.self)
-            #expect(version == 2)
+            #expect(version == TenantMigrations.count + 1)
         }
     }
 
@@ -111,7 +120,7 @@ struct MigratorTests {
             let folder = try TemporaryFolder()
             let migrations = try folder.copyMigrations()
             try "ALTER TABLE help_articles ADD COLUMN summary text;".write(
-                toFile: migrations + "/tenant/0002_summary.sql", atomically: true, encoding: .utf8)
+                toFile: migrations + "/tenant/" + TenantMigrations.next("summary"), atomically: true, encoding: .utf8)
             let holder = try await env.services.database.connect()
             try await holder.query("BEGIN", logger: TestDatabase.logger)
             try await holder.query(

@@ -6,7 +6,9 @@ import Foundation
 enum CLI {
     static var binary: String { TestDatabase.packageRoot + "/.build/debug/vitrina" }
 
-    static func run(_ arguments: [String], database: DatabaseURL, extraEnvironment: [String: String] = [:]) throws -> ProcessRunner.Result {
+    static func run(
+        _ arguments: [String], database: DatabaseURL, extraEnvironment: [String: String] = [:], stdin: String? = nil
+    ) throws -> ProcessRunner.Result {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = database.urlString
         environment["VITRINA_BASE_DOMAIN"] = "vitrina.test"
@@ -14,7 +16,16 @@ enum CLI {
         environment["LOG_LEVEL"] = "warning"
         environment["VITRINA_SECRET_KEY"] = String(repeating: "5e", count: 32)
         environment.merge(extraEnvironment) { $1 }
-        return try ProcessRunner.run([binary] + arguments, environment: environment)
+        guard let stdin else { return try ProcessRunner.run([binary] + arguments, environment: environment) }
+        // Standard input from a file, through the shell (the runner gives children /dev/null).
+        let folder = try TemporaryFolder()
+        let file = folder.path + "/stdin"
+        try stdin.write(toFile: file, atomically: true, encoding: .utf8)
+        return try withExtendedLifetime(folder) {
+            try ProcessRunner.run(
+                ["/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$STDIN_FILE\"", binary] + arguments,
+                environment: environment.merging(["STDIN_FILE": file]) { $1 })
+        }
     }
 }
 

@@ -38,3 +38,16 @@ final class Locked<Value>: @unchecked Sendable {
         return body(&value)
     }
 }
+
+/// The repository's tenant migrations: how many there are, and the file name a test's extra migration takes.
+enum TenantMigrations {
+    static var count: Int {
+        let folder = TestDatabase.packageRoot + "/Migrations/tenant"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".sql") }.count
+    }
+
+    /// `NNNN_<name>.sql`, numbered after the last real one.
+    static func next(_ name: String) -> String {
+        String(format: "%04d_", count + 1) + name + ".sql"
+    }
+}

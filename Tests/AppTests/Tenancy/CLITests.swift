@@ -63,7 +63,7 @@ struct CLITests {
             let broken = try await env.makeTenant("broken")
             let folder = try TemporaryFolder()
             let migrations = try folder.copyMigrations()
-            try folder.write("Migrations/tenant/0002_notes.sql", "CREATE TABLE notes (id int);")
+            try folder.write("Migrations/tenant/" + TenantMigrations.next("notes"), "CREATE TABLE notes (id int);")
             try await env.client.query(PostgresQueryHelper.createNotes(in: broken.schema.value))
             for name in ["Templates", "Public"] {
                 try FileManager.default.copyItem(atPath: TestDatabase.packageRoot + "/" + name, toPath: folder.path + "/" + name)
