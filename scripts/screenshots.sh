@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Takes desktop (1366×900) and phone (390×844) screenshots of the demo's public pages: help centres of the demo
-# shops, an article, search results, error pages and the landings. It does not start the server: run
+# shops, an article, search results, error pages and the landings; then runs scripts/panel-screenshots.py, which
+# signs in to the admin panels (two shops, a partner, the platform) and shoots their main screens. It does not
+# start the server: run
 #   vitrina serve --port PORT --load tenants.example.yml
 # first. Hosts such as acme-tea.localhost resolve to 127.0.0.1 inside Chromium itself.
 #
 # Usage: scripts/screenshots.sh [PORT] [OUTPUT_DIR]      (defaults: 8080 and screenshots/)
-# Prints the name of every file it writes. Needs Chromium (apt-get install chromium fonts-dejavu-core).
+# Prints the name of every file it writes. Needs Chromium (apt-get install chromium fonts-dejavu-core) and python3;
+# the panel accounts' password comes from VITRINA_DEMO_PASSWORD (default demo-pass-2026).
 set -euo pipefail
 
 port="${1:-8080}"
@@ -22,6 +25,11 @@ for candidate in chromium chromium-browser google-chrome google-chrome-stable; d
 done
 if [ -z "$browser" ]; then
   echo "Chromium not found; install it with: apt-get install -y --no-install-recommends chromium fonts-dejavu-core fonts-liberation" >&2
+  exit 1
+fi
+
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "python3 not found (scripts/panel-screenshots.py needs it); install it with: apt-get install -y python3" >&2
   exit 1
 fi
 
@@ -72,4 +80,9 @@ for page in "${pages[@]}"; do
     fi
   done
 done
+
+# The admin panels need a signed-in session, which --screenshot cannot give: a DevTools-driven script does it.
+if ! python3 "$(dirname "$0")/panel-screenshots.py" "$port" "$out"; then
+  failed=1
+fi
 exit "$failed"
