@@ -12,6 +12,8 @@ public struct Manifest: Sendable {
 public struct AdminSpec: Sendable, Equatable {
     public var path: String
     public var email: String
+    /// The person's name, shown in the panel (empty: leave it as it is).
+    public var name: String = ""
     public var role: Role
     /// The name of the environment variable with the password; `nil` to leave the password alone.
     public var passwordEnv: String?

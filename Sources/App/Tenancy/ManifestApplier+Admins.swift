@@ -67,6 +67,12 @@ extension ManifestApplier {
 
         for admin in admins {
             var user = try await UserStore.findOrCreate(email: admin.email, on: connection, logger: logger)
+            if !admin.name.isEmpty, admin.name != user.name {
+                try await connection.query(
+                    "UPDATE platform.users SET name = \(admin.name), updated_at = now() WHERE id = \(user.id)", logger: logger)
+                changes.append(.init(kind: .update, text: "name of \(admin.email): \(admin.name)"))
+                user.name = admin.name
+            }
             if let name = admin.passwordEnv, let password = passwords[name] {
                 let stored = user.passwordHash
                 var matches = false

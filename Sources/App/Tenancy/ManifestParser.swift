@@ -60,7 +60,7 @@ public struct ManifestParser {
         var seen: Set<String> = []
         for (index, item) in items.enumerated() {
             let itemPath = "\(path)[\(index)]"
-            guard let map = mapping(item, path: itemPath, allowed: ["email", "role", "password_env"]) else { continue }
+            guard let map = mapping(item, path: itemPath, allowed: ["email", "name", "role", "password_env"]) else { continue }
             guard let rawEmail = requiredString(map, "email", path: itemPath, node: item, maxLength: 254) else { continue }
             let email = EmailAddress.normalize(rawEmail)
             guard EmailAddress.isValid(email) else {
@@ -96,7 +96,9 @@ public struct ManifestParser {
                     passwordEnv = name
                 }
             }
-            admins.append(AdminSpec(path: itemPath, email: email, role: role, passwordEnv: passwordEnv))
+            let name = map["name"].flatMap { string($0, path: itemPath + ".name") } ?? ""
+            if name.count > 200 { report(map["name"], itemPath + ".name", "is longer than 200 characters") }
+            admins.append(AdminSpec(path: itemPath, email: email, name: name, role: role, passwordEnv: passwordEnv))
         }
         return admins
     }
