@@ -260,6 +260,18 @@ def shoot_account(page, port, out, password, prefix, host, email, screens):
             page.screenshot(f"{out}/{prefix}-{name}-{size[0]}.png")
 
 
+def open_client_panel(page, port, out):
+    """From the signed-in agency panel, presses the first "Open the panel": a POST answered by a redirect to the
+    shop's own host with a one-time token, which signs the agency user in there (cookies never cross hosts)."""
+    set_size(page, SIZES[0])
+    page.goto(f"http://panel.northwind.localhost:{port}/admin")
+    page.load(lambda: page.evaluate("document.querySelector('form[action$=\"/open\"] button').click(); true"))
+    landed = page.evaluate("location.host + location.pathname")
+    if not landed.endswith(f":{port}/admin") or landed.startswith("panel."):
+        raise Failure(f"opening a client's panel from the agency panel ended on {landed}")
+    page.screenshot(f"{out}/panel-partner-northwind-handoff-{SIZES[0][0]}.png")
+
+
 def main(argv):
     if len(argv) > 2 or (argv and not argv[0].isdigit()):
         print(f"usage: {sys.argv[0]} [PORT] [OUTPUT_DIR]   (PORT must be a number, default 8080)", file=sys.stderr)
@@ -275,6 +287,8 @@ def main(argv):
         page = open_page(devtools_port)
         for prefix, host, email, screens in ACCOUNTS:
             shoot_account(page, port, out, password, prefix, host, email, screens)
+            if prefix == "panel-partner-northwind":
+                open_client_panel(page, port, out)
         page.ws.close()
         return 0
     except (Failure, OSError, ValueError, KeyError, StopIteration) as error:

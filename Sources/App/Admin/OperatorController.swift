@@ -110,7 +110,11 @@ public struct OperatorController: Sendable {
             summary: (t["tenants_count"] ?? "%n").replacingOccurrences(of: "%n", with: NumberText.format(total, language: language)),
             pager: Pager(page: pageNumber, perPage: perPage, total: total, language: language, t: t) { "/admin?page=\($0)" })
         let title = partnerID == nil ? (t["nav_overview"] ?? "") : (t["nav_clients"] ?? "")
-        return panels.page("pages/admin/tenants", page, panel: panel, context: context, request: request, title: title, section: "tenants")
+        var html = panels.page(
+            "pages/admin/tenants", page, panel: panel, context: context, request: request, title: title, section: "tenants")
+        // "Open the panel" posts here and is redirected to the tenant's own host.
+        html.formActionOrigins = tenants.filter(\.canOpen).map { context.origin(host: $0.host) }
+        return html
     }
 
     /// The host a tenant's panel opens on: its first custom domain, else `<slug>.<base domain>`.

@@ -90,14 +90,16 @@ struct RGB {
 public struct HTMLPage: ResponseGenerator {
     public var html: String
     public var status: HTTPResponse.Status = .ok
+    /// Other origins this page's forms may end up on (a POST answered with a redirect to another host); added to the
+    /// CSP's `form-action`, which browsers also apply to redirects.
+    public var formActionOrigins: [String] = []
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var buffer = ByteBuffer()
         buffer.writeString(html)
-        return Response(
-            status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-            body: .init(byteBuffer: buffer))
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
+        if !formActionOrigins.isEmpty { headers[.formActionOrigins] = formActionOrigins.joined(separator: " ") }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
 }
 

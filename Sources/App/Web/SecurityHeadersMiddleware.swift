@@ -17,10 +17,13 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         let isHTML = response.headers[.contentType]?.hasPrefix("text/html") ?? false
         // A page that sets its own policy (an e-mail preview, sandboxed) keeps it.
+        // Internal: the page's extra form-action origins (never sent to the browser as such).
+        let formOrigins = response.headers[.formActionOrigins].map { " " + $0 } ?? ""
+        response.headers[.formActionOrigins] = nil
         if isHTML, response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] =
                 "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'nonce-\(context.nonce)'; "
-                + "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+                + "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'\(formOrigins); frame-ancestors 'none'"
             response.headers[.xFrameOptions] = "DENY"
         }
         response.headers[.xContentTypeOptions] = "nosniff"
@@ -47,4 +50,6 @@ extension HTTPField.Name {
     static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
     static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    /// Set by a page, consumed by `SecurityHeadersMiddleware`.
+    static let formActionOrigins = HTTPField.Name("X-Form-Action-Origins")!
 }

@@ -188,6 +188,10 @@ struct PanelAccessTests {
                 #expect(list.status == .ok)
                 #expect(list.text.contains("Acme") && !list.text.contains("Bolt"))
                 #expect(list.text.contains(">3<"))
+                // The form's redirect to the tenant's host is allowed by this page's CSP, and only that one.
+                let policy = try #require(list.headers[.contentSecurityPolicy])
+                #expect(policy.contains("form-action 'self' http://acme.vitrina.test;"))
+                #expect(list.headers[HTTPField.Name("X-Form-Action-Origins")!] == nil)
                 let open = try await partner.post("/admin/tenants/acme/open")
                 #expect(open.status == .seeOther)
                 let location = try #require(open.location)
