@@ -136,7 +136,8 @@ public struct AuthController: Sendable {
                 try await identity.outbox.enqueue(
                     OutgoingMail(
                         to: email, subject: message.subject, text: message.text, html: message.html,
-                        partnerID: site.membershipScope.partner, tenantID: site.membershipScope.tenant), on: connection)
+                        partnerID: site.membershipScope.partner, tenantID: site.membershipScope.tenant, branding: site.branding),
+                    on: connection)
                 try await AuditLog.record(
                     entry(user, site: site, action: "auth.reset_requested", context: context), on: connection, logger: identity.logger)
             }

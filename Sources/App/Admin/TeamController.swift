@@ -136,7 +136,7 @@ public struct TeamController: Sendable {
             try await identity.outbox.enqueue(
                 OutgoingMail(
                     to: email, subject: message.subject, text: message.text, html: message.html, partnerID: tenant.partnerID,
-                    tenantID: tenant.id),
+                    tenantID: tenant.id, branding: tenant.resolvedBranding),
                 on: connection)
             try await AuditLog.record(
                 panel.audit("team.invited", target: email, details: ["role": role.rawValue]), on: connection, logger: identity.logger)

@@ -22,7 +22,10 @@ public struct HelpController: Sendable {
         if !query.isEmpty { return try await search(String(query.prefix(200)), context: context) }
         let (branding, articles) = try await HelpArticleStore.indexPage(context.tenant.scope, in: database)
         // The branding read with the articles; a help centre without articles has only the directory's copy.
-        let frame = frame(branding?.resolved(over: context.tenant.resolvedBranding), titleKey: "help_title", context: context)
+        let frame = frame(
+            branding.map { Branding.forTenant($0, partner: context.tenant.partnerBranding, shopName: context.tenant.name) },
+            titleKey: "help_title",
+            context: context)
         let page = HelpIndexPage(
             articles: articles, more: frame.t["help_read_more"] ?? "", query: "", searched: false, hits: [])
         return renderer.render("pages/help/index", page: page, frame: frame)

@@ -24,6 +24,22 @@ public struct OutgoingMail: Sendable {
     public var html: String?
     public var partnerID: UUID?
     public var tenantID: UUID?
+    /// The sender as the brand names it (else the SMTP configuration's).
+    public var fromName: String?
+    public var fromAddress: String?
+
+    public init(
+        to: String, subject: String, text: String, html: String?, partnerID: UUID? = nil, tenantID: UUID? = nil, branding: Branding? = nil
+    ) {
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.partnerID = partnerID
+        self.tenantID = tenantID
+        fromName = branding.flatMap { $0.emailFromName ?? $0.name }
+        fromAddress = branding?.emailFromAddress
+    }
 }
 
 /// Mail goes through a table: written in the same transaction as what caused it, sent later by `OutboxWorker`. With no
@@ -47,8 +63,9 @@ public struct Outbox: Sendable {
         let status = delivers ? "queued" : "logged"
         let rows = try await connection.runQuery(
             """
-            INSERT INTO platform.outbox (partner_id, tenant_id, to_address, subject, text_body, html_body, status)
-            VALUES (\(mail.partnerID), \(mail.tenantID), \(mail.to), \(mail.subject), \(mail.text), \(mail.html), \(status))
+            INSERT INTO platform.outbox (partner_id, tenant_id, to_address, subject, text_body, html_body, status, from_name, from_address)
+            VALUES (\(mail.partnerID), \(mail.tenantID), \(mail.to), \(mail.subject), \(mail.text), \(mail.html), \(status),
+                \(mail.fromName), \(mail.fromAddress))
             RETURNING id::int
             """, logger: logger)
         var id = 0

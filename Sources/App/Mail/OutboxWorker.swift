@@ -36,15 +36,16 @@ public struct OutboxWorker: Service {
         try await client.platformTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT id::int, to_address, subject, text_body, html_body, attempts FROM platform.outbox
+                SELECT id::int, to_address, subject, text_body, html_body, attempts, from_name, from_address FROM platform.outbox
                 WHERE status = 'queued' AND next_attempt_at <= now()
                 ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
-            var due: [(Int, String, String, String, String?, Int)] = []
-            for try await row in rows.decode((Int, String, String, String, String?, Int).self) { due.append(row) }
-            for (id, to, subject, text, html, attempts) in due {
-                let message = MailMessage(
-                    from: smtp.configuration.from, to: [MailAddress(to)], subject: subject, text: text, html: html, messageID: nil)
+            var due: [(Int, String, String, String, String?, Int, String?, String?)] = []
+            for try await row in rows.decode((Int, String, String, String, String?, Int, String?, String?).self) { due.append(row) }
+            for (id, to, subject, text, html, attempts, fromName, fromAddress) in due {
+                // The brand's sender name (and address when it has one): mail never shows the platform's own name.
+                let from = MailAddress(fromAddress ?? smtp.configuration.from.email, name: fromName ?? smtp.configuration.from.name)
+                let message = MailMessage(from: from, to: [MailAddress(to)], subject: subject, text: text, html: html, messageID: nil)
                 do {
                     try await smtp.send(message)
                     try await connection.query(

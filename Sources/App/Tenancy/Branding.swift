@@ -1,37 +1,119 @@
 import Foundation
 
-/// What a page looks like for a host: product name, colour, logo, default language.
+/// What pages and e-mails look like for a host: product name, logos, colours, font, custom CSS, support and legal
+/// links, the e-mail sender, the default language, and (partner level) "powered by" and whether tenants may rebrand.
 ///
-/// Stored per partner and per tenant as JSON holding only the fields that level sets; `resolved(over:)` layers a
-/// tenant over its partner over the platform's defaults.
+/// Stored per partner and per tenant as JSON holding only the fields that level sets; resolution layers a tenant over
+/// its partner over the platform's defaults, each level overriding only what it sets.
 public struct Branding: Sendable, Codable, Equatable {
     public var name: String?
     public var primaryColor: String?
+    public var accentColor: String?
     public var logoURL: String?
+    public var logoDarkURL: String?
+    public var faviconURL: String?
+    public var font: String?
+    public var customCSS: String?
+    public var supportEmail: String?
+    public var supportURL: String?
+    public var termsURL: String?
+    public var privacyURL: String?
+    public var emailFromName: String?
+    public var emailFromAddress: String?
     public var defaultLanguage: String?
+    /// Partner level only: show "powered by" the platform. Off unless the partner turns it on: a partner's clients
+    /// never learn which platform runs their panel unless the partner wants them to.
+    public var poweredBy: Bool?
+    /// Partner level only: whether the partner's tenants may set their own branding.
+    public var allowTenantBranding: Bool?
 
-    public init(name: String? = nil, primaryColor: String? = nil, logoURL: String? = nil, defaultLanguage: String? = nil) {
+    public init(
+        name: String? = nil, primaryColor: String? = nil, logoURL: String? = nil, defaultLanguage: String? = nil,
+        accentColor: String? = nil, logoDarkURL: String? = nil, faviconURL: String? = nil, font: String? = nil,
+        customCSS: String? = nil, supportEmail: String? = nil, supportURL: String? = nil, termsURL: String? = nil,
+        privacyURL: String? = nil, emailFromName: String? = nil, emailFromAddress: String? = nil, poweredBy: Bool? = nil,
+        allowTenantBranding: Bool? = nil
+    ) {
         self.name = name
         self.primaryColor = primaryColor
         self.logoURL = logoURL
         self.defaultLanguage = defaultLanguage
+        self.accentColor = accentColor
+        self.logoDarkURL = logoDarkURL
+        self.faviconURL = faviconURL
+        self.font = font
+        self.customCSS = customCSS
+        self.supportEmail = supportEmail
+        self.supportURL = supportURL
+        self.termsURL = termsURL
+        self.privacyURL = privacyURL
+        self.emailFromName = emailFromName
+        self.emailFromAddress = emailFromAddress
+        self.poweredBy = poweredBy
+        self.allowTenantBranding = allowTenantBranding
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case primaryColor = "primary_color"
+        case accentColor = "accent_color"
         case logoURL = "logo_url"
+        case logoDarkURL = "logo_dark_url"
+        case faviconURL = "favicon_url"
+        case font
+        case customCSS = "custom_css"
+        case supportEmail = "support_email"
+        case supportURL = "support_url"
+        case termsURL = "terms_url"
+        case privacyURL = "privacy_url"
+        case emailFromName = "email_from_name"
+        case emailFromAddress = "email_from_address"
         case defaultLanguage = "default_language"
+        case poweredBy = "powered_by"
+        case allowTenantBranding = "allow_tenant_branding"
     }
 
     /// The platform's own look, under everything else.
-    public static let platformDefault = Branding(name: "Vitrina", primaryColor: "#4F46E5", logoURL: nil, defaultLanguage: "ru")
+    public static let platformDefault = Branding(
+        name: "Vitrina", primaryColor: "#4F46E5", logoURL: nil, defaultLanguage: "ru", poweredBy: false, allowTenantBranding: true)
 
-    /// This level's settings over `base`'s.
+    /// This level's settings over `base`'s, field by field.
     public func resolved(over base: Branding) -> Branding {
         Branding(
             name: name ?? base.name, primaryColor: primaryColor ?? base.primaryColor, logoURL: logoURL ?? base.logoURL,
-            defaultLanguage: defaultLanguage ?? base.defaultLanguage)
+            defaultLanguage: defaultLanguage ?? base.defaultLanguage, accentColor: accentColor ?? base.accentColor,
+            logoDarkURL: logoDarkURL ?? base.logoDarkURL, faviconURL: faviconURL ?? base.faviconURL, font: font ?? base.font,
+            customCSS: [base.customCSS, customCSS].compactMap { $0 }.joined(separator: "\n").nilIfEmpty,
+            supportEmail: supportEmail ?? base.supportEmail, supportURL: supportURL ?? base.supportURL,
+            termsURL: termsURL ?? base.termsURL, privacyURL: privacyURL ?? base.privacyURL,
+            emailFromName: emailFromName ?? base.emailFromName, emailFromAddress: emailFromAddress ?? base.emailFromAddress,
+            poweredBy: poweredBy ?? base.poweredBy, allowTenantBranding: allowTenantBranding ?? base.allowTenantBranding)
+    }
+
+    /// A partner's branding as its panel and its tenants see it: over the platform's, with the partner's own name
+    /// instead of the platform's when it sets none (a partner's clients never see the platform's name by default).
+    public static func forPartner(_ branding: Branding, partnerName: String) -> Branding {
+        var base = platformDefault
+        base.name = partnerName
+        return branding.resolved(over: base)
+    }
+
+    /// A tenant's branding over its partner's (already resolved). A partner that does not allow its tenants to rebrand
+    /// keeps its look; only the tenant's default language still applies. `powered_by` and `allow_tenant_branding` are
+    /// the partner's choices: a tenant cannot change them. The name is the shop's own (its branding's, else
+    /// `shopName`), never the agency's product name.
+    public static func forTenant(_ tenant: Branding, partner: Branding, shopName: String? = nil) -> Branding {
+        var resolved: Branding
+        if partner.allowTenantBranding == false {
+            resolved = partner
+            resolved.defaultLanguage = tenant.defaultLanguage ?? partner.defaultLanguage
+        } else {
+            resolved = tenant.resolved(over: partner)
+        }
+        resolved.poweredBy = partner.poweredBy
+        resolved.allowTenantBranding = partner.allowTenantBranding
+        if let name = tenant.name ?? shopName { resolved.name = name }
+        return resolved
     }
 
     /// JSON for the `branding` column (only the fields that are set).
@@ -56,11 +138,32 @@ public struct Branding: Sendable, Codable, Equatable {
         guard value.count <= 500, !value.contains(where: { $0 == "\"" || $0 == "'" || $0 == "<" || $0 == ">" || $0.isWhitespace })
         else { return false }
         if value.hasPrefix("/static/") { return !value.contains("..") }
-        guard let url = URL(string: value), url.scheme == "https", url.host != nil else { return false }
+        return isValidHTTPSURL(value)
+    }
+
+    /// An absolute https URL without characters that could break out of an attribute.
+    public static func isValidHTTPSURL(_ value: String) -> Bool {
+        guard value.count <= 500, !value.contains(where: { $0 == "\"" || $0 == "'" || $0 == "<" || $0 == ">" || $0.isWhitespace }),
+            let url = URL(string: value), url.scheme == "https", url.host != nil
+        else { return false }
         return true
     }
 
     public static let languages = ["ru", "en"]
+
+    /// The fonts a brand may choose: CSS stacks of fonts found on the systems people use, so nothing is downloaded.
+    public static let fonts: [String: String] = [
+        "system":
+            "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", \"Liberation Sans\", sans-serif",
+        "humanist": "Seravek, \"Gill Sans Nova\", Ubuntu, Calibri, \"DejaVu Sans\", source-sans-pro, sans-serif",
+        "geometric": "Avenir, Montserrat, Corbel, \"URW Gothic\", source-sans-pro, sans-serif",
+        "rounded": "ui-rounded, \"Hiragino Maru Gothic ProN\", Quicksand, Comfortaa, Manjari, \"Arial Rounded MT\", Calibri, sans-serif",
+        "serif": "Charter, \"Bitstream Charter\", \"Sitka Text\", Cambria, Georgia, \"DejaVu Serif\", serif",
+    ]
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }
 
 extension UInt8 {

@@ -13,7 +13,7 @@ public struct PartnerRecord: Sendable, Equatable {
     public var branding: Branding
     public var domains: [String]
     /// The partner's branding over the platform's.
-    public var resolvedBranding: Branding { branding.resolved(over: .platformDefault) }
+    public var resolvedBranding: Branding { Branding.forPartner(branding, partnerName: name) }
 }
 
 /// A tenant (merchant) as the directory holds it.
@@ -27,6 +27,9 @@ public struct TenantRecord: Sendable, Equatable {
     public var branding: Branding
     /// Tenant over partner over platform, as pages show it.
     public var resolvedBranding: Branding
+    /// The partner's resolved branding (the platform's for a tenant without a partner), for layering fresh tenant
+    /// settings read with a page.
+    public var partnerBranding: Branding = .platformDefault
     public var domains: [String]
 
     public var scope: TenantScope { TenantScope(id: id, schema: schema) }

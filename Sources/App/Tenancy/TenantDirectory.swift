@@ -26,7 +26,8 @@ public struct DirectorySnapshot: Sendable {
         var tenantsBySlug: [String: TenantRecord] = [:]
         for var tenant in tenants {
             let partnerBranding = tenant.partnerID.flatMap { partnersByID[$0] }?.resolvedBranding ?? .platformDefault
-            tenant.resolvedBranding = tenant.branding.resolved(over: partnerBranding)
+            tenant.partnerBranding = partnerBranding
+            tenant.resolvedBranding = Branding.forTenant(tenant.branding, partner: partnerBranding, shopName: tenant.name)
             tenantsBySlug[tenant.slug] = tenant
             // Deleted tenants answer nowhere (404); suspended ones keep their hosts to show a branded 503.
             guard tenant.status == .active || tenant.status == .suspended else { continue }

@@ -29,6 +29,19 @@ public struct BrandView: Sendable {
     public var primaryDark: String
     public var primarySoft: String
     public var onPrimary: String
+    public var accent: String
+    public var onAccent: String
+    public var font: String
+    /// The brand's icon, or one drawn from its initial and colour (never the platform's).
+    public var favicon: String
+    /// `/brand.css?v=<hash>` when the brand has custom CSS.
+    public var customStylesheet: String?
+    public var poweredBy: Bool
+    public var supportURL: String?
+    public var supportEmail: String?
+    public var termsURL: String?
+    public var privacyURL: String?
+    public var hasLinks: Bool
 
     public init(_ branding: Branding) {
         name = branding.name ?? "Vitrina"
@@ -42,6 +55,42 @@ public struct BrandView: Sendable {
         primaryDark = dark.hex
         primarySoft = color.mixed(with: RGB(r: 255, g: 255, b: 255), amount: 0.9).hex
         onPrimary = color.relativeLuminance > 0.45 ? "#111827" : "#ffffff"
+        let accentColor = RGB(hex: branding.accentColor ?? "") ?? dark
+        accent = accentColor.hex
+        onAccent = accentColor.relativeLuminance > 0.45 ? "#111827" : "#ffffff"
+        font = Branding.fonts[branding.font ?? "system"] ?? Branding.fonts["system"]!
+        favicon = branding.faviconURL ?? Self.drawnIcon(initial: initial, background: color.hex, foreground: onPrimary)
+        customStylesheet = branding.customCSS.map { "/brand.css?v=" + CustomCSS.version($0) }
+        poweredBy = branding.poweredBy ?? true
+        supportURL = branding.supportURL
+        supportEmail = branding.supportEmail
+        termsURL = branding.termsURL
+        privacyURL = branding.privacyURL
+        hasLinks = supportURL != nil || supportEmail != nil || termsURL != nil || privacyURL != nil
+    }
+
+    /// An SVG icon with the brand's initial on its colour, as a data URL.
+    static func drawnIcon(initial: String, background: String, foreground: String) -> String {
+        let letter = initial.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) } ? initial : "•"
+        let svg =
+            "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='7' fill='\(background)'/>"
+            + "<text x='16' y='22.5' font-family='Arial,sans-serif' font-size='19' font-weight='700' text-anchor='middle' fill='\(foreground)'>\(letter)</text></svg>"
+        return "data:image/svg+xml," + (svg.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+    }
+
+    /// Where the colours fall short of WCAG AA, as interface-text keys (the branding editor and `tenants apply` warn).
+    public static func contrastWarnings(_ branding: Branding) -> [String] {
+        var warnings: [String] = []
+        let white = RGB(r: 255, g: 255, b: 255)
+        if let primary = RGB(hex: branding.primaryColor ?? "") {
+            let text = primary.relativeLuminance > 0.45 ? RGB(r: 17, g: 24, b: 39) : white
+            if primary.contrast(with: text) < 4.5 { warnings.append("brand_warning_primary_text") }
+            if primary.contrast(with: white) < 3 { warnings.append("brand_warning_primary_on_white") }
+        }
+        if let accent = RGB(hex: branding.accentColor ?? ""), accent.contrast(with: white) < 3 {
+            warnings.append("brand_warning_accent_on_white")
+        }
+        return warnings
     }
 }
 

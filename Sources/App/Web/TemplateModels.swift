@@ -42,6 +42,17 @@ extension BrandView: MustacheParent {
         case "primaryDark": primaryDark
         case "primarySoft": primarySoft
         case "onPrimary": onPrimary
+        case "accent": accent
+        case "onAccent": onAccent
+        case "font": font
+        case "favicon": favicon
+        case "customStylesheet": customStylesheet
+        case "poweredBy": poweredBy
+        case "supportURL": supportURL
+        case "supportEmail": supportEmail
+        case "termsURL": termsURL
+        case "privacyURL": privacyURL
+        case "hasLinks": hasLinks
         default: nil
         }
     }

@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@testable import App
+
+@Suite("Branding: inheritance, custom CSS, no platform name")
+struct WhiteLabelTests {
+    @Test func eachLevelOverridesOnlyWhatItSetsAndAPartnerMayForbidRebranding() {
+        let partner = Branding.forPartner(
+            Branding(primaryColor: "#0b5fff", customCSS: ".a{color:red}", supportEmail: "help@north.example", poweredBy: false),
+            partnerName: "North")
+        #expect(partner.name == "North")
+        #expect(partner.defaultLanguage == "ru")
+        #expect(partner.primaryColor == "#0b5fff" && partner.poweredBy == false)
+        let tenant = Branding.forTenant(
+            Branding(name: "Acme", primaryColor: "#2e7d32", defaultLanguage: "en", customCSS: ".b{color:blue}", poweredBy: true),
+            partner: partner)
+        #expect(tenant.name == "Acme" && tenant.primaryColor == "#2e7d32" && tenant.defaultLanguage == "en")
+        #expect(tenant.supportEmail == "help@north.example")
+        #expect(tenant.customCSS == ".a{color:red}\n.b{color:blue}")
+        #expect(tenant.poweredBy == false)  // the partner's choice, not the tenant's
+
+        var strict = partner
+        strict.allowTenantBranding = false
+        let locked = Branding.forTenant(Branding(name: "Acme", primaryColor: "#2e7d32", defaultLanguage: "en"), partner: strict)
+        #expect(locked.name == "Acme" && locked.primaryColor == "#0b5fff")
+        #expect(locked.defaultLanguage == "en")
+        #expect(Branding.forTenant(Branding(), partner: .platformDefault).poweredBy == false)
+        #expect(Branding.forTenant(Branding(), partner: partner, shopName: "Shop").name == "Shop")
+    }
+
+    @Test func customCSSIsRefusedWhenItCouldEscapeOrLoadAnything() {
+        #expect(CustomCSS.problem(".card { border-radius: 4px; background: url(https://cdn.example/bg.png) }") == nil)
+        for bad in [
+            "</style><script>alert(1)</script>", "@import url(https://evil.example/x.css);", "a { width: expression(alert(1)) }",
+            "a { background: url(javascript:alert(1)) }", "a { background: url(/local.png) }", "@\\69mport 'x';",
+            "a { -moz-binding: url(https://x) }", "@imp/**/ort url(x)", String(repeating: "a{}", count: 8000),
+        ] {
+            #expect(CustomCSS.problem(bad) != nil, "\(bad.prefix(40))")
+        }
+        var parser = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
+        #expect(throws: ManifestError.self) {
+            try parser.parse("partners:\n  - {slug: north, name: North, branding: {custom_css: \"@import url(x);\"}}\n")
+        }
+        var tenantLevel = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
+        #expect(throws: ManifestError.self) {
+            try tenantLevel.parse("tenants:\n  - {slug: acme, name: Acme, branding: {powered_by: false}}\n")
+        }
+    }
+
+    @Test func contrastWarningsFlagUnreadableColours() {
+        #expect(BrandView.contrastWarnings(Branding(primaryColor: "#ffff66")).contains("brand_warning_primary_on_white"))
+        #expect(BrandView.contrastWarnings(Branding(primaryColor: "#1d4ed8")).isEmpty)
+        #expect(BrandView.contrastWarnings(Branding(primaryColor: "#1d4ed8", accentColor: "#fde047")) == ["brand_warning_accent_on_white"])
+    }
+
+    /// Everything a partner's tenant users and shoppers can reach, scanned for the platform's name with "powered by" off.
+    @Test func withPoweredByOffNoPageEmailOrHeaderNamesThePlatform() async throws {
+        try await TestEnvironment.with { env in
+            let yaml = """
+                partners:
+                  - slug: north
+                    name: North Digital
+                    domains: [panel.north.example]
+                    branding: {name: North Assist, primary_color: "#0B5FFF", powered_by: false, support_url: "https://north.example/help",
+                      custom_css: ".site-header { border-bottom-width: 3px }"}
+                    admins: [{email: olivia@north.example, role: owner, password_env: PASSWORD}]
+                  - slug: south
+                    name: South
+                    domains: [panel.south.example]
+                    branding: {powered_by: true}
+                tenants:
+                  - slug: acme
+                    name: Acme Tea
+                    partner: north
+                    domains: [shop.acme.example]
+                    help_articles: [{slug: delivery, title: Доставка, body: "Курьером по Москве."}]
+                    admins:
+                      - {email: anna@acme.example, role: owner, password_env: PASSWORD}
+                      - {email: vera@acme.example, role: viewer, password_env: PASSWORD}
+                  - {slug: closed, name: Closed, partner: north, status: suspended, domains: [closed.acme.example]}
+                  - {slug: southshop, name: South Shop, partner: south, domains: [shop.south.example]}
+                """
+            var parser = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
+            let applier = ManifestApplier(
+                client: env.client, provisioner: env.provisioner, file: "t.yml", logger: TestDatabase.logger,
+                environment: ["PASSWORD": "tea-leaves-2026"])
+            _ = try await applier.apply(try parser.parse(yaml), dryRun: false)
+            try await env.withApp { client throws in
+                var seen: [(String, TestResponse)] = []
+                var shopper = Browser(client, host: "shop.acme.example")
+                for path in ["/", "/help", "/help/delivery", "/help?q=курьер", "/help/nope", "/brand.css", "/favicon.ico"] {
+                    seen.append((path, try await shopper.get(path)))
+                }
+                var closed = Browser(client, host: "closed.acme.example")
+                seen.append(("503", try await closed.get("/help")))
+                var owner = Browser(client, host: "shop.acme.example")
+                for path in ["/admin/login", "/admin/forgot", "/admin/reset?token=x", "/admin/invite?token=x"] {
+                    seen.append((path, try await owner.get(path)))
+                }
+                seen.append(("sign-in", try await owner.signIn("anna@acme.example", "tea-leaves-2026")))
+                for path in [
+                    "/admin", "/admin/articles", "/admin/articles/new", "/admin/articles/1", "/admin/team", "/admin/profile",
+                    "/admin/audit", "/admin/nope",
+                ] {
+                    seen.append((path, try await owner.get(path)))
+                }
+                try await owner.get("/admin/team")
+                seen.append(("invite", try await owner.post("/admin/team/invite", ["email": "new@acme.example", "role": "operator"])))
+                seen.append(
+                    ("csrf", try await owner.post("/admin/team/invite", ["email": "x@acme.example", "role": "viewer"], csrf: "wrong")))
+                var viewer = Browser(client, host: "shop.acme.example")
+                try await viewer.signIn("vera@acme.example", "tea-leaves-2026")
+                seen.append(("403", try await viewer.get("/admin/audit")))
+                var forgot = Browser(client, host: "shop.acme.example")
+                try await forgot.get("/admin/forgot")
+                seen.append(("forgot", try await forgot.post("/admin/forgot", ["email": "anna@acme.example"])))
+                var attacker = Browser(client, host: "shop.acme.example")
+                for attempt in 1...5 { seen.append(("429", try await attacker.signIn("anna@acme.example", "wrong-\(attempt)"))) }
+                var partner = Browser(client, host: "panel.north.example")
+                seen.append(("partner login", try await partner.get("/admin/login")))
+                try await partner.signIn("olivia@north.example", "tea-leaves-2026")
+                seen.append(("partner", try await partner.get("/admin")))
+                seen.append(("partner audit", try await partner.get("/admin/audit")))
+
+                #expect(seen.contains { $0.0 == "429" && $0.1.status == .tooManyRequests })
+                #expect(seen.contains { $0.0 == "403" && $0.1.status == .forbidden })
+                #expect(seen.contains { $0.0 == "503" && $0.1.status == .serviceUnavailable })
+                #expect(seen.contains { $0.0 == "/help/nope" && $0.1.status == .notFound })
+                for (what, response) in seen {
+                    #expect(!response.text.lowercased().contains("vitrina"), "\(what): the page names the platform")
+                    for field in response.headers {
+                        let header = (field.name.rawName + ": " + field.value).lowercased()
+                        #expect(!header.contains("vitrina"), "\(what): header \(header)")
+                    }
+                }
+                let help = try #require(seen.first { $0.0 == "/help" }?.1)
+                #expect(help.text.contains("North Assist") == false && help.text.contains("Acme Tea"))
+                #expect(help.text.contains("https://north.example/help"))
+                #expect(help.text.contains("/brand.css?v="))
+                let css = try #require(seen.first { $0.0 == "/brand.css" }?.1)
+                #expect(css.status == .ok && css.text.contains("border-bottom-width: 3px"))
+                let mails = try await env.client.query(
+                    "SELECT subject || text_body || coalesce(html_body, '') || coalesce(from_name, '') FROM platform.outbox",
+                    logger: TestDatabase.logger)
+                var count = 0
+                for try await (mail) in mails.decode(String.self) {
+                    count += 1
+                    #expect(!mail.lowercased().contains("vitrina"), "an e-mail names the platform")
+                }
+                #expect(count == 2)
+
+                // The same scan fails where "powered by" is on: it would catch a leak.
+                var south = Browser(client, host: "shop.south.example")
+                #expect(try await south.get("/help").text.contains("Vitrina"))
+            }
+        }
+    }
+}
