@@ -199,7 +199,7 @@ public struct ArticlesController: Sendable {
         var page = FormPage(isNew: isNew, action: action, slug: slug, title: title, body: body)
         if title.isEmpty {
             page.errors["title"] = t["form_required"]
-        } else if title.count > 200 {
+        } else if title.databaseLength > 200 {
             page.errors["title"] = t["form_too_long"]
         }
         // An empty slug is made from the title: with no title either, the title's error says it all.

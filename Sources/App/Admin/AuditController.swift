@@ -48,7 +48,7 @@ public struct AuditController: Sendable {
         }
         let category = parameters.get("action").map { String($0) } ?? ""
         if Self.categories.contains(category) { query.action = category + "." }
-        let actor = String((parameters.get("actor") ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
+        let actor = String((parameters.get("actor") ?? "").withoutControlCharacters.trimmingCharacters(in: .whitespaces).prefix(100))
         if !actor.isEmpty { query.actor = actor }
         let from = parameters.get("from").map { String($0) } ?? ""
         let to = parameters.get("to").map { String($0) } ?? ""

@@ -61,24 +61,21 @@ public struct AuthController: Sendable {
         if !page.errors.isEmpty { return try render(page, status: .unprocessableContent, request, context) }
         guard let site = context.site else { throw HTTPError(.notFound) }
 
-        // A running wait refuses before any password is checked: a correct password does not shorten it.
-        if let until = try await identity.throttle.retryAfter(email: email, address: context.clientAddress) {
-            throw tooManyAttempts(until: until, t: t)
-        }
+        // The attempt is counted before the password is checked, and a running wait refuses without checking it: a
+        // correct password does not shorten a wait, and parallel guesses cannot slip past the count.
+        let attempt = try await identity.throttle.reserve(email: email, address: context.clientAddress)
+        if let until = attempt.refusedUntil { throw tooManyAttempts(until: until, t: t) }
         let user = try await identity.users.find(email: email)
         let verified = try await identity.hasher.verifyOffLoop(password, against: user?.passwordHash)
-        guard verified, let user, let hash = user.passwordHash else {
-            let until = try await identity.throttle.recordFailure(email: email, address: context.clientAddress)
+        // An account without a role here gets the same answer as a wrong password: this host confirms nothing.
+        let roles = verified ? try await identity.roles(userID: user?.id ?? UUID(), site: site) : []
+        guard verified, let user, let hash = user.passwordHash, Access(roles: roles, site: site).role != nil else {
             try await identity.audit(failedSignIn(email: email, site: site, address: context.clientAddress))
-            if let until { throw tooManyAttempts(until: until, t: t) }
+            if let until = attempt.waitIfWrong { throw tooManyAttempts(until: until, t: t) }
             page.error = t["auth_login_failed"]
             return try render(page, status: .unauthorized, request, context)
         }
-        let roles = try await identity.roles(userID: user.id, site: site)
-        guard Access(roles: roles, site: site).role != nil else {
-            throw RefusalError(.forbidden, messageKey: "error_no_access_login")
-        }
-        try await identity.throttle.reset(email: email)
+        try await identity.throttle.succeeded(email: email, address: context.clientAddress)
         if identity.hasher.needsRehash(hash) {
             try await identity.users.setPassword(userID: user.id, hash: try await identity.hasher.hashOffLoop(password))
         }
@@ -125,7 +122,11 @@ public struct AuthController: Sendable {
             ).response(from: request, context: context)
         }
         guard let site = context.site else { throw HTTPError(.notFound) }
-        if let user = try await identity.users.find(email: email), try await !recentlySent(userID: user.id) {
+        // Only for an account with a role on this host: a reset link never points at a host the account does not use.
+        if let user = try await identity.users.find(email: email),
+            Access(roles: try await identity.roles(userID: user.id, site: site), site: site).role != nil,
+            try await !recentlySent(userID: user.id)
+        {
             let origin = context.origin()
             try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
                 let token = try await OneTimeTokens.issue(
@@ -185,6 +186,12 @@ public struct AuthController: Sendable {
                 "pages/auth/reset", page, context: context, request: request, titleKey: "auth_reset_title", status: .unprocessableContent
             ).response(from: request, context: context)
         }
+        guard try await OneTimeTokens.peek(token, purpose: .reset, on: identity.client, logger: identity.logger) != nil else {
+            return try panels.authPage(
+                "pages/auth/reset", ResetPage(invalid: true), context: context, request: request, titleKey: "auth_reset_title",
+                status: .gone
+            ).response(from: request, context: context)
+        }
         let hash = try await identity.hasher.hashOffLoop(password)
         let site = context.site ?? .platform
         let used: UUID? = try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
@@ -194,6 +201,9 @@ public struct AuthController: Sendable {
             try await UserStore.setPassword(userID: userID, hash: hash, on: connection, logger: identity.logger)
             // A new password ends every session: whoever knew the old one is signed out too.
             try await connection.query("DELETE FROM platform.sessions WHERE user_id = \(userID)", logger: identity.logger)
+            try await connection.query(
+                "UPDATE platform.one_time_tokens SET revoked_at = now() WHERE user_id = \(userID) AND purpose = 'reset' AND used_at IS NULL",
+                logger: identity.logger)
             var audit = entry(nil, site: site, action: "auth.password_reset", context: context)
             audit.actorID = userID
             audit.actorEmail = claim.email
@@ -265,15 +275,16 @@ public struct AuthController: Sendable {
         let password = context.form.raw("password")
         var newHash: String?
         if existing {
-            if let until = try await identity.throttle.retryAfter(email: email, address: context.clientAddress) {
-                throw tooManyAttempts(until: until, t: t)
-            }
-            if try await !identity.hasher.verifyOffLoop(password, against: existingUser?.passwordHash) {
-                try await identity.throttle.recordFailure(email: email, address: context.clientAddress)
+            let attempt = try await identity.throttle.reserve(email: email, address: context.clientAddress)
+            if let until = attempt.refusedUntil { throw tooManyAttempts(until: until, t: t) }
+            if try await identity.hasher.verifyOffLoop(password, against: existingUser?.passwordHash) {
+                try await identity.throttle.succeeded(email: email, address: context.clientAddress)
+            } else {
+                if let until = attempt.waitIfWrong { throw tooManyAttempts(until: until, t: t) }
                 page.errors["password"] = t["auth_password_wrong"]
             }
         } else {
-            if page.name.count > 200 { page.errors["name"] = t["form_too_long"] }
+            if page.name.databaseLength > 200 { page.errors["name"] = t["form_too_long"] }
             if let problem = PasswordPolicy.problem(with: password) { page.errors["password"] = t[problem] }
             if password != context.form.raw("confirm") { page.errors["confirm"] = t["password_mismatch"] }
             if page.errors.isEmpty { newHash = try await identity.hasher.hashOffLoop(password) }
@@ -296,7 +307,12 @@ public struct AuthController: Sendable {
                     user.name = name
                 }
             }
-            try await UserStore.grant(role, userID: user.id, tenantID: tenant.id, partnerID: nil, on: connection, logger: identity.logger)
+            // An invitation adds a member; it never changes the role of someone already on the team.
+            try await connection.query(
+                """
+                INSERT INTO platform.memberships (user_id, tenant_id, role) VALUES (\(user.id), \(tenant.id), \(role.rawValue))
+                ON CONFLICT DO NOTHING
+                """, logger: identity.logger)
             try await AuditLog.record(
                 entry(
                     user, site: .tenant(tenant), action: "team.joined", target: email, details: ["role": role.rawValue], context: context),

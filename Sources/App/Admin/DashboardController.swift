@@ -51,6 +51,8 @@ public struct DashboardController: Sendable {
             {
                 var query = AuditQuery(scope: .tenant(tenant.id))
                 query.perPage = 8
+                // Who signed in and whom the team invited is for those who may read the audit log.
+                if !panel.allows(.viewAudit) { query.action = "article." }
                 return query
             }(), on: identity.client, logger: identity.logger)
         let (count, lastEdit) = try await articles

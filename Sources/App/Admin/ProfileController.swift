@@ -63,7 +63,7 @@ public struct ProfileController: Sendable {
         let name = context.form.text("name")
         let language = context.form.text("language")
         guard language.isEmpty || Localizer.supported.contains(language) else { throw HTTPError(.badRequest) }
-        if name.count > 200 {
+        if name.databaseLength > 200 {
             return try await render(
                 panel, request: request, context: context, name: name, errors: ["name": t["form_too_long"] ?? ""],
                 status: .unprocessableContent
@@ -84,7 +84,14 @@ public struct ProfileController: Sendable {
         let password = context.form.raw("password")
         var errors: [String: String] = [:]
         let user = try await identity.users.find(id: panel.user.user.id)
-        if try await !identity.hasher.verifyOffLoop(current, against: user?.passwordHash) { errors["current"] = t["auth_password_wrong"] }
+        // Guessing the current password is throttled like signing in: a stolen session must not become the password.
+        let attempt = try await identity.throttle.reserve(email: panel.user.user.email, address: panel.address)
+        if attempt.refusedUntil != nil { throw RefusalError(.tooManyRequests, messageKey: "error_429_login") }
+        if try await identity.hasher.verifyOffLoop(current, against: user?.passwordHash) {
+            try await identity.throttle.succeeded(email: panel.user.user.email, address: panel.address)
+        } else {
+            errors["current"] = t["auth_password_wrong"]
+        }
         if let problem = PasswordPolicy.problem(with: password) { errors["password"] = t[problem] }
         if password != context.form.raw("confirm") { errors["confirm"] = t["password_mismatch"] }
         if !errors.isEmpty {
@@ -94,6 +101,9 @@ public struct ProfileController: Sendable {
         try await identity.users.setPassword(userID: panel.user.user.id, hash: try await identity.hasher.hashOffLoop(password))
         // Other browsers signed in with the old password are signed out; this one stays.
         try await identity.sessions.deleteAll(userID: panel.user.user.id, except: panel.user.sessionID)
+        try await identity.client.query(
+            "UPDATE platform.one_time_tokens SET revoked_at = now() WHERE user_id = \(panel.user.user.id) AND purpose = 'reset' AND used_at IS NULL",
+            logger: identity.logger)
         try await identity.audit(panel.audit("profile.password_changed", target: panel.user.user.email))
         try await identity.sessions.setFlash(Flash(.success, t["profile_password_changed"] ?? ""), sessionID: panel.user.sessionID)
         return .redirect(to: "/admin/profile", type: .normal)

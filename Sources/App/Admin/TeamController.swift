@@ -158,12 +158,17 @@ public struct TeamController: Sendable {
         guard let member else { throw HTTPError(.notFound) }
         if member.role == .owner, !panel.allows(.grantOwner) { throw RefusalError(.forbidden, messageKey: "error_not_allowed") }
         do {
-            let previous = try await identity.users.changeRole(userID: userID, tenantID: tenant.id, to: role, database: identity.database)
+            let previous = try await identity.users.changeRole(
+                userID: userID, tenantID: tenant.id, to: role, mayTouchOwners: panel.allows(.grantOwner), database: identity.database)
             try await identity.audit(
                 panel.audit("team.role_changed", target: member.email, details: ["from": previous.rawValue, "to": role.rawValue]))
             try await identity.sessions.setFlash(Flash(.success, t["team_role_changed"] ?? ""), sessionID: panel.user.sessionID)
         } catch IdentityError.lastOwner {
             try await identity.sessions.setFlash(Flash(.error, t["team_last_owner"] ?? ""), sessionID: panel.user.sessionID)
+        } catch IdentityError.notAllowed {
+            throw RefusalError(.forbidden, messageKey: "error_not_allowed")
+        } catch IdentityError.notFound {
+            throw HTTPError(.notFound)
         }
         return .redirect(to: "/admin/team", type: .normal)
     }
@@ -177,13 +182,18 @@ public struct TeamController: Sendable {
         guard let member else { throw HTTPError(.notFound) }
         if member.role == .owner, !panel.allows(.grantOwner) { throw RefusalError(.forbidden, messageKey: "error_not_allowed") }
         do {
-            let previous = try await identity.users.removeMember(userID: userID, tenantID: tenant.id, database: identity.database)
+            let previous = try await identity.users.removeMember(
+                userID: userID, tenantID: tenant.id, mayTouchOwners: panel.allows(.grantOwner), database: identity.database)
             try await identity.audit(panel.audit("team.removed", target: member.email, details: ["role": previous.rawValue]))
             try await identity.sessions.setFlash(
                 Flash(.success, (t["team_removed"] ?? "").replacingOccurrences(of: "%email", with: member.email)),
                 sessionID: panel.user.sessionID)
         } catch IdentityError.lastOwner {
             try await identity.sessions.setFlash(Flash(.error, t["team_last_owner"] ?? ""), sessionID: panel.user.sessionID)
+        } catch IdentityError.notAllowed {
+            throw RefusalError(.forbidden, messageKey: "error_not_allowed")
+        } catch IdentityError.notFound {
+            throw HTTPError(.notFound)
         }
         return .redirect(to: "/admin/team", type: .normal)
     }

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Deletes what has expired: sessions, old login failures, one-time tokens a week past their end. Every process runs
+/// Deletes what has expired: sessions, old login failures, one-time tokens a week past their end, old mail. Every process runs
 /// it; the statements are idempotent.
 public struct IdentitySweeper: Service {
     let sessions: SessionStore
@@ -35,5 +35,8 @@ public struct IdentitySweeper: Service {
             "DELETE FROM platform.login_failures WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())",
             logger: logger)
         try await client.query("DELETE FROM platform.one_time_tokens WHERE expires_at < now() - interval '7 days'", logger: logger)
+        // Mail older than the longest token lifetime carries no live link; it goes (queued mail stays until sent).
+        try await client.query(
+            "DELETE FROM platform.outbox WHERE status <> 'queued' AND created_at < now() - interval '8 days'", logger: logger)
     }
 }

@@ -27,47 +27,69 @@ public struct LoginThrottle: Sendable {
         ["account:" + email] + (address.map { ["address:" + $0] } ?? [])
     }
 
-    /// When the next attempt may be made, if a wait is running for the account or the address.
-    public func retryAfter(email: String, address: String?) async throws -> Date? {
-        let rows = try await client.query(
-            "SELECT max(locked_until) FROM platform.login_failures WHERE key = ANY(\(Self.keys(email: email, address: address))) AND locked_until > now()",
-            logger: logger)
-        for try await (until) in rows.decode(Date?.self) { return until }
-        return nil
+    /// What a reserved attempt may do.
+    public struct Attempt: Sendable {
+        /// A wait is running: refuse without checking the password, and say when to come back.
+        public var refusedUntil: Date?
+        /// If the password turns out wrong, the wait that then applies (this attempt was counted in advance).
+        public var waitIfWrong: Date?
     }
 
-    /// Counts a failure for the account and the address; returns when the next attempt may be made, if it must wait.
-    @discardableResult
-    public func recordFailure(email: String, address: String?) async throws -> Date? {
+    /// Counts this attempt as a failure before the password is checked, unless a wait is running. The rows are locked
+    /// while counting, so parallel attempts queue: of 500 sent at once, only those before the threshold get a password
+    /// check. A successful sign-in takes the count back with `succeeded`.
+    public func reserve(email: String, address: String?) async throws -> Attempt {
         let keys = Self.keys(email: email, address: address)
-        let rows = try await client.query(
+        return try await client.platformTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO platform.login_failures (key, failures, last_failure_at)
+                SELECT k, 0, now() FROM unnest(\(keys)::text[]) AS k ON CONFLICT (key) DO NOTHING
+                """, logger: logger)
+            let rows = try await connection.query(
+                """
+                SELECT key, failures, last_failure_at < now() - make_interval(secs => \(Double(window.components.seconds))), locked_until
+                FROM platform.login_failures WHERE key = ANY(\(keys)) ORDER BY key FOR UPDATE
+                """, logger: logger)
+            var counts: [(String, Int)] = []
+            var running: Date?
+            let now = Date()
+            for try await (key, failures, stale, locked) in rows.decode((String, Int, Bool, Date?).self) {
+                if let locked, locked > now { running = max(running ?? locked, locked) }
+                counts.append((key, stale ? 1 : failures + 1))
+            }
+            if let running { return Attempt(refusedUntil: running, waitIfWrong: nil) }
+            var wait: Date?
+            for (key, failures) in counts {
+                let threshold = key.hasPrefix("account:") ? accountThreshold : addressThreshold
+                var seconds: Double?
+                if failures >= threshold {
+                    let delay = Double(baseDelay.components.seconds) * pow(2, Double(min(failures - threshold, 20)))
+                    seconds = min(Double(maximumDelay.components.seconds), delay)
+                    let until = now.addingTimeInterval(seconds!)
+                    wait = max(wait ?? until, until)
+                }
+                try await connection.query(
+                    """
+                    UPDATE platform.login_failures SET failures = \(failures), last_failure_at = now(),
+                        locked_until = CASE WHEN \(seconds)::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => \(seconds)) END
+                    WHERE key = \(key)
+                    """, logger: logger)
+            }
+            return Attempt(refusedUntil: nil, waitIfWrong: wait)
+        }
+    }
+
+    /// The password was right: the account's count (and any wait this attempt started) goes, and the address gets its
+    /// attempt back.
+    public func succeeded(email: String, address: String?) async throws {
+        try await client.query(
             """
-            INSERT INTO platform.login_failures AS f (key, failures, last_failure_at)
-            SELECT k, 1, now() FROM unnest(\(keys)::text[]) AS k
-            ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN f.last_failure_at < now() - make_interval(secs => \(Double(window.components.seconds)))
-                    THEN 1 ELSE f.failures + 1 END,
-                last_failure_at = now()
-            RETURNING key, failures
+            WITH account AS (DELETE FROM platform.login_failures WHERE key = \("account:" + email))
+            UPDATE platform.login_failures SET failures = greatest(failures - 1, 0),
+                locked_until = CASE WHEN failures - 1 < \(addressThreshold) THEN NULL ELSE locked_until END
+            WHERE key = \("address:" + (address ?? ""))
             """, logger: logger)
-        var lockedUntil: Date?
-        var locks: [(String, Double)] = []
-        for try await (key, failures) in rows.decode((String, Int).self) {
-            let threshold = key.hasPrefix("account:") ? accountThreshold : addressThreshold
-            guard failures >= threshold else { continue }
-            let seconds = min(
-                Double(maximumDelay.components.seconds),
-                Double(baseDelay.components.seconds) * pow(2, Double(min(failures - threshold, 20))))
-            locks.append((key, seconds))
-            let until = Date().addingTimeInterval(seconds)
-            lockedUntil = max(lockedUntil ?? until, until)
-        }
-        for (key, seconds) in locks {
-            try await client.query(
-                "UPDATE platform.login_failures SET locked_until = now() + make_interval(secs => \(seconds)) WHERE key = \(key)",
-                logger: logger)
-        }
-        return lockedUntil
     }
 
     /// Forgets the account's failures after a successful sign-in (the address keeps its count).

@@ -41,7 +41,10 @@ public enum EmailAddress {
     }
 
     public static func isValid(_ email: String) -> Bool {
-        guard (3...254).contains(email.utf8.count), !email.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
+        // ASCII only and nothing that SMTP or a mail header would refuse: an address we cannot mail is no use.
+        let forbidden = Set("<>,;:()[]\\\"".unicodeScalars)
+        guard (3...254).contains(email.utf8.count),
+            email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !forbidden.contains($0) })
         else {
             return false
         }

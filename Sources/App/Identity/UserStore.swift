@@ -95,9 +95,15 @@ public struct UserStore: Sendable {
     }
 
     /// Changes a member's role on a tenant; refuses to leave the tenant without an owner.
-    public func changeRole(userID: UUID, tenantID: UUID, to role: Role, database: Database) async throws -> Role {
+    public func changeRole(
+        userID: UUID, tenantID: UUID, to role: Role, mayTouchOwners: Bool = true, database: Database
+    ) async throws
+        -> Role
+    {
         try await database.client.platformTransaction(logger: logger) { connection in
             let current = try await Self.lockTeam(tenantID: tenantID, userID: userID, on: connection, logger: logger)
+            // Checked again under the lock: the role may have changed since the page was shown.
+            if current.role == .owner, !mayTouchOwners { throw IdentityError.notAllowed }
             if current.role == .owner, role != .owner, current.owners <= 1 { throw IdentityError.lastOwner }
             try await connection.query(
                 "UPDATE platform.memberships SET role = \(role.rawValue) WHERE user_id = \(userID) AND tenant_id = \(tenantID)",
@@ -107,12 +113,19 @@ public struct UserStore: Sendable {
     }
 
     /// Removes a member from a tenant (and ends their sessions there); refuses to remove the last owner.
-    public func removeMember(userID: UUID, tenantID: UUID, database: Database) async throws -> Role {
+    public func removeMember(userID: UUID, tenantID: UUID, mayTouchOwners: Bool = true, database: Database) async throws -> Role {
         try await database.client.platformTransaction(logger: logger) { connection in
             let current = try await Self.lockTeam(tenantID: tenantID, userID: userID, on: connection, logger: logger)
+            if current.role == .owner, !mayTouchOwners { throw IdentityError.notAllowed }
             if current.role == .owner, current.owners <= 1 { throw IdentityError.lastOwner }
             try await connection.query(
                 "DELETE FROM platform.memberships WHERE user_id = \(userID) AND tenant_id = \(tenantID)", logger: logger)
+            // Invitations they sent that nobody has accepted go with them.
+            try await connection.query(
+                """
+                UPDATE platform.one_time_tokens SET revoked_at = now()
+                WHERE created_by = \(userID) AND tenant_id = \(tenantID) AND purpose = 'invite' AND used_at IS NULL AND revoked_at IS NULL
+                """, logger: logger)
             return current.role
         }
     }
@@ -124,11 +137,15 @@ public struct UserStore: Sendable {
         -> (role: Role, owners: Int)
     {
         let rows = try await connection.query(
-            "SELECT user_id, role FROM platform.memberships WHERE tenant_id = \(tenantID) FOR UPDATE", logger: logger)
+            """
+            SELECT m.user_id, m.role, u.disabled_at IS NULL FROM platform.memberships m JOIN platform.users u ON u.id = m.user_id
+            WHERE m.tenant_id = \(tenantID) FOR UPDATE OF m
+            """, logger: logger)
         var role: Role?
         var owners = 0
-        for try await (id, text) in rows.decode((UUID, String).self) {
-            if text == Role.owner.rawValue { owners += 1 }
+        // A disabled account cannot act as an owner, so it does not count as one.
+        for try await (id, text, active) in rows.decode((UUID, String, Bool).self) {
+            if text == Role.owner.rawValue, active { owners += 1 }
             if id == userID { role = Role(rawValue: text) }
         }
         guard let role else { throw IdentityError.notFound }
@@ -187,6 +204,7 @@ public enum IdentityError: Error, Equatable {
     case notFound
     case lastOwner
     case invalidToken
+    case notAllowed
 }
 
 /// Something that runs a query: a pooled client or one connection (inside a transaction).

@@ -30,10 +30,28 @@ public struct FormData: Sendable {
         (values[key] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
     }
 
+    /// Percent-decoded, without control characters other than tab and line breaks (PostgreSQL refuses NUL in text,
+    /// and nobody types the others).
     static func decode(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        let decoded = spaced.removingPercentEncoding ?? spaced
+        return decoded.withoutControlCharacters
     }
+}
+
+extension String {
+    /// The text without C0 control characters (except tab, line feed and carriage return) and DEL.
+    var withoutControlCharacters: String {
+        guard unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F }) else {
+            return self
+        }
+        return String(
+            String.UnicodeScalarView(
+                unicodeScalars.filter { !(($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F) }))
+    }
+
+    /// Length as PostgreSQL's `length()` counts it (code points), for checks that must agree with the table's.
+    var databaseLength: Int { unicodeScalars.count }
 }
 
 /// Field errors for a form, keyed by field name; the page shows them beside the fields and keeps what was typed.

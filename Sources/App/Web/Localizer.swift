@@ -42,7 +42,8 @@ public struct Localizer: Sendable {
         var best: (String, Double)?
         for part in header.split(separator: ",") {
             let pieces = part.split(separator: ";")
-            let tag = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
+            guard let first = pieces.first else { continue }
+            let tag = first.trimmingCharacters(in: .whitespaces).lowercased()
             let primary = String(tag.prefix { $0 != "-" && $0 != "_" })
             var q = 1.0
             for parameter in pieces.dropFirst() {

@@ -69,12 +69,13 @@ public struct SiteMiddleware: RouterMiddleware {
         return (raw, host, site)
     }
 
-    /// The client's address: the TCP peer, or the first `X-Forwarded-For` entry when a trusted proxy is in front.
+    /// The client's address: the TCP peer, or, behind a trusted proxy, the last `X-Forwarded-For` entry (the one the
+    /// proxy added: earlier entries are whatever the client sent).
     func clientAddress(_ request: Request, context: Context) -> String? {
         if trustProxy, let forwarded = request.headers[.xForwardedFor],
-            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
-            return String(first.prefix(64))
+            return String(last.prefix(64))
         }
         return context.peerAddress?.ipAddress
     }

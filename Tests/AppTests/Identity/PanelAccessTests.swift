@@ -32,10 +32,10 @@ struct PanelAccessTests {
             try await env.makeUser("oleg@acme.test", role: .operator, tenant: "acme")
             let bob = try await env.makeUser("bob@bolt.test", role: .owner, tenant: "bolt")
             try await env.withApp { client throws in
-                // 1. Signing in on B's host with A's account is refused.
+                // 1. Signing in on B's host with A's account is refused, with the answer a wrong password gets.
                 var onB = Browser(client, host: "bolt.vitrina.test")
                 let refused = try await onB.signIn("oleg@acme.test", Self.password)
-                #expect(refused.status == .forbidden)
+                #expect(refused.status == .unauthorized)
                 #expect(onB.session == nil)
 
                 // 2. A's valid session cookie replayed on B's host: not signed in there.

@@ -219,4 +219,72 @@ struct SignInTests {
             }
         }
     }
+
+    @Test func parallelGuessesCannotSlipPastTheCount() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makeTenant("acme")
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            try await env.withApp { client throws in
+                var browser = Browser(client, host: "acme.vitrina.test")
+                try await browser.get("/admin/login")
+                let template = browser
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for attempt in 1...24 {
+                        group.addTask {
+                            var copy = template
+                            return try await copy.post("/admin/login", ["email": "anna@acme.test", "password": "guess-\(attempt)"]).status
+                        }
+                    }
+                    return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                }
+                // Only the attempts before the threshold had their password checked; every other one waited.
+                #expect(statuses.filter { $0 == .unauthorized }.count <= 4)
+                #expect(statuses.filter { $0 == .tooManyRequests }.count >= 20)
+                #expect(statuses.allSatisfy { $0 == .unauthorized || $0 == .tooManyRequests })
+            }
+        }
+    }
+
+    @Test func oddInputGetsAnAnswerNotAServerError() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makeTenant("acme")
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            try await env.withApp { client throws in
+                var browser = Browser(client, host: "acme.vitrina.test")
+                for header in [";", ",,", "q=1", ";q=0.5, en"] {
+                    let page = try await client.execute(
+                        uri: "/admin/login", method: .get,
+                        headers: [HTTPField.Name("X-Forwarded-Host")!: "acme.vitrina.test", .acceptLanguage: header], body: nil)
+                    #expect(page.status == .ok, "Accept-Language: \(header)")
+                }
+                try await browser.get("/admin/login")
+                let nul = try await browser.post("/admin/login", ["email": "anna\u{0}@acme.test", "password": "x\u{0}y"])
+                #expect(nul.status == .unauthorized || nul.status == .unprocessableContent)
+                try await browser.signIn("anna@acme.test", Self.password)
+                try await browser.get("/admin/articles/new")
+                let long = String(repeating: "e\u{301}", count: 150)  // 150 characters, 300 code points
+                let tooLong = try await browser.post("/admin/articles/new", ["title": long, "slug": "long", "body": "x"])
+                #expect(tooLong.status == .unprocessableContent)
+                #expect(try await browser.get("/admin/audit?actor=%00").status == .ok)
+                // Signing out after the session ended still signs out.
+                try await env.client.query("DELETE FROM platform.sessions", logger: TestDatabase.logger)
+                #expect(try await browser.post("/admin/logout").status == .seeOther)
+            }
+        }
+    }
+
+    @Test func aResetIsOnlyMailedForAnAccountWithARoleOnThatHost() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makeTenant("acme")
+            try await env.makeTenant("bolt")
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            try await env.withApp { client throws in
+                var elsewhere = Browser(client, host: "bolt.vitrina.test")
+                try await elsewhere.get("/admin/forgot")
+                let answer = try await elsewhere.post("/admin/forgot", ["email": "anna@acme.test"])
+                #expect(answer.status == .ok && answer.text.contains("Если такой адрес зарегистрирован"))
+                #expect(try await env.scalar("SELECT count(*)::int FROM platform.outbox", as: Int.self) == 0)
+            }
+        }
+    }
 }
