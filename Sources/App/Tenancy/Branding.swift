@@ -152,13 +152,14 @@ public struct Branding: Sendable, Codable, Equatable {
     public static let languages = ["ru", "en"]
 
     /// The fonts a brand may choose: CSS stacks of fonts found on the systems people use, so nothing is downloaded.
+    /// Family names are unquoted (valid CSS for names made of words): quotes would be HTML-escaped in the page's style.
     public static let fonts: [String: String] = [
         "system":
-            "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", \"Liberation Sans\", sans-serif",
-        "humanist": "Seravek, \"Gill Sans Nova\", Ubuntu, Calibri, \"DejaVu Sans\", source-sans-pro, sans-serif",
-        "geometric": "Avenir, Montserrat, Corbel, \"URW Gothic\", source-sans-pro, sans-serif",
-        "rounded": "ui-rounded, \"Hiragino Maru Gothic ProN\", Quicksand, Comfortaa, Manjari, \"Arial Rounded MT\", Calibri, sans-serif",
-        "serif": "Charter, \"Bitstream Charter\", \"Sitka Text\", Cambria, Georgia, \"DejaVu Serif\", serif",
+            "system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, Noto Sans, Liberation Sans, sans-serif",
+        "humanist": "Seravek, Gill Sans Nova, Ubuntu, Calibri, DejaVu Sans, source-sans-pro, sans-serif",
+        "geometric": "Avenir, Montserrat, Corbel, URW Gothic, source-sans-pro, sans-serif",
+        "rounded": "ui-rounded, Hiragino Maru Gothic ProN, Quicksand, Comfortaa, Manjari, Arial Rounded MT, Calibri, sans-serif",
+        "serif": "Charter, Bitstream Charter, Sitka Text, Cambria, Georgia, DejaVu Serif, serif",
     ]
 }
 

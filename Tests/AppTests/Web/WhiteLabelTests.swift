@@ -161,3 +161,11 @@ struct WhiteLabelTests {
         }
     }
 }
+
+extension WhiteLabelTests {
+    @Test func fontStacksSurviveHTMLEscapingInsideTheStyleElement() {
+        for (name, stack) in Branding.fonts {
+            #expect(!stack.contains("\"") && !stack.contains("'") && !stack.contains("<") && !stack.contains("&"), "\(name)")
+        }
+    }
+}
