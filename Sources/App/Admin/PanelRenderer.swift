@@ -49,7 +49,7 @@ public struct PanelRenderer: Sendable {
         let language = context.language(request: request)
         let t = localizer.catalog(language)
         var frame = renderer.frame(branding: panel.site.branding, language: language, nonce: context.nonce, title: title)
-        frame.layout = "themes/default/panel"
+        frame.layout = Renderer.themeTemplate("panel", branding: panel.site.branding)
         frame.csrf = panel.user.csrfToken
         frame.panel = PanelChrome(
             siteName: Self.siteName(panel.site), areaLabel: t[Self.areaKey(panel.site)] ?? "",
@@ -71,7 +71,7 @@ public struct PanelRenderer: Sendable {
         let site = context.site ?? .platform
         var frame = renderer.frame(
             branding: site.branding, language: language, nonce: context.nonce, title: localizer.text(titleKey, language))
-        frame.layout = "themes/default/auth"
+        frame.layout = Renderer.themeTemplate("auth", branding: site.branding)
         frame.csrf =
             context.identity?.csrfToken
             ?? CSRF.anonymousField(cookie: context.anonymousCSRF ?? "", host: context.host, key: secretKey)

@@ -26,13 +26,15 @@ public struct Branding: Sendable, Codable, Equatable {
     public var poweredBy: Bool?
     /// Partner level only: whether the partner's tenants may set their own branding.
     public var allowTenantBranding: Bool?
+    /// Partner level only: the named theme (`Templates/themes/<name>/`) that frames its panels and its shops' pages.
+    public var theme: String?
 
     public init(
         name: String? = nil, primaryColor: String? = nil, logoURL: String? = nil, defaultLanguage: String? = nil,
         accentColor: String? = nil, logoDarkURL: String? = nil, faviconURL: String? = nil, font: String? = nil,
         customCSS: String? = nil, supportEmail: String? = nil, supportURL: String? = nil, termsURL: String? = nil,
         privacyURL: String? = nil, emailFromName: String? = nil, emailFromAddress: String? = nil, poweredBy: Bool? = nil,
-        allowTenantBranding: Bool? = nil
+        allowTenantBranding: Bool? = nil, theme: String? = nil
     ) {
         self.name = name
         self.primaryColor = primaryColor
@@ -51,6 +53,7 @@ public struct Branding: Sendable, Codable, Equatable {
         self.emailFromAddress = emailFromAddress
         self.poweredBy = poweredBy
         self.allowTenantBranding = allowTenantBranding
+        self.theme = theme
     }
 
     enum CodingKeys: String, CodingKey {
@@ -71,6 +74,7 @@ public struct Branding: Sendable, Codable, Equatable {
         case defaultLanguage = "default_language"
         case poweredBy = "powered_by"
         case allowTenantBranding = "allow_tenant_branding"
+        case theme
     }
 
     /// The platform's own look, under everything else.
@@ -87,7 +91,8 @@ public struct Branding: Sendable, Codable, Equatable {
             supportEmail: supportEmail ?? base.supportEmail, supportURL: supportURL ?? base.supportURL,
             termsURL: termsURL ?? base.termsURL, privacyURL: privacyURL ?? base.privacyURL,
             emailFromName: emailFromName ?? base.emailFromName, emailFromAddress: emailFromAddress ?? base.emailFromAddress,
-            poweredBy: poweredBy ?? base.poweredBy, allowTenantBranding: allowTenantBranding ?? base.allowTenantBranding)
+            poweredBy: poweredBy ?? base.poweredBy, allowTenantBranding: allowTenantBranding ?? base.allowTenantBranding,
+            theme: theme ?? base.theme)
     }
 
     /// A partner's branding as its panel and its tenants see it: over the platform's, with the partner's own name
@@ -112,6 +117,7 @@ public struct Branding: Sendable, Codable, Equatable {
         }
         resolved.poweredBy = partner.poweredBy
         resolved.allowTenantBranding = partner.allowTenantBranding
+        resolved.theme = partner.theme
         if let name = tenant.name ?? shopName { resolved.name = name }
         return resolved
     }
@@ -150,6 +156,9 @@ public struct Branding: Sendable, Codable, Equatable {
     }
 
     public static let languages = ["ru", "en"]
+
+    /// The themes shipped in `Templates/themes/` (each has `layout`, `panel` and `auth`; checked at start-up).
+    public static let themes = ["default", "topbar"]
 
     /// The fonts a brand may choose: CSS stacks of fonts found on the systems people use, so nothing is downloaded.
     /// Family names are unquoted (valid CSS for names made of words): quotes would be HTML-escaped in the page's style.

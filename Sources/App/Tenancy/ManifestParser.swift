@@ -135,8 +135,10 @@ public struct ManifestParser {
         }
         let domains = domainList(map["domains"], path: path + ".domains")
         let branding = map["branding"].map { brandingField($0, path: path + ".branding") } ?? Branding()
-        if branding.poweredBy != nil || branding.allowTenantBranding != nil {
-            report(map["branding"], path + ".branding", "powered_by and allow_tenant_branding are the partner's choices, not a tenant's")
+        if branding.poweredBy != nil || branding.allowTenantBranding != nil || branding.theme != nil {
+            report(
+                map["branding"], path + ".branding", "powered_by, allow_tenant_branding and theme are the partner's choices, not a tenant's"
+            )
         }
         var articles: [HelpArticle]?
         if let articlesNode = map["help_articles"], let items = sequence(articlesNode, path: path + ".help_articles") {
@@ -177,7 +179,7 @@ public struct ManifestParser {
         let keys: Set<String> = [
             "name", "primary_color", "accent_color", "logo_url", "logo_dark_url", "favicon_url", "font", "custom_css", "support_email",
             "support_url", "terms_url", "privacy_url", "email_from_name", "email_from_address", "default_language", "powered_by",
-            "allow_tenant_branding",
+            "allow_tenant_branding", "theme",
         ]
         guard let map = mapping(node, path: path, allowed: keys) else { return Branding() }
         var branding = Branding()
@@ -237,6 +239,13 @@ public struct ManifestParser {
                 branding.font = value
             } else {
                 report(n, path + ".font", "must be one of \(Branding.fonts.keys.sorted().joined(separator: ", ")), not '\(value)'")
+            }
+        }
+        if let (n, value) = text("theme") {
+            if Branding.themes.contains(value) {
+                branding.theme = value
+            } else {
+                report(n, path + ".theme", "must be one of \(Branding.themes.joined(separator: ", ")), not '\(value)'")
             }
         }
         if let (n, value) = text("custom_css") {

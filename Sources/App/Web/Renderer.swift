@@ -157,11 +157,18 @@ public struct Renderer: Sendable {
     /// Every template a route can ask for; start-up fails when one is missing (Mustache would render nothing).
     public static let requiredTemplates = [
         "themes/default/layout", "pages/help/index", "pages/help/article", "pages/errors/error", "pages/platform/home",
-        "pages/partner/home", "themes/default/panel", "themes/default/auth", "pages/auth/login", "pages/auth/forgot",
+        "pages/partner/home", "themes/default/panel", "themes/default/auth", "themes/topbar/layout", "themes/topbar/panel",
+        "themes/topbar/auth", "pages/auth/login", "pages/auth/forgot",
         "pages/auth/reset", "pages/auth/invite", "pages/admin/dashboard", "pages/admin/articles", "pages/admin/article-form",
         "pages/admin/team", "pages/admin/profile", "pages/admin/audit", "pages/admin/tenants", "pages/admin/outbox",
         "pages/admin/outbox-message", "emails/invite-html", "emails/reset-html",
     ]
+    /// `themes/<theme>/<name>` for the brand's theme (the default theme when it names none or an unknown one).
+    static func themeTemplate(_ name: String, branding: Branding) -> String {
+        let theme = branding.theme.flatMap { Branding.themes.contains($0) ? $0 : nil } ?? "default"
+        return "themes/\(theme)/\(name)"
+    }
+
     /// Plain-text templates (e-mail text parts): they must not escape HTML.
     public static let textTemplates = ["emails/invite-text", "emails/reset-text"]
 
@@ -196,7 +203,8 @@ public struct Renderer: Sendable {
     /// The frame for a page on a site in a language.
     public func frame(branding: Branding, language: String, nonce: String, title: String) -> PageFrame {
         PageFrame(
-            layout: "themes/default/layout", lang: language, t: localizer.catalog(language), brand: BrandView(branding),
+            layout: Self.themeTemplate("layout", branding: branding), lang: language, t: localizer.catalog(language),
+            brand: BrandView(branding),
             nonce: nonce, title: title, stylesheet: stylesheet)
     }
 

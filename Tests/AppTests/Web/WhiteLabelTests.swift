@@ -169,3 +169,31 @@ extension WhiteLabelTests {
         }
     }
 }
+
+extension WhiteLabelTests {
+    @Test func aPartnersThemeFramesItsShopsPagesAndPanels() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makePartner("north", domains: ["panel.north.test"], branding: Branding(theme: "topbar"))
+            try await env.makePartner("south", domains: ["panel.south.test"])
+            try await env.makeTenant("acme", partner: "north", articles: markedArticles(tenant: "acme", count: 1))
+            try await env.makeTenant("bolt", partner: "south", articles: markedArticles(tenant: "bolt", count: 1))
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            try await env.withApp { client throws in
+                let themed = try await client.get("/help", host: "acme.vitrina.test")
+                #expect(themed.text.contains("class=\"theme-topbar\"") && themed.text.contains("[acme#1]"))
+                let plain = try await client.get("/help", host: "bolt.vitrina.test")
+                #expect(!plain.text.contains("theme-topbar") && plain.text.contains("[bolt#1]"))
+                var browser = Browser(client, host: "acme.vitrina.test")
+                #expect(try await browser.get("/admin/login").text.contains("auth-split"))
+                try await browser.signIn("anna@acme.test", "correct-horse-battery")
+                let panel = try await browser.get("/admin/articles")
+                #expect(panel.text.contains("topbar-nav") && panel.text.contains("[acme#1]"))
+                #expect(try await client.get("/nope", host: "acme.vitrina.test").text.contains("theme-topbar"))
+            }
+        }
+        var parser = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
+        #expect(throws: ManifestError.self) { try parser.parse("partners:\n  - {slug: north, name: North, branding: {theme: nope}}\n") }
+        var tenantTheme = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
+        #expect(throws: ManifestError.self) { try tenantTheme.parse("tenants:\n  - {slug: acme, name: Acme, branding: {theme: topbar}}\n") }
+    }
+}
