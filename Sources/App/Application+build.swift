@@ -106,6 +106,9 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     TeamController(identity: identity, panels: panels, mail: mail).addRoutes(to: admin)
     ProfileController(identity: identity, panels: panels).addRoutes(to: admin)
     AuditController(identity: identity, panels: panels).addRoutes(to: admin)
+    TenantConsoleController(
+        identity: identity, panels: panels, mail: mail, directory: services.directory, provisioner: services.provisioner
+    ).addRoutes(to: admin)
     operators.addRoutes(to: admin)
     return router
 }

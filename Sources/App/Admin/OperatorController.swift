@@ -21,6 +21,7 @@ public struct OperatorController: Sendable {
         group.post("tenants/:slug/open", use: open)
         group.post("tenants/:slug/suspend", use: suspend)
         group.post("tenants/:slug/resume", use: resume)
+        group.post("tenants/:slug/delete", use: delete)
         group.get("outbox", use: outbox)
         group.get("outbox/:id", use: outboxMessage)
         group.get("outbox/:id/html", use: outboxHTML)
@@ -39,6 +40,7 @@ public struct OperatorController: Sendable {
         let canOpen: Bool
         let canSuspend: Bool
         let canResume: Bool
+        let canDelete: Bool
     }
 
     struct PartnerRow {
@@ -56,6 +58,7 @@ public struct OperatorController: Sendable {
         let showPartnerColumn: Bool
         let summary: String
         let pager: Pager
+        let canCreate: Bool
     }
 
     /// `/admin` on a partner's or the platform's host.
@@ -92,7 +95,8 @@ public struct OperatorController: Sendable {
                     host: host, created: DateText.long(created, language: language),
                     canOpen: status == "active" && panel.allows(.openTenantPanel),
                     canSuspend: status == "active" && panel.allows(.changeTenantStatus),
-                    canResume: (status == "suspended" || status == "deleted") && panel.allows(.changeTenantStatus)))
+                    canResume: (status == "suspended" || status == "deleted") && panel.allows(.changeTenantStatus),
+                    canDelete: status == "suspended" && panel.allows(.changeTenantStatus)))
         }
         var partners: [PartnerRow] = []
         if panel.allows(.viewPartners) {
@@ -108,7 +112,8 @@ public struct OperatorController: Sendable {
             rows: tenants, empty: tenants.isEmpty, partners: partners, showPartners: !partners.isEmpty,
             showPartnerColumn: partnerID == nil,
             summary: (t["tenants_count"] ?? "%n").replacingOccurrences(of: "%n", with: NumberText.format(total, language: language)),
-            pager: Pager(page: pageNumber, perPage: perPage, total: total, language: language, t: t) { "/admin?page=\($0)" })
+            pager: Pager(page: pageNumber, perPage: perPage, total: total, language: language, t: t) { "/admin?page=\($0)" },
+            canCreate: panel.allows(.createTenant))
         let title = partnerID == nil ? (t["nav_overview"] ?? "") : (t["nav_clients"] ?? "")
         var html = panels.page(
             "pages/admin/tenants", page, panel: panel, context: context, request: request, title: title, section: "tenants")
@@ -150,6 +155,11 @@ public struct OperatorController: Sendable {
 
     @Sendable func resume(request: Request, context: AppRequestContext) async throws -> Response {
         try await changeStatus(.resume, request: request, context: context)
+    }
+
+    /// Soft deletion (the shop answers 404, its data is kept and "Resume" brings it back); only a suspended shop.
+    @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
+        try await changeStatus(.delete, request: request, context: context)
     }
 
     private func changeStatus(_ action: TenantProvisioner.Action, request: Request, context: AppRequestContext) async throws -> Response {

@@ -32,8 +32,8 @@ extension Permission {
         switch self {
         case .viewDashboard, .viewArticles, .editArticles, .viewTeam, .manageTeam, .grantOwner: [.tenant]
         case .viewAudit: [.tenant, .partner, .platform]
-        case .viewTenants, .openTenantPanel: [.partner, .platform]
-        case .viewPartners, .changeTenantStatus, .viewOutbox: [.platform]
+        case .viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus: [.partner, .platform]
+        case .viewPartners, .viewOutbox: [.platform]
         }
     }
 }

@@ -36,9 +36,9 @@ public enum Permission: String, Sendable, CaseIterable {
     // A tenant's panel.
     case viewDashboard, viewArticles, editArticles, viewTeam, manageTeam, grantOwner, viewAudit
     // A partner's or the platform's panel.
-    case viewTenants, openTenantPanel
+    case viewTenants, openTenantPanel, createTenant, changeTenantStatus
     // The platform's panel only.
-    case viewPartners, changeTenantStatus, viewOutbox
+    case viewPartners, viewOutbox
 }
 
 /// The one place that says which role may do what. Tested as a matrix.
@@ -49,7 +49,7 @@ public enum Permissions {
         let admin = operatorRole.union([.manageTeam, .viewAudit])
         let owner = admin.union([.grantOwner])
         // An agency's staff manage all of their partner's tenants as their owners would.
-        let partner = owner.union([.viewTenants, .openTenantPanel])
+        let partner = owner.union([.viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus])
         return [
             .viewer: viewer, .operator: operatorRole, .admin: admin, .owner: owner,
             .partnerAdmin: partner, .partnerOwner: partner,

@@ -238,7 +238,11 @@ struct PanelAccessTests {
                 var partner = Browser(client, host: "panel.north.test")
                 try await partner.signIn("olivia@north.test", Self.password)
                 try await partner.get("/admin")
-                #expect(try await partner.post("/admin/tenants/acme/suspend").status == .notFound)
+                // A partner suspends and resumes its own shops (the platform's outbox stays the platform's).
+                #expect(try await partner.post("/admin/tenants/acme/suspend").status == .seeOther)
+                try await partner.get("/admin")
+                #expect(try await partner.post("/admin/tenants/acme/resume").status == .seeOther)
+                try await partner.get("/admin")
                 #expect(try await partner.get("/admin/outbox").status == .notFound)
 
                 var root = Browser(client, host: "vitrina.test")
@@ -265,6 +269,65 @@ struct PanelAccessTests {
                 let html = try await root.get("/admin/outbox/\(id)/html")
                 #expect(html.status == .ok)
                 #expect(html.headers[.contentSecurityPolicy]?.hasPrefix("sandbox") == true)
+            }
+        }
+    }
+}
+
+extension PanelAccessTests {
+    @Test func aPartnerCreatesAShopAndItsOwnerIsInvitedInOneStep() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makePartner(
+                "north", domains: ["panel.north.test"], branding: Branding(name: "North Assist", primaryColor: "#0b5fff"))
+            try await env.makePartner("south", domains: ["panel.south.test"])
+            try await env.makeTenant("bolt", partner: "south")
+            try await env.makeUser("olivia@north.test", role: .partnerOwner, partner: "north")
+            try await env.makeUser("viktor@north.test", role: .viewer, tenant: "bolt")
+            try await env.services.directory.reload()
+            try await env.withApp { client throws in
+                var partner = Browser(client, host: "panel.north.test")
+                try await partner.signIn("olivia@north.test", Self.password)
+                #expect(try await partner.get("/admin").text.contains("/admin/tenants/new"))
+                #expect(try await partner.get("/admin/tenants/new").status == .ok)
+                // Bad input comes back with the errors and what was typed; nothing is created.
+                let bad = try await partner.post(
+                    "/admin/tenants/new", ["name": "Чайная лавка", "slug": "admin", "email": "not-an-address"])
+                #expect(bad.status == .unprocessableContent)
+                #expect(bad.text.contains("value=\"Чайная лавка\"") && bad.text.contains("Этот адрес зарезервирован"))
+                let taken = try await partner.post("/admin/tenants/new", ["name": "Bolt", "slug": "bolt", "email": "x@bolt.test"])
+                #expect(taken.status == .unprocessableContent && taken.text.contains("уже занят"))
+                #expect(try await env.provisioner.lookup(slug: "admin") == nil)
+
+                let created = try await partner.post(
+                    "/admin/tenants/new", ["name": "Чайная лавка", "slug": "", "email": "Owner@Lavka.test", "language": "ru"])
+                #expect(created.status == .seeOther)
+                let list = try await partner.get("/admin")
+                #expect(list.text.contains("Чайная лавка") && list.text.contains("owner@lavka.test"))
+                let tenantID = try #require(try await env.provisioner.lookup(slug: "chaynaya-lavka"))
+                #expect(
+                    try await env.scalar("SELECT partner_id IS NOT NULL FROM platform.tenants WHERE id = \(tenantID)", as: Bool.self)
+                        == true)
+                let mail = try #require(
+                    try await env.scalar("SELECT html_body FROM platform.outbox WHERE to_address = 'owner@lavka.test'", as: String.self))
+                #expect(mail.contains("#0b5fff") && mail.contains("Чайная лавка"))
+                // The owner accepts on the new shop's own host and lands in its panel.
+                let link = try #require(try await env.linkInLastMail(to: "owner@lavka.test"))
+                #expect(link.hasPrefix("http://chaynaya-lavka.vitrina.test/admin/invite?token="))
+                var owner = Browser(client, host: "chaynaya-lavka.vitrina.test")
+                try await owner.get(try TokenTests.path(of: link))
+                let token = String(link.split(separator: "=").last!)
+                let accepted = try await owner.post(
+                    "/admin/invite", ["token": token, "name": "Лена", "password": "tea-house-2026", "confirm": "tea-house-2026"])
+                #expect(accepted.status == .seeOther)
+                #expect(try await owner.get("/admin").text.contains("Владелец"))
+
+                // Another partner's shop cannot be touched; a viewer cannot create shops anywhere.
+                #expect(try await partner.post("/admin/tenants/bolt/suspend").status == .notFound)
+                var viewer = Browser(client, host: "bolt.vitrina.test")
+                try await viewer.signIn("viktor@north.test", Self.password)
+                #expect(try await viewer.get("/admin/tenants/new").status == .notFound)
+                let audit = try await partner.get("/admin/audit")
+                #expect(audit.text.contains("Создан магазин"))
             }
         }
     }

@@ -13,9 +13,11 @@ struct PermissionsTests {
         .owner: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
+            .createTenant, .changeTenantStatus,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
+            .createTenant, .changeTenantStatus,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

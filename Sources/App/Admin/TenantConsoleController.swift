@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// The reseller console's "new shop": provisioning the tenant and inviting its first owner, in one transaction.
+public struct TenantConsoleController: Sendable {
+    let identity: IdentityServices
+    let panels: PanelRenderer
+    let mail: MailComposer
+    let directory: TenantDirectory
+    let provisioner: TenantProvisioner
+
+    public init(
+        identity: IdentityServices, panels: PanelRenderer, mail: MailComposer, directory: TenantDirectory, provisioner: TenantProvisioner
+    ) {
+        self.identity = identity
+        self.panels = panels
+        self.mail = mail
+        self.directory = directory
+        self.provisioner = provisioner
+    }
+
+    public func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("tenants/new", use: form)
+        group.post("tenants/new", use: create)
+    }
+
+    struct Option {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+
+    struct NewTenantPage {
+        var name = ""
+        var slug = ""
+        var email = ""
+        var languages: [Option] = []
+        var baseDomain = ""
+        var errors: [String: String] = [:]
+        var showErrors = false
+    }
+
+    @Sendable func form(request: Request, context: AppRequestContext) async throws -> HTMLPage {
+        let panel = try context.panel(.createTenant, request: request)
+        return render(NewTenantPage(), language: "", panel: panel, request: request, context: context)
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let panel = try context.panel(.createTenant, request: request)
+        let t = panels.localizer.catalog(context.language(request: request))
+        var page = NewTenantPage(
+            name: context.form.text("name"), slug: context.form.text("slug").lowercased(),
+            email: EmailAddress.normalize(context.form.text("email")))
+        let language = Localizer.supported.contains(context.form.text("language")) ? context.form.text("language") : "ru"
+        if page.slug.isEmpty {
+            page.slug = Transliteration.slug(from: page.name).prefix(40).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        }
+        if page.name.isEmpty {
+            page.errors["name"] = t["form_required"]
+        } else if page.name.databaseLength > 200 {
+            page.errors["name"] = t["form_too_long"]
+        }
+        if !Slug.isValid(page.slug) {
+            page.errors["slug"] = t["tenants_slug_invalid"]
+        } else if Slug.reserved.contains(page.slug) {
+            page.errors["slug"] = t["tenants_slug_reserved"]
+        }
+        if !EmailAddress.isValid(page.email) { page.errors["email"] = t["form_email_invalid"] }
+        // A platform administrator creates shops without a partner; a partner's always belong to it.
+        var partner: PartnerRecord?
+        if case .partner(let record) = panel.site { partner = record }
+        if page.errors.isEmpty {
+            do {
+                try await provisionAndInvite(page: page, language: language, partner: partner, panel: panel, context: context)
+                try await directory.reload()
+                try await identity.sessions.setFlash(
+                    Flash(
+                        .success,
+                        (t["tenants_created"] ?? "").replacingOccurrences(of: "%name", with: page.name)
+                            .replacingOccurrences(of: "%email", with: page.email)), sessionID: panel.user.sessionID)
+                return .redirect(to: "/admin", type: .normal)
+            } catch TenancyError.slugTaken, TenancyError.domainTaken, TenancyError.domainReserved {
+                page.errors["slug"] = t["tenants_slug_taken"]
+            } catch TenancyError.reservedSlug {
+                page.errors["slug"] = t["tenants_slug_reserved"]
+            }
+        }
+        return try render(page, language: language, panel: panel, request: request, context: context, status: .unprocessableContent)
+            .response(from: request, context: context)
+    }
+
+    /// The tenant (schema, migrations, directory row) and its owner's invitation commit together or not at all.
+    private func provisionAndInvite(
+        page: NewTenantPage, language: String, partner: PartnerRecord?, panel: Panel, context: AppRequestContext
+    )
+        async throws
+    {
+        let snapshot = directory.snapshot
+        let host = page.slug + "." + snapshot.baseDomain
+        let origin = context.origin(host: host)
+        let partnerBranding = partner?.resolvedBranding ?? .platformDefault
+        let branding = Branding.forTenant(Branding(defaultLanguage: language), partner: partnerBranding, shopName: page.name)
+        try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
+            let scope = try await provisioner.provision(
+                NewTenant(slug: page.slug, name: page.name, partnerSlug: partner?.slug, branding: Branding(defaultLanguage: language)),
+                on: connection)
+            let token = try await OneTimeTokens.issue(
+                OneTimeToken(purpose: .invite, email: page.email, tenantID: scope.id, role: .owner, createdBy: panel.user.user.id),
+                on: connection, logger: identity.logger)
+            let message = mail.invitation(
+                to: page.email, siteName: page.name, inviter: panel.user.user.displayName, role: .owner,
+                link: origin + "/admin/invite?token=" + token, branding: branding, origin: origin, language: language)
+            try await identity.outbox.enqueue(
+                OutgoingMail(
+                    to: page.email, subject: message.subject, text: message.text, html: message.html, partnerID: partner?.id,
+                    tenantID: scope.id, branding: branding), on: connection)
+            var audit = panel.audit("tenant.created", target: page.slug, details: ["owner": page.email])
+            audit.tenantID = scope.id
+            try await AuditLog.record(audit, on: connection, logger: identity.logger)
+        }
+    }
+
+    private func render(
+        _ page: NewTenantPage, language: String, panel: Panel, request: Request, context: AppRequestContext,
+        status: HTTPResponse.Status = .ok
+    ) -> HTMLPage {
+        let t = panels.localizer.catalog(context.language(request: request))
+        var page = page
+        page.showErrors = !page.errors.isEmpty
+        page.baseDomain = directory.snapshot.baseDomain
+        page.languages = [("ru", "Русский"), ("en", "English")].map {
+            Option(value: $0.0, label: $0.1, selected: $0.0 == (language.isEmpty ? "ru" : language))
+        }
+        let home = panel.site.kind == .platform ? (t["nav_overview"] ?? "") : (t["nav_clients"] ?? "")
+        return panels.page(
+            "pages/admin/tenant-new", page, panel: panel, context: context, request: request, title: t["tenants_new"] ?? "",
+            section: "tenants", crumbs: [("/admin", home)], status: status)
+    }
+}
