@@ -91,6 +91,7 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     HealthController(migrator: services.migrator).addRoutes(to: router)
     HomeController(renderer: renderer, directory: services.directory).addRoutes(to: router)
     BrandStylesheetController().addRoutes(to: router)
+    TLSAskController(directory: services.directory).addRoutes(to: router)
     let tenantRoutes = router.group(context: TenantRequestContext.self)
     HelpController(database: services.tenants, renderer: renderer).addRoutes(to: tenantRoutes)
 

@@ -68,7 +68,9 @@ public final class TenantDirectory: Sendable {
         var partnerDomains: [UUID: [String]] = [:]
         var tenantDomains: [UUID: [String]] = [:]
         let domainRows = try await client.query(
-            "SELECT host, tenant_id, partner_id FROM platform.domains ORDER BY is_primary DESC, host", logger: logger)
+            // Only verified domains route (and only they get certificates: see `TLSAskController`).
+            "SELECT host, tenant_id, partner_id FROM platform.domains WHERE verified_at IS NOT NULL ORDER BY is_primary DESC, host",
+            logger: logger)
         for try await (host, tenantID, partnerID) in domainRows.decode((String, UUID?, UUID?).self) {
             if let tenantID { tenantDomains[tenantID, default: []].append(host) }
             if let partnerID { partnerDomains[partnerID, default: []].append(host) }

@@ -13,7 +13,7 @@ public struct SiteMiddleware: RouterMiddleware {
     let trustProxy: Bool
 
     /// Routes that answer on any host (load balancers probe them by IP).
-    static let hostIndependentPaths: Set<String> = ["/healthz", "/readyz"]
+    static let hostIndependentPaths: Set<String> = ["/healthz", "/readyz", TLSAskController.path]
 
     public init(directory: TenantDirectory, renderer: Renderer, trustProxy: Bool) {
         self.directory = directory

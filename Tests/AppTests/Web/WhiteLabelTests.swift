@@ -197,3 +197,34 @@ extension WhiteLabelTests {
         #expect(throws: ManifestError.self) { try tenantTheme.parse("tenants:\n  - {slug: acme, name: Acme, branding: {theme: topbar}}\n") }
     }
 }
+
+extension WhiteLabelTests {
+    @Test func caddysAskEndpointAllowsOnlyHostsThatRoute() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makePartner("north", domains: ["panel.north.test"])
+            try await env.makeTenant("acme", partner: "north", domains: ["shop.acme.test"])
+            try await env.makeTenant("gone")
+            _ = try await env.provisioner.perform(.delete, slug: "gone")
+            // A domain added but not verified yet neither routes nor gets a certificate.
+            let acme = try #require(try await env.provisioner.lookup(slug: "acme"))
+            try await env.client.query(
+                "INSERT INTO platform.domains (host, tenant_id) VALUES ('pending.acme.test', \(acme))", logger: TestDatabase.logger)
+            try await env.withApp { client throws in
+                func ask(_ domain: String) async throws -> HTTPResponse.Status {
+                    try await client.execute(
+                        uri: "/internal/tls/allowed?domain=" + domain, method: .get, headers: [:], body: nil
+                    ).status
+                }
+                for host in ["shop.acme.test", "SHOP.ACME.TEST.", "acme.vitrina.test", "panel.north.test", "vitrina.test"] {
+                    #expect(try await ask(host) == .ok, "\(host)")
+                }
+                for host in ["pending.acme.test", "gone.vitrina.test", "evil.example", "nobody.vitrina.test"] {
+                    #expect(try await ask(host) == .notFound, "\(host)")
+                }
+                #expect(try await ask("") == .badRequest)
+                #expect(try await client.get("/help", host: "pending.acme.test").status == .notFound)
+                #expect(try await client.get("/help", host: "shop.acme.test").status == .ok)
+            }
+        }
+    }
+}
