@@ -110,6 +110,7 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     TenantConsoleController(
         identity: identity, panels: panels, mail: mail, directory: services.directory, provisioner: services.provisioner
     ).addRoutes(to: admin)
+    BrandingController(identity: identity, panels: panels, directory: services.directory).addRoutes(to: admin)
     operators.addRoutes(to: admin)
     return router
 }

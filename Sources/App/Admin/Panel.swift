@@ -32,6 +32,7 @@ extension Permission {
         switch self {
         case .viewDashboard, .viewArticles, .editArticles, .viewTeam, .manageTeam, .grantOwner: [.tenant]
         case .viewAudit: [.tenant, .partner, .platform]
+        case .editBranding: [.tenant, .partner]
         case .viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus: [.partner, .platform]
         case .viewPartners, .viewOutbox: [.platform]
         }
@@ -60,6 +61,10 @@ extension AppRequestContext {
         let panel = try signedIn(request: request)
         guard permission.siteKinds.contains(panel.site.kind) else { throw HTTPError(.notFound) }
         guard panel.allows(permission) else { throw RefusalError(.forbidden, messageKey: "error_not_allowed") }
+        // A shop's branding is its partner's to give.
+        if permission == .editBranding, let tenant = panel.tenant, tenant.partnerBranding.allowTenantBranding == false {
+            throw RefusalError(.forbidden, messageKey: "brand_locked")
+        }
         return panel
     }
 

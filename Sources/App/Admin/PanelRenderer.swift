@@ -44,13 +44,14 @@ public struct PanelRenderer: Sendable {
     /// the page's own title.
     func page(
         _ template: String, _ page: Any, panel: Panel, context: AppRequestContext, request: Request, title: String,
-        section: String, crumbs: [(String, String)] = [], status: HTTPResponse.Status = .ok
+        section: String, crumbs: [(String, String)] = [], status: HTTPResponse.Status = .ok, previewStyle: String = ""
     ) -> HTMLPage {
         let language = context.language(request: request)
         let t = localizer.catalog(language)
         var frame = renderer.frame(branding: panel.site.branding, language: language, nonce: context.nonce, title: title)
         frame.layout = Renderer.themeTemplate("panel", branding: panel.site.branding)
         frame.csrf = panel.user.csrfToken
+        frame.extraStyle = previewStyle
         frame.panel = PanelChrome(
             siteName: Self.siteName(panel.site), areaLabel: t[Self.areaKey(panel.site)] ?? "",
             userName: panel.user.user.displayName, userEmail: panel.user.user.email,
@@ -97,7 +98,7 @@ public struct PanelRenderer: Sendable {
 
     /// The navigation a user sees: only what their role allows on this kind of site.
     static func navigation(_ panel: Panel, t: [String: String], current: String) -> [PanelChrome.NavItem] {
-        let items: [(String, String, String, Permission)]
+        var items: [(String, String, String, Permission)]
         switch panel.site.kind {
         case .tenant:
             items = [
@@ -106,9 +107,13 @@ public struct PanelRenderer: Sendable {
                 ("team", "/admin/team", "nav_team", .viewTeam),
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
             ]
+            if panel.tenant?.partnerBranding.allowTenantBranding != false {
+                items.append(("branding", "/admin/branding", "nav_branding", .editBranding))
+            }
         case .partner:
             items = [
                 ("tenants", "/admin", "nav_clients", .viewTenants),
+                ("branding", "/admin/branding", "nav_branding", .editBranding),
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
             ]
         case .platform:
@@ -140,6 +145,8 @@ enum Icons {
         case "tenants": "M3.5 9.5 5 4.5h14l1.5 5M3.5 9.5v10h17v-10M3.5 9.5h17M9.5 19.5v-5h5v5"
         case "outbox": "M3.5 6.5h17v11h-17zM3.5 7l8.5 6.5L20.5 7"
         case "profile": "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4.5 20.5c.8-3.8 3.8-6 7.5-6s6.7 2.2 7.5 6"
+        case "branding":
+            "M12 3.5a8.5 8.5 0 1 0 0 17c1.1 0 1.7-.8 1.7-1.6 0-1.3-1.3-1.6-1.3-2.8 0-.9.7-1.6 1.6-1.6h2.3a3.7 3.7 0 0 0 3.7-3.7C20 6.6 16.4 3.5 12 3.5zM7.5 12.5h.01M9.5 8h.01M14.5 8h.01"
         default: ""
         }
     }

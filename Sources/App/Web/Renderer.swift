@@ -18,6 +18,8 @@ public struct PageFrame: Sendable {
     public var panel: PanelChrome?
     /// Which panel a sign-in page belongs to ("Shop panel", …).
     public var areaLabel: String = ""
+    /// More CSS for the page's nonce'd style element (the branding editor's preview; validated values only).
+    public var extraStyle: String = ""
 }
 
 /// Branding in the shape templates use, with the colours derived from the primary one.
@@ -161,7 +163,7 @@ public struct Renderer: Sendable {
         "themes/topbar/auth", "pages/auth/login", "pages/auth/forgot",
         "pages/auth/reset", "pages/auth/invite", "pages/admin/dashboard", "pages/admin/articles", "pages/admin/article-form",
         "pages/admin/team", "pages/admin/profile", "pages/admin/audit", "pages/admin/tenants", "pages/admin/outbox",
-        "pages/admin/outbox-message", "pages/admin/tenant-new", "emails/invite-html", "emails/reset-html",
+        "pages/admin/outbox-message", "pages/admin/tenant-new", "pages/admin/branding", "emails/invite-html", "emails/reset-html",
     ]
     /// `themes/<theme>/<name>` for the brand's theme (the default theme when it names none or an unknown one).
     static func themeTemplate(_ name: String, branding: Branding) -> String {

@@ -27,6 +27,7 @@ extension PageFrame: MustacheParent {
         case "csrf": csrf
         case "panel": panel
         case "areaLabel": areaLabel
+        case "extraStyle": extraStyle
         default: nil
         }
     }

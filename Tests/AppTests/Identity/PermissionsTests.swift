@@ -9,15 +9,15 @@ struct PermissionsTests {
     static let expected: [Role: Set<Permission>] = [
         .viewer: [.viewDashboard, .viewArticles, .viewTeam],
         .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles],
-        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit],
-        .owner: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner],
+        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding],
+        .owner: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .grantOwner],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus,
+            .createTenant, .changeTenantStatus, .editBranding,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus,
+            .createTenant, .changeTenantStatus, .editBranding,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

@@ -228,3 +228,59 @@ extension WhiteLabelTests {
         }
     }
 }
+
+extension WhiteLabelTests {
+    @Test func theBrandingEditorPreviewsWarnsSavesAndRespectsThePartnersLock() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makePartner(
+                "north", domains: ["panel.north.test"], branding: Branding(name: "North Assist", primaryColor: "#0b5fff"))
+            try await env.makeTenant("acme", partner: "north", articles: markedArticles(tenant: "acme", count: 1))
+            try await env.makeUser("olivia@north.test", role: .partnerOwner, partner: "north")
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            try await env.makeUser("oleg@acme.test", role: .operator, tenant: "acme")
+            try await env.services.directory.reload()
+            try await env.withApp { client throws in
+                var partner = Browser(client, host: "panel.north.test")
+                try await partner.signIn("olivia@north.test", "correct-horse-battery")
+                let form = try await partner.get("/admin/branding")
+                #expect(form.status == .ok && form.text.contains("value=\"#0b5fff\""))
+                // Bad input: errors beside the fields, what was typed kept, nothing saved.
+                let bad = try await partner.post(
+                    "/admin/branding",
+                    ["name": "North", "primary_color": "blue", "custom_css": "@import url(x);", "support_url": "http://x"])
+                #expect(bad.status == .unprocessableContent)
+                #expect(bad.text.contains("value=\"blue\"") && bad.text.contains("#RRGGBB") && bad.text.contains("https://"))
+                // Preview: the unsaved colour in the preview, a contrast warning, nothing saved.
+                let preview = try await partner.post(
+                    "/admin/branding", ["name": "North", "primary_color": "#ffee58", "intent": "preview", "allow_tenant_branding": "on"])
+                #expect(preview.status == .ok)
+                #expect(preview.text.contains("--pv-brand:#ffee58") && preview.text.contains("WCAG"))
+                #expect(try await client.get("/help", host: "acme.vitrina.test").text.contains("--brand:#0b5fff"))
+                // Save: every page of the partner's shops takes it at once.
+                let saved = try await partner.post(
+                    "/admin/branding", ["name": "North", "primary_color": "#6a1b9a", "font": "serif", "allow_tenant_branding": "on"])
+                #expect(saved.status == .seeOther)
+                let help = try await client.get("/help", host: "acme.vitrina.test").text
+                #expect(help.contains("--brand:#6a1b9a") && help.contains("Charter"))
+
+                // The shop's owner may rebrand while the partner allows it; an operator may not.
+                var owner = Browser(client, host: "acme.vitrina.test")
+                try await owner.signIn("anna@acme.test", "correct-horse-battery")
+                #expect(try await owner.get("/admin/branding").status == .ok)
+                #expect(try await owner.post("/admin/branding", ["primary_color": "#2e7d32"]).status == .seeOther)
+                #expect(try await client.get("/help", host: "acme.vitrina.test").text.contains("--brand:#2e7d32"))
+                var operatorBrowser = Browser(client, host: "acme.vitrina.test")
+                try await operatorBrowser.signIn("oleg@acme.test", "correct-horse-battery")
+                #expect(try await operatorBrowser.get("/admin/branding").status == .forbidden)
+
+                // The partner locks its shops' branding: the shop's own colour no longer shows, and its editor is closed.
+                try await partner.get("/admin/branding")
+                #expect(try await partner.post("/admin/branding", ["name": "North", "primary_color": "#6a1b9a"]).status == .seeOther)
+                #expect(try await client.get("/help", host: "acme.vitrina.test").text.contains("--brand:#6a1b9a"))
+                let locked = try await owner.get("/admin/branding")
+                #expect(locked.status == .forbidden)
+                #expect(!(try await owner.get("/admin").text.contains("/admin/branding")))
+            }
+        }
+    }
+}
