@@ -336,6 +336,11 @@ public struct AuthController: Sendable {
     /// Signs a user in on this host with a one-time token made for it by another panel; cookies never cross hosts.
     @Sendable func handoff(request: Request, context: AppRequestContext) async throws -> Response {
         let token = request.uri.queryParameters.get("token").map { String($0) } ?? ""
+        if case .tenant(let tenant) = context.site,
+            let claim = try await OneTimeTokens.consume(token, purpose: .impersonate, on: identity.client, logger: identity.logger)
+        {
+            return try await supportSignIn(claim, tenant: tenant, request: request, context: context)
+        }
         guard case .tenant(let tenant) = context.site,
             let claim = try await OneTimeTokens.consume(token, purpose: .handoff, on: identity.client, logger: identity.logger),
             claim.tenantID == tenant.id, let userID = claim.userID, let user = try await identity.users.find(id: userID),
@@ -346,6 +351,33 @@ public struct AuthController: Sendable {
         var response = Response.redirect(to: "/admin", type: .normal)
         try await startSession(for: user, on: &response, context: context, request: request)
         try await identity.audit(entry(user, site: .tenant(tenant), action: "auth.handoff", context: context))
+        return response
+    }
+
+    /// A support sign-in: a session as the shop's person, remembering the staff member and the reason, for 30 minutes.
+    private func supportSignIn(
+        _ claim: OneTimeToken, tenant: TenantRecord, request: Request, context: AppRequestContext
+    ) async throws
+        -> Response
+    {
+        let site = Site.tenant(tenant)
+        guard claim.tenantID == tenant.id, let userID = claim.userID, let staffID = claim.createdBy,
+            let user = try await identity.users.find(id: userID), let staff = try await identity.users.find(id: staffID),
+            Access(roles: try await identity.roles(userID: staffID, site: site), site: site).role != nil
+        else {
+            throw RefusalError(.forbidden, messageKey: "error_handoff_invalid")
+        }
+        let reason = claim.note ?? ""
+        let sessionToken = try await identity.sessions.create(
+            userID: user.id, host: context.host, address: context.clientAddress, userAgent: request.headers[.userAgent],
+            replacing: context.sessionToken, impersonator: (staff.id, reason, OperatorController.supportSessionLifetime))
+        var response = Response.redirect(to: "/admin", type: .normal)
+        let names = CookieNames(secure: context.isSecure)
+        response.setCookie(names.cookie(names.session, value: sessionToken))
+        var audit = entry(user, site: site, action: "support.signed_in", target: user.email, details: ["support": reason], context: context)
+        audit.actorID = staff.id
+        audit.actorEmail = staff.email + " → " + user.email
+        try await identity.audit(audit)
         return response
     }
 

@@ -19,6 +19,7 @@ public struct OperatorController: Sendable {
 
     public func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("tenants/:slug/open", use: open)
+        group.post("tenants/:slug/support", use: support)
         group.post("tenants/:slug/suspend", use: suspend)
         group.post("tenants/:slug/resume", use: resume)
         group.post("tenants/:slug/delete", use: delete)
@@ -118,7 +119,7 @@ public struct OperatorController: Sendable {
         var html = panels.page(
             "pages/admin/tenants", page, panel: panel, context: context, request: request, title: title, section: "tenants")
         // "Open the panel" posts here and is redirected to the tenant's own host.
-        html.formActionOrigins = tenants.filter(\.canOpen).map { context.origin(host: $0.host) }
+        html.formActionOrigins = Array(Set(tenants.filter(\.canOpen).map { context.origin(host: $0.host) })).sorted()
         return html
     }
 
@@ -145,6 +146,37 @@ public struct OperatorController: Sendable {
             OneTimeToken(purpose: .handoff, userID: panel.user.user.id, tenantID: tenant.id, createdBy: panel.user.user.id),
             on: identity.client, logger: identity.logger)
         try await identity.audit(panel.audit("tenant.panel_opened", target: tenant.slug))
+        let host = Self.primaryHost(tenant, baseDomain: directory.snapshot.baseDomain)
+        return .redirect(to: context.origin(host: host) + "/admin/handoff?token=" + token, type: .normal)
+    }
+
+    /// How long a support sign-in lasts; it cannot be extended, only started again (with a new reason).
+    public static let supportSessionLifetime: Duration = .seconds(30 * 60)
+
+    /// "Sign in as" the shop's owner for support: a reason is required, it is audited on both sides, the shop's panel
+    /// shows a banner for as long as it lasts, and it ends after 30 minutes.
+    @Sendable func support(request: Request, context: AppRequestContext) async throws -> Response {
+        let panel = try context.panel(.openTenantPanel, request: request)
+        let tenant = try tenant(panel, context)
+        let t = panels.localizer.catalog(context.language(request: request))
+        let reason = context.form.text("reason")
+        guard !reason.isEmpty, reason.databaseLength <= 300 else {
+            try await identity.sessions.setFlash(Flash(.error, t["tenants_support_reason_required"] ?? ""), sessionID: panel.user.sessionID)
+            return .redirect(to: "/admin", type: .normal)
+        }
+        guard tenant.status == .active else { throw RefusalError(.conflict, messageKey: "tenants_not_active") }
+        let owner = try await identity.users.team(tenantID: tenant.id).first { $0.role == .owner && $0.active }
+        guard let owner else {
+            try await identity.sessions.setFlash(Flash(.error, t["tenants_support_no_owner"] ?? ""), sessionID: panel.user.sessionID)
+            return .redirect(to: "/admin", type: .normal)
+        }
+        let token = try await OneTimeTokens.issue(
+            OneTimeToken(purpose: .impersonate, userID: owner.userID, tenantID: tenant.id, createdBy: panel.user.user.id, note: reason),
+            on: identity.client, logger: identity.logger)
+        try await identity.audit(
+            AuditEntry(
+                actorID: panel.user.user.id, actorEmail: panel.user.user.email, partnerID: tenant.partnerID, tenantID: tenant.id,
+                action: "support.started", target: owner.email, details: ["support": reason], address: panel.address))
         let host = Self.primaryHost(tenant, baseDomain: directory.snapshot.baseDomain)
         return .redirect(to: context.origin(host: host) + "/admin/handoff?token=" + token, type: .normal)
     }

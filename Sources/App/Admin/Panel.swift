@@ -20,8 +20,15 @@ public struct Panel: Sendable {
     func audit(_ action: String, target: String = "", details: [String: String] = [:]) -> AuditEntry {
         var partnerID: UUID?
         if case .partner(let partner) = site { partnerID = partner.id }
+        var details = details
+        var actor = user.user.email
+        if let impersonator = user.impersonator {
+            // A support sign-in is written down as what it is: the staff member, acting as the shop's person.
+            actor = impersonator.email + " → " + user.user.email
+            details["support"] = impersonator.reason
+        }
         return AuditEntry(
-            actorID: user.user.id, actorEmail: user.user.email, partnerID: partnerID ?? tenant?.partnerID, tenantID: tenant?.id,
+            actorID: user.user.id, actorEmail: actor, partnerID: partnerID ?? tenant?.partnerID, tenantID: tenant?.id,
             action: action, target: target, details: details, address: address)
     }
 }

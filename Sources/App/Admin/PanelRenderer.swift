@@ -26,6 +26,8 @@ public struct PanelChrome: Sendable {
     let crumbs: [Crumb]
     let flash: FlashView?
     let publicURL: String?
+    /// Shown on every page of a support sign-in.
+    let support: String?
 }
 
 /// Renders panel pages (`themes/default/panel`) and the sign-in pages (`themes/default/auth`) in the host's branding.
@@ -59,7 +61,12 @@ public struct PanelRenderer: Sendable {
             nav: Self.navigation(panel, t: t, current: section),
             crumbs: crumbs.map { PanelChrome.Crumb(href: $0.0, label: $0.1) } + [PanelChrome.Crumb(href: nil, label: title)],
             flash: panel.user.flash.map { PanelChrome.FlashView(message: $0.message, isError: $0.kind == .error) },
-            publicURL: panel.tenant != nil ? "/help" : nil)
+            publicURL: panel.tenant != nil ? "/help" : nil,
+            support: panel.user.impersonator.map {
+                (t["support_banner"] ?? "").replacingOccurrences(of: "%staff", with: $0.email)
+                    .replacingOccurrences(of: "%user", with: panel.user.user.email).replacingOccurrences(of: "%reason", with: $0.reason)
+                    .replacingOccurrences(of: "%time", with: DateText.dateTime($0.endsAt, language: language))
+            })
         return renderer.render(template, page: page, frame: frame, status: status)
     }
 

@@ -4,13 +4,13 @@ import PostgresNIO
 
 /// What a one-time token is for, and how long it lives.
 public enum TokenPurpose: String, Sendable {
-    case invite, reset, handoff
+    case invite, reset, handoff, impersonate
 
     public var lifetime: Duration {
         switch self {
         case .invite: .seconds(7 * 24 * 3600)
         case .reset: .seconds(3600)
-        case .handoff: .seconds(60)
+        case .handoff, .impersonate: .seconds(60)
         }
     }
 }
@@ -24,10 +24,12 @@ public struct OneTimeToken: Sendable, Equatable {
     public var tenantID: UUID?
     public var role: Role?
     public var createdBy: UUID?
+    /// Why (a support sign-in's reason).
+    public var note: String?
 
     public init(
         purpose: TokenPurpose, userID: UUID? = nil, email: String? = nil, partnerID: UUID? = nil, tenantID: UUID? = nil,
-        role: Role? = nil, createdBy: UUID? = nil
+        role: Role? = nil, createdBy: UUID? = nil, note: String? = nil
     ) {
         self.purpose = purpose
         self.userID = userID
@@ -36,6 +38,7 @@ public struct OneTimeToken: Sendable, Equatable {
         self.tenantID = tenantID
         self.role = role
         self.createdBy = createdBy
+        self.note = note
     }
 }
 
@@ -55,9 +58,10 @@ public enum OneTimeTokens {
         let seconds = Double(token.purpose.lifetime.components.seconds)
         _ = try await connection.runQuery(
             """
-            INSERT INTO platform.one_time_tokens (token_hash, purpose, user_id, email, partner_id, tenant_id, role, created_by, expires_at)
+            INSERT INTO platform.one_time_tokens
+                (token_hash, purpose, user_id, email, partner_id, tenant_id, role, created_by, note, expires_at)
             VALUES (\(Data(SecretToken.hash(raw))), \(token.purpose.rawValue), \(token.userID), \(token.email), \(token.partnerID),
-                \(token.tenantID), \(token.role?.rawValue), \(token.createdBy), now() + make_interval(secs => \(seconds)))
+                \(token.tenantID), \(token.role?.rawValue), \(token.createdBy), \(token.note), now() + make_interval(secs => \(seconds)))
             """, logger: logger)
         return raw
     }
@@ -71,7 +75,7 @@ public enum OneTimeTokens {
         guard SecretToken.looksValid(raw) else { return nil }
         let rows = try await connection.runQuery(
             """
-            SELECT user_id, email, partner_id, tenant_id, role, created_by FROM platform.one_time_tokens
+            SELECT user_id, email, partner_id, tenant_id, role, created_by, note FROM platform.one_time_tokens
             WHERE token_hash = \(Data(SecretToken.hash(raw))) AND purpose = \(purpose.rawValue)
                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
             """, logger: logger)
@@ -90,16 +94,16 @@ public enum OneTimeTokens {
             UPDATE platform.one_time_tokens SET used_at = now()
             WHERE token_hash = \(Data(SecretToken.hash(raw))) AND purpose = \(purpose.rawValue)
                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-            RETURNING user_id, email, partner_id, tenant_id, role, created_by
+            RETURNING user_id, email, partner_id, tenant_id, role, created_by, note
             """, logger: logger)
         return try await decode(rows, purpose: purpose)
     }
 
     private static func decode(_ rows: PostgresRowSequence, purpose: TokenPurpose) async throws -> OneTimeToken? {
-        for try await row in rows.decode((UUID?, String?, UUID?, UUID?, String?, UUID?).self) {
+        for try await row in rows.decode((UUID?, String?, UUID?, UUID?, String?, UUID?, String?).self) {
             return OneTimeToken(
                 purpose: purpose, userID: row.0, email: row.1, partnerID: row.2, tenantID: row.3, role: row.4.flatMap(Role.init),
-                createdBy: row.5)
+                createdBy: row.5, note: row.6)
         }
         return nil
     }

@@ -29,19 +29,20 @@ public struct SessionStore: Sendable {
     /// Starts a session and returns its (new, random) cookie token. `replacing` is the token the browser sent, if any:
     /// that session ends, so an identifier planted before sign-in is worthless after it.
     public func create(
-        userID: UUID, host: String, address: String?, userAgent: String?, replacing old: String?
-    ) async throws
-        -> String
-    {
+        userID: UUID, host: String, address: String?, userAgent: String?, replacing old: String?,
+        impersonator: (id: UUID, reason: String, lifetime: Duration)? = nil
+    ) async throws -> String {
         let token = SecretToken.make()
-        let absolute = policy.absolute.components.seconds
+        let absolute = impersonator?.lifetime.components.seconds ?? policy.absolute.components.seconds
         let oldHash = old.map { Data(SecretToken.hash($0)) } ?? Data()
         try await client.query(
             """
             WITH gone AS (DELETE FROM platform.sessions WHERE token_hash = \(oldHash))
-            INSERT INTO platform.sessions (id, token_hash, user_id, host, csrf_token, address, user_agent, expires_at)
+            INSERT INTO platform.sessions
+                (id, token_hash, user_id, host, csrf_token, address, user_agent, expires_at, impersonator_id, impersonation_reason)
             VALUES (\(UUID()), \(Data(SecretToken.hash(token))), \(userID), \(host), \(SecretToken.make()), \(address),
-                \(userAgent.map { String($0.prefix(300)) }), now() + make_interval(secs => \(Double(absolute))))
+                \(userAgent.map { String($0.prefix(300)) }), now() + make_interval(secs => \(Double(absolute))), \(impersonator?.id),
+                \(impersonator?.reason))
             """, logger: logger)
         return token
     }
@@ -55,7 +56,7 @@ public struct SessionStore: Sendable {
         let rows = try await client.query(
             """
             WITH s AS (
-                SELECT id, user_id, csrf_token, flash FROM platform.sessions
+                SELECT id, user_id, csrf_token, flash, impersonator_id, impersonation_reason, expires_at FROM platform.sessions
                 WHERE token_hash = \(hash) AND host = \(host) AND expires_at > now()
                     AND last_seen_at > now() - make_interval(secs => \(idle))
             ), touched AS (
@@ -63,15 +64,17 @@ public struct SessionStore: Sendable {
                 WHERE id IN (SELECT id FROM s) AND (last_seen_at < now() - interval '1 minute' OR flash IS NOT NULL)
             )
             SELECT s.id, s.csrf_token, s.flash, u.id, u.email, u.name, u.language,
+                (SELECT i.email FROM platform.users i WHERE i.id = s.impersonator_id), s.impersonation_reason, s.expires_at,
                 array(SELECT m.role FROM platform.memberships m WHERE m.user_id = u.id
                     AND (m.tenant_id = \(tenantID) OR m.partner_id = \(partnerID) OR (m.tenant_id IS NULL AND m.partner_id IS NULL)))
             FROM s JOIN platform.users u ON u.id = s.user_id AND u.disabled_at IS NULL
             """, logger: logger)
-        for try await row in rows.decode((UUID, String, String?, UUID, String, String, String?, [String]).self) {
+        for try await row in rows.decode((UUID, String, String?, UUID, String, String, String?, String?, String?, Date, [String]).self) {
             let flash = row.2.flatMap { try? JSONDecoder().decode(Flash.self, from: Data($0.utf8)) }
+            let impersonator = row.7.map { Impersonator(email: $0, reason: row.8 ?? "", endsAt: row.9) }
             return SignedInUser(
                 sessionID: row.0, user: UserRecord(id: row.3, email: row.4, name: row.5, language: row.6, passwordHash: nil),
-                roles: row.7.compactMap(Role.init(rawValue:)), csrfToken: row.1, flash: flash)
+                roles: row.10.compactMap(Role.init(rawValue:)), csrfToken: row.1, flash: flash, impersonator: impersonator)
         }
         return nil
     }

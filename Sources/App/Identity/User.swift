@@ -20,6 +20,15 @@ public struct SignedInUser: Sendable {
     public var roles: [Role]
     public var csrfToken: String
     public var flash: Flash?
+    /// A support sign-in: who is really at the keyboard, why, and until when.
+    public var impersonator: Impersonator?
+}
+
+/// The staff member behind a support sign-in.
+public struct Impersonator: Sendable {
+    public var email: String
+    public var reason: String
+    public var endsAt: Date
 }
 
 /// A one-shot message shown on the next page (after a redirect).

@@ -332,3 +332,56 @@ extension PanelAccessTests {
         }
     }
 }
+
+extension PanelAccessTests {
+    @Test func supportSignInNeedsAReasonShowsABannerIsAuditedAndEnds() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makePartner("north", domains: ["panel.north.test"])
+            try await env.makePartner("south", domains: ["panel.south.test"])
+            try await env.makeTenant("acme", partner: "north", articles: markedArticles(tenant: "acme", count: 1))
+            try await env.makeTenant("bolt", partner: "south")
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            try await env.makeUser("olivia@north.test", role: .partnerOwner, partner: "north")
+            try await env.services.directory.reload()
+            try await env.withApp { client throws in
+                var partner = Browser(client, host: "panel.north.test")
+                try await partner.signIn("olivia@north.test", Self.password)
+                try await partner.get("/admin")
+                #expect(try await partner.post("/admin/tenants/acme/support", ["reason": "  "]).status == .seeOther)
+                #expect(try await partner.get("/admin").text.contains("Укажите причину"))
+                #expect(try await partner.post("/admin/tenants/bolt/support", ["reason": "x"]).status == .notFound)
+                let started = try await partner.post("/admin/tenants/acme/support", ["reason": "Ticket 42: menu setup"])
+                let location = try #require(started.location)
+                #expect(location.hasPrefix("http://acme.vitrina.test/admin/handoff?token="))
+
+                var shop = Browser(client, host: "acme.vitrina.test")
+                #expect(try await shop.get(try TokenTests.path(of: location)).status == .seeOther)
+                let page = try await shop.get("/admin/articles")
+                #expect(page.status == .ok && page.text.contains("support-banner"))
+                #expect(
+                    page.text.contains("olivia@north.test") && page.text.contains("anna@acme.test")
+                        && page.text.contains("Ticket 42: menu setup"))
+                // What support does is written down as support.
+                try await shop.get("/admin/articles/new")
+                #expect(
+                    try await shop.post("/admin/articles/new", ["title": "Menu", "slug": "menu", "body": "Set up."]).status == .seeOther)
+                let audit = try await env.scalar(
+                    "SELECT actor_email || '|' || (details->>'support') FROM platform.audit_log WHERE action = 'article.created'",
+                    as: String.self)
+                #expect(audit == "olivia@north.test → anna@acme.test|Ticket 42: menu setup")
+                #expect(
+                    try await env.scalar("SELECT count(*)::int FROM platform.audit_log WHERE action LIKE 'support.%'", as: Int.self) == 2)
+                // A time limit of 30 minutes, then the session is over.
+                let minutes = try #require(
+                    try await env.scalar(
+                        "SELECT extract(epoch FROM expires_at - now())::int / 60 FROM platform.sessions WHERE impersonator_id IS NOT NULL",
+                        as: Int.self))
+                #expect((28...30).contains(minutes))
+                try await env.client.query(
+                    "UPDATE platform.sessions SET expires_at = now() - interval '1 second' WHERE impersonator_id IS NOT NULL",
+                    logger: TestDatabase.logger)
+                #expect(try await shop.get("/admin").status == .seeOther)
+            }
+        }
+    }
+}
