@@ -17,16 +17,10 @@ public struct AuditController: Sendable {
 
     static let categories = ["auth", "team", "article", "tenant", "branding", "support", "profile", "users"]
 
-    struct Option {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
-
     struct AuditPage {
         let lines: [AuditLine]
         let empty: Bool
-        let categories: [Option]
+        let categories: [SelectOption]
         let actor: String
         let from: String
         let to: String
@@ -63,8 +57,8 @@ public struct AuditController: Sendable {
         let base = "/admin/audit?" + (filters.percentEncodedQuery.map { $0 + "&" } ?? "")
         let page = AuditPage(
             lines: records.map { AuditLine($0, t: t, language: language) }, empty: records.isEmpty,
-            categories: [Option(value: "", label: t["audit_all_actions"] ?? "", selected: category.isEmpty)]
-                + Self.categories.map { Option(value: $0, label: t["audit_category_" + $0] ?? $0, selected: $0 == category) },
+            categories: [SelectOption(value: "", label: t["audit_all_actions"] ?? "", selected: category.isEmpty)]
+                + Self.categories.map { SelectOption(value: $0, label: t["audit_category_" + $0] ?? $0, selected: $0 == category) },
             actor: actor, from: Self.day(from) != nil ? from : "", to: Self.day(to) != nil ? to : "",
             filtered: query.action != nil || query.actor != nil || query.from != nil || query.to != nil,
             showTenant: panel.tenant == nil,

@@ -21,17 +21,11 @@ public struct BrandingController: Sendable {
         group.post("branding", use: save)
     }
 
-    struct Option {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
-
     struct BrandingPage {
         var values: [String: String]
-        var fonts: [Option]
-        var languages: [Option]
-        var themes: [Option]
+        var fonts: [SelectOption]
+        var languages: [SelectOption]
+        var themes: [SelectOption]
         var isPartner: Bool
         var poweredBy: Bool
         var allowTenantBranding: Bool
@@ -183,15 +177,15 @@ public struct BrandingController: Sendable {
         ]
         let page = BrandingPage(
             values: values,
-            fonts: [Option(value: "", label: t["brand_inherit"] ?? "", selected: values["font"] == nil)]
+            fonts: [SelectOption(value: "", label: t["brand_inherit"] ?? "", selected: values["font"] == nil)]
                 + Branding.fonts.keys.sorted().map {
-                    Option(value: $0, label: t[fontLabels[$0] ?? ""] ?? $0, selected: values["font"] == $0)
+                    SelectOption(value: $0, label: t[fontLabels[$0] ?? ""] ?? $0, selected: values["font"] == $0)
                 },
             languages: [("", t["brand_inherit"] ?? ""), ("ru", "Русский"), ("en", "English")].map {
-                Option(value: $0.0, label: $0.1, selected: (values["default_language"] ?? "") == $0.0)
+                SelectOption(value: $0.0, label: $0.1, selected: (values["default_language"] ?? "") == $0.0)
             },
             themes: Branding.themes.map {
-                Option(value: $0, label: t["brand_theme_" + $0] ?? $0, selected: (values["theme"] ?? "default") == $0)
+                SelectOption(value: $0, label: t["brand_theme_" + $0] ?? $0, selected: (values["theme"] ?? "default") == $0)
             },
             isPartner: isPartner, poweredBy: draft.poweredBy ?? false, allowTenantBranding: draft.allowTenantBranding ?? true,
             errors: errors, showErrors: !errors.isEmpty, warnings: warnings, hasWarnings: !warnings.isEmpty, preview: preview,

@@ -140,6 +140,13 @@ public struct PanelRenderer: Sendable {
     }
 }
 
+/// One `<option>` of a `<select>` in a panel form.
+struct SelectOption: Sendable {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
 /// Outline icons (24×24, stroked), as SVG path data.
 enum Icons {
     static func path(_ name: String) -> String {

@@ -18,16 +18,10 @@ public struct ProfileController: Sendable {
         group.post("profile/sign-out-everywhere", use: signOutEverywhere)
     }
 
-    struct Option {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
-
     struct ProfilePage {
         var name: String
         var email: String
-        var languages: [Option]
+        var languages: [SelectOption]
         var sessions: String
         var errors: [String: String] = [:]
     }
@@ -48,7 +42,7 @@ public struct ProfileController: Sendable {
         let page = ProfilePage(
             name: name ?? panel.user.user.name, email: panel.user.user.email,
             languages: [("", t["profile_language_auto"] ?? ""), ("ru", "Русский"), ("en", "English")].map {
-                Option(value: $0.0, label: $0.1, selected: $0.0 == chosen)
+                SelectOption(value: $0.0, label: $0.1, selected: $0.0 == chosen)
             },
             sessions: (t["profile_sessions"] ?? "%n").replacingOccurrences(of: "%n", with: NumberText.format(sessions, language: language)),
             errors: errors)

@@ -21,12 +21,6 @@ public struct TeamController: Sendable {
         group.post("team/invitations/:id/revoke", use: revoke)
     }
 
-    struct Option {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
-
     struct MemberRow {
         let id: String
         /// The person's name, when they gave one (else the address alone is shown).
@@ -39,7 +33,7 @@ public struct TeamController: Sendable {
         let pending: Bool
         let isYou: Bool
         let editable: Bool
-        let options: [Option]
+        let options: [SelectOption]
     }
 
     struct InvitationRow {
@@ -54,7 +48,7 @@ public struct TeamController: Sendable {
         let invitations: [InvitationRow]
         let hasInvitations: Bool
         let canManage: Bool
-        let inviteRoles: [Option]
+        let inviteRoles: [SelectOption]
         let email: String
         let errors: [String: String]
         let agencyNote: String?
@@ -86,7 +80,9 @@ public struct TeamController: Sendable {
                 initial: String((member.name.isEmpty ? member.email : member.name).prefix(1)).uppercased(), email: member.email,
                 roleLabel: t[member.role.textKey] ?? member.role.rawValue, since: DateText.long(member.since, language: language),
                 pending: !member.active, isYou: member.userID == panel.user.user.id, editable: editable,
-                options: assignable.map { Option(value: $0.rawValue, label: t[$0.textKey] ?? $0.rawValue, selected: $0 == member.role) })
+                options: assignable.map {
+                    SelectOption(value: $0.rawValue, label: t[$0.textKey] ?? $0.rawValue, selected: $0 == member.role)
+                })
         }
         let pending = try await invitations.map {
             InvitationRow(
@@ -95,7 +91,7 @@ public struct TeamController: Sendable {
         }
         let page = TeamPage(
             members: rows, invitations: pending, hasInvitations: !pending.isEmpty, canManage: panel.allows(.manageTeam),
-            inviteRoles: assignable.map { Option(value: $0.rawValue, label: t[$0.textKey] ?? $0.rawValue, selected: $0 == role) },
+            inviteRoles: assignable.map { SelectOption(value: $0.rawValue, label: t[$0.textKey] ?? $0.rawValue, selected: $0 == role) },
             email: email, errors: errors, agencyNote: tenant.partnerID != nil ? t["team_agency_note"] : nil)
         return panels.page(
             "pages/admin/team", page, panel: panel, context: context, request: request, title: t["nav_team"] ?? "", section: "team",
@@ -156,21 +152,13 @@ public struct TeamController: Sendable {
         }
         let member = try await identity.users.team(tenantID: tenant.id).first { $0.userID == userID }
         guard let member else { throw HTTPError(.notFound) }
-        if member.role == .owner, !panel.allows(.grantOwner) { throw RefusalError(.forbidden, messageKey: "error_not_allowed") }
-        do {
+        return try await changeMember(panel, t: t) {
             let previous = try await identity.users.changeRole(
                 userID: userID, tenantID: tenant.id, to: role, mayTouchOwners: panel.allows(.grantOwner), database: identity.database)
             try await identity.audit(
                 panel.audit("team.role_changed", target: member.email, details: ["from": previous.rawValue, "to": role.rawValue]))
-            try await identity.sessions.setFlash(Flash(.success, t["team_role_changed"] ?? ""), sessionID: panel.user.sessionID)
-        } catch IdentityError.lastOwner {
-            try await identity.sessions.setFlash(Flash(.error, t["team_last_owner"] ?? ""), sessionID: panel.user.sessionID)
-        } catch IdentityError.notAllowed {
-            throw RefusalError(.forbidden, messageKey: "error_not_allowed")
-        } catch IdentityError.notFound {
-            throw HTTPError(.notFound)
+            return Flash(.success, t["team_role_changed"] ?? "")
         }
-        return .redirect(to: "/admin/team", type: .normal)
     }
 
     @Sendable func remove(request: Request, context: AppRequestContext) async throws -> Response {
@@ -180,22 +168,12 @@ public struct TeamController: Sendable {
         let userID = try memberID(context)
         let member = try await identity.users.team(tenantID: tenant.id).first { $0.userID == userID }
         guard let member else { throw HTTPError(.notFound) }
-        if member.role == .owner, !panel.allows(.grantOwner) { throw RefusalError(.forbidden, messageKey: "error_not_allowed") }
-        do {
+        return try await changeMember(panel, t: t) {
             let previous = try await identity.users.removeMember(
                 userID: userID, tenantID: tenant.id, mayTouchOwners: panel.allows(.grantOwner), database: identity.database)
             try await identity.audit(panel.audit("team.removed", target: member.email, details: ["role": previous.rawValue]))
-            try await identity.sessions.setFlash(
-                Flash(.success, (t["team_removed"] ?? "").replacingOccurrences(of: "%email", with: member.email)),
-                sessionID: panel.user.sessionID)
-        } catch IdentityError.lastOwner {
-            try await identity.sessions.setFlash(Flash(.error, t["team_last_owner"] ?? ""), sessionID: panel.user.sessionID)
-        } catch IdentityError.notAllowed {
-            throw RefusalError(.forbidden, messageKey: "error_not_allowed")
-        } catch IdentityError.notFound {
-            throw HTTPError(.notFound)
+            return Flash(.success, (t["team_removed"] ?? "").replacingOccurrences(of: "%email", with: member.email))
         }
-        return .redirect(to: "/admin/team", type: .normal)
     }
 
     @Sendable func revoke(request: Request, context: AppRequestContext) async throws -> Response {
@@ -210,6 +188,21 @@ public struct TeamController: Sendable {
         }
         try await identity.audit(panel.audit("team.invitation_revoked", target: email))
         try await identity.sessions.setFlash(Flash(.success, t["team_invitation_revoked"] ?? ""), sessionID: panel.user.sessionID)
+        return .redirect(to: "/admin/team", type: .normal)
+    }
+
+    /// Runs a change to one member (checked again under the team's lock) and turns its refusals into answers: the last
+    /// owner stays (a flash message), touching an owner without the right to is 403, a member gone meanwhile is 404.
+    private func changeMember(_ panel: Panel, t: [String: String], _ change: () async throws -> Flash) async throws -> Response {
+        do {
+            try await identity.sessions.setFlash(try await change(), sessionID: panel.user.sessionID)
+        } catch IdentityError.lastOwner {
+            try await identity.sessions.setFlash(Flash(.error, t["team_last_owner"] ?? ""), sessionID: panel.user.sessionID)
+        } catch IdentityError.notAllowed {
+            throw RefusalError(.forbidden, messageKey: "error_not_allowed")
+        } catch IdentityError.notFound {
+            throw HTTPError(.notFound)
+        }
         return .redirect(to: "/admin/team", type: .normal)
     }
 

@@ -25,17 +25,11 @@ public struct TenantConsoleController: Sendable {
         group.post("tenants/new", use: create)
     }
 
-    struct Option {
-        let value: String
-        let label: String
-        let selected: Bool
-    }
-
     struct NewTenantPage {
         var name = ""
         var slug = ""
         var email = ""
-        var languages: [Option] = []
+        var languages: [SelectOption] = []
         var baseDomain = ""
         var errors: [String: String] = [:]
         var showErrors = false
@@ -130,7 +124,7 @@ public struct TenantConsoleController: Sendable {
         page.showErrors = !page.errors.isEmpty
         page.baseDomain = directory.snapshot.baseDomain
         page.languages = [("ru", "Русский"), ("en", "English")].map {
-            Option(value: $0.0, label: $0.1, selected: $0.0 == (language.isEmpty ? "ru" : language))
+            SelectOption(value: $0.0, label: $0.1, selected: $0.0 == (language.isEmpty ? "ru" : language))
         }
         let home = panel.site.kind == .platform ? (t["nav_overview"] ?? "") : (t["nav_clients"] ?? "")
         return panels.page(
