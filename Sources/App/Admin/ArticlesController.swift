@@ -98,35 +98,20 @@ public struct ArticlesController: Sendable {
     }
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
-        let panel = try context.panel(.editArticles, request: request)
-        let tenant = try tenantOf(panel)
-        var page = submitted(context.form, isNew: true, action: "/admin/articles/new", t: catalog(request, context))
-        if context.form["intent"] == "preview" || page.hasErrors {
-            return try render(page, panel, request, context, status: page.hasErrors ? .unprocessableContent : .ok)
-                .response(from: request, context: context)
-        }
-        let article = HelpArticle(slug: page.slug, title: page.title, body: page.body)
-        do {
-            _ = try await tenants.withTenant(tenant.scope) { connection in
-                let id = try await HelpArticleStore.create(article, on: connection)
-                try await AuditLog.record(
-                    panel.audit("article.created", target: article.slug), on: connection.connection, logger: identity.logger)
-                return id
-            }
-        } catch let error as PSQLError where databaseErrorCode(error) == "23505" {
-            page.errors["slug"] = catalog(request, context)["articles_slug_taken"]
-            return try render(page, panel, request, context, status: .unprocessableContent).response(from: request, context: context)
-        }
-        try await identity.sessions.setFlash(
-            Flash(.success, catalog(request, context)["articles_created"] ?? ""), sessionID: panel.user.sessionID)
-        return .redirect(to: "/admin/articles", type: .normal)
+        try await save(id: nil, request: request, context: context)
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
+        try await save(id: try articleID(context), request: request, context: context)
+    }
+
+    /// Creates (`id == nil`) or updates an article: the form again with its errors or a preview, else the write with
+    /// its audit entry in the tenant's transaction; a slug another article has is a field error, not a 500.
+    private func save(id: Int?, request: Request, context: AppRequestContext) async throws -> Response {
         let panel = try context.panel(.editArticles, request: request)
         let tenant = try tenantOf(panel)
-        let id = try articleID(context)
-        var page = submitted(context.form, isNew: false, action: "/admin/articles/\(id)", t: catalog(request, context))
+        let t = catalog(request, context)
+        var page = submitted(context.form, isNew: id == nil, action: id.map { "/admin/articles/\($0)" } ?? "/admin/articles/new", t: t)
         page.id = id
         if context.form["intent"] == "preview" || page.hasErrors {
             return try render(page, panel, request, context, status: page.hasErrors ? .unprocessableContent : .ok)
@@ -136,18 +121,23 @@ public struct ArticlesController: Sendable {
         let found: Bool
         do {
             found = try await tenants.withTenant(tenant.scope) { connection in
-                guard try await HelpArticleStore.update(id: id, article, on: connection) else { return false }
+                if let id {
+                    guard try await HelpArticleStore.update(id: id, article, on: connection) else { return false }
+                } else {
+                    _ = try await HelpArticleStore.create(article, on: connection)
+                }
                 try await AuditLog.record(
-                    panel.audit("article.updated", target: article.slug), on: connection.connection, logger: identity.logger)
+                    panel.audit(id == nil ? "article.created" : "article.updated", target: article.slug), on: connection.connection,
+                    logger: identity.logger)
                 return true
             }
         } catch let error as PSQLError where databaseErrorCode(error) == "23505" {
-            page.errors["slug"] = catalog(request, context)["articles_slug_taken"]
+            page.errors["slug"] = t["articles_slug_taken"]
             return try render(page, panel, request, context, status: .unprocessableContent).response(from: request, context: context)
         }
         guard found else { throw HTTPError(.notFound) }
         try await identity.sessions.setFlash(
-            Flash(.success, catalog(request, context)["articles_saved"] ?? ""), sessionID: panel.user.sessionID)
+            Flash(.success, t[id == nil ? "articles_created" : "articles_saved"] ?? ""), sessionID: panel.user.sessionID)
         return .redirect(to: "/admin/articles", type: .normal)
     }
 

@@ -368,12 +368,10 @@ public struct AuthController: Sendable {
             throw RefusalError(.forbidden, messageKey: "error_handoff_invalid")
         }
         let reason = claim.note ?? ""
-        let sessionToken = try await identity.sessions.create(
-            userID: user.id, host: context.host, address: context.clientAddress, userAgent: request.headers[.userAgent],
-            replacing: context.sessionToken, impersonator: (staff.id, reason, OperatorController.supportSessionLifetime))
         var response = Response.redirect(to: "/admin", type: .normal)
-        let names = CookieNames(secure: context.isSecure)
-        response.setCookie(names.cookie(names.session, value: sessionToken))
+        try await startSession(
+            for: user, on: &response, context: context, request: request,
+            impersonator: (staff.id, reason, OperatorController.supportSessionLifetime))
         var audit = entry(user, site: site, action: "support.signed_in", target: user.email, details: ["support": reason], context: context)
         audit.actorID = staff.id
         audit.actorEmail = staff.email + " → " + user.email
@@ -385,14 +383,12 @@ public struct AuthController: Sendable {
 
     /// A new session (never the one the browser brought), its cookie set on the response.
     private func startSession(
-        for user: UserRecord, on response: inout Response, context: AppRequestContext, request: Request, flash: Flash? = nil
+        for user: UserRecord, on response: inout Response, context: AppRequestContext, request: Request, flash: Flash? = nil,
+        impersonator: (id: UUID, reason: String, lifetime: Duration)? = nil
     ) async throws {
         let token = try await identity.sessions.create(
             userID: user.id, host: context.host, address: context.clientAddress, userAgent: request.headers[.userAgent],
-            replacing: context.sessionToken)
-        if let flash, let session = try await identity.sessions.load(token: token, host: context.host, tenantID: nil, partnerID: nil) {
-            try await identity.sessions.setFlash(flash, sessionID: session.sessionID)
-        }
+            replacing: context.sessionToken, impersonator: impersonator, flash: flash)
         let names = CookieNames(secure: context.isSecure)
         response.setCookie(names.cookie(names.session, value: token))
     }

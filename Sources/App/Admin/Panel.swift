@@ -14,7 +14,14 @@ public struct Panel: Sendable {
         if case .tenant(let tenant) = site { tenant } else { nil }
     }
 
-    public func allows(_ permission: Permission) -> Bool { access.allows(permission) }
+    /// What the role allows here, less what the site's partner withholds (a shop's branding is its partner's to give).
+    public func allows(_ permission: Permission) -> Bool {
+        if permission == .editBranding, brandingLocked { return false }
+        return access.allows(permission)
+    }
+
+    /// The shop's partner does not let its shops rebrand.
+    var brandingLocked: Bool { tenant?.partnerBranding.allowTenantBranding == false }
 
     /// An audit entry by this user, in this panel's tenant or partner.
     func audit(_ action: String, target: String = "", details: [String: String] = [:]) -> AuditEntry {
@@ -67,10 +74,9 @@ extension AppRequestContext {
     func panel(_ permission: Permission, request: Request) throws -> Panel {
         let panel = try signedIn(request: request)
         guard permission.siteKinds.contains(panel.site.kind) else { throw HTTPError(.notFound) }
-        guard panel.allows(permission) else { throw RefusalError(.forbidden, messageKey: "error_not_allowed") }
-        // A shop's branding is its partner's to give.
-        if permission == .editBranding, let tenant = panel.tenant, tenant.partnerBranding.allowTenantBranding == false {
-            throw RefusalError(.forbidden, messageKey: "brand_locked")
+        guard panel.allows(permission) else {
+            let locked = permission == .editBranding && panel.brandingLocked && panel.access.allows(permission)
+            throw RefusalError(.forbidden, messageKey: locked ? "brand_locked" : "error_not_allowed")
         }
         return panel
     }

@@ -105,7 +105,7 @@ public struct PanelRenderer: Sendable {
 
     /// The navigation a user sees: only what their role allows on this kind of site.
     static func navigation(_ panel: Panel, t: [String: String], current: String) -> [PanelChrome.NavItem] {
-        var items: [(String, String, String, Permission)]
+        let items: [(String, String, String, Permission)]
         switch panel.site.kind {
         case .tenant:
             items = [
@@ -113,10 +113,8 @@ public struct PanelRenderer: Sendable {
                 ("articles", "/admin/articles", "nav_articles", .viewArticles),
                 ("team", "/admin/team", "nav_team", .viewTeam),
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
+                ("branding", "/admin/branding", "nav_branding", .editBranding),
             ]
-            if panel.tenant?.partnerBranding.allowTenantBranding != false {
-                items.append(("branding", "/admin/branding", "nav_branding", .editBranding))
-            }
         case .partner:
             items = [
                 ("tenants", "/admin", "nav_clients", .viewTenants),

@@ -91,9 +91,4 @@ public struct LoginThrottle: Sendable {
             WHERE key = \("address:" + (address ?? ""))
             """, logger: logger)
     }
-
-    /// Forgets the account's failures after a successful sign-in (the address keeps its count).
-    public func reset(email: String) async throws {
-        try await client.query("DELETE FROM platform.login_failures WHERE key = \("account:" + email)", logger: logger)
-    }
 }

@@ -30,8 +30,9 @@ public struct SessionStore: Sendable {
     /// that session ends, so an identifier planted before sign-in is worthless after it.
     public func create(
         userID: UUID, host: String, address: String?, userAgent: String?, replacing old: String?,
-        impersonator: (id: UUID, reason: String, lifetime: Duration)? = nil
+        impersonator: (id: UUID, reason: String, lifetime: Duration)? = nil, flash: Flash? = nil
     ) async throws -> String {
+        let flashJSON = try flash.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let token = SecretToken.make()
         let absolute = impersonator?.lifetime.components.seconds ?? policy.absolute.components.seconds
         let oldHash = old.map { Data(SecretToken.hash($0)) } ?? Data()
@@ -39,10 +40,10 @@ public struct SessionStore: Sendable {
             """
             WITH gone AS (DELETE FROM platform.sessions WHERE token_hash = \(oldHash))
             INSERT INTO platform.sessions
-                (id, token_hash, user_id, host, csrf_token, address, user_agent, expires_at, impersonator_id, impersonation_reason)
+                (id, token_hash, user_id, host, csrf_token, address, user_agent, expires_at, impersonator_id, impersonation_reason, flash)
             VALUES (\(UUID()), \(Data(SecretToken.hash(token))), \(userID), \(host), \(SecretToken.make()), \(address),
                 \(userAgent.map { String($0.prefix(300)) }), now() + make_interval(secs => \(Double(absolute))), \(impersonator?.id),
-                \(impersonator?.reason))
+                \(impersonator?.reason), \(flashJSON))
             """, logger: logger)
         return token
     }

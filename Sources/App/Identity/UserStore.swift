@@ -203,7 +203,6 @@ extension UserRecord {
 public enum IdentityError: Error, Equatable {
     case notFound
     case lastOwner
-    case invalidToken
     case notAllowed
 }
 
