@@ -15,6 +15,7 @@ run: deps
 
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
+	@scripts/install-deps.sh dnsmasq
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 

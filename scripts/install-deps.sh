@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Vitrina needs from Debian's packages, and only what is missing:
 # PostgreSQL's server programs (for the embedded cluster and the test cluster), libargon2 (password hashing),
-# pkg-config. Works as root, or through sudo for an ordinary user.
+# pkg-config; and what a target names (e.g. dnsmasq for the tests). Works as root, or through sudo for an ordinary user.
 set -euo pipefail
 
 extra=("$@")   # e.g. wrk chromium for `make bench` / `make screenshots`
@@ -12,7 +12,11 @@ fi
 if [ ! -f /usr/include/argon2.h ]; then missing+=(libargon2-dev); fi
 if ! command -v pkg-config >/dev/null 2>&1; then missing+=(pkg-config); fi
 for program in "${extra[@]}"; do
-  if ! command -v "$program" >/dev/null 2>&1; then missing+=("$program"); fi
+  case "$program" in
+    # The tests' DNS server on loopback (custom-domain verification); the binary lives in /usr/sbin.
+    dnsmasq) [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base) ;;
+    *) command -v "$program" >/dev/null 2>&1 || missing+=("$program") ;;
+  esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

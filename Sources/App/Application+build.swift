@@ -16,6 +16,7 @@ public struct AppServices: Sendable {
     public let secretKey: SecretKey
     public let identity: IdentityServices
     public let brandAssets: BrandAssetStore
+    public let domains: DomainStore
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, logger: Logger) throws {
@@ -32,6 +33,11 @@ public struct AppServices: Sendable {
             client: database.client, migrator: migrator, baseDomain: configuration.baseDomain, logger: logger)
         identity = IdentityServices(database: database, configuration: configuration, logger: logger)
         brandAssets = BrandAssetStore(client: database.client, logger: logger)
+        let verifier = DomainVerifier(
+            resolver: SystemDNSResolver(server: configuration.dnsServer),
+            fetcher: HTTPChallengeFetcher(timeout: configuration.domainHTTPCheckTimeout),
+            cnameTarget: configuration.domainTarget)
+        domains = DomainStore(client: database.client, verifier: verifier, directory: directory, logger: logger)
     }
 }
 
@@ -50,6 +56,7 @@ public func buildApplication(
             directory: services.directory, database: services.database, interval: configuration.directoryReloadInterval,
             logger: services.logger),
         IdentitySweeper(sessions: services.identity.sessions, client: services.database.client, logger: services.logger),
+        DomainVerificationService(store: services.domains, interval: configuration.domainCheckInterval, logger: services.logger),
     ]
     if let url = configuration.smtpURL {
         let smtp = SMTPClient(configuration: try SMTPConfiguration(url: url))
@@ -95,6 +102,7 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     BrandStylesheetController().addRoutes(to: router)
     TLSAskController(directory: services.directory).addRoutes(to: router)
     BrandAssetController(store: services.brandAssets).addRoutes(to: router)
+    DomainChallengeController(domains: services.domains, trustProxy: services.configuration.trustProxy).addRoutes(to: router)
     let tenantRoutes = router.group(context: TenantRequestContext.self)
     HelpController(database: services.tenants, renderer: renderer).addRoutes(to: tenantRoutes)
 
@@ -115,6 +123,10 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     ).addRoutes(to: admin)
     BrandingController(identity: identity, panels: panels, directory: services.directory, assets: services.brandAssets)
         .addRoutes(to: admin)
+    DomainsController(
+        identity: identity, panels: panels, domains: services.domains, directory: services.directory,
+        cnameTarget: services.configuration.domainTarget
+    ).addRoutes(to: admin)
     operators.addRoutes(to: admin)
     return router
 }

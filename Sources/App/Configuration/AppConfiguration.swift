@@ -36,8 +36,19 @@ public struct AppConfiguration: Sendable {
     public var passwordHasher = PasswordHasher()
     /// Where mail goes (VITRINA_SMTP_URL); without it, mail is logged and kept on the platform's Outbox page.
     public var smtpURL: String?
+    /// The host custom domains point at with a CNAME (VITRINA_CNAME_TARGET); the base domain when unset.
+    public var cnameTarget: String?
+    /// How often unverified custom domains are checked (VITRINA_DOMAIN_CHECK_SECONDS).
+    public var domainCheckInterval: Duration = .seconds(300)
+    /// The DNS server domain checks ask (VITRINA_DNS_SERVER, `address:port`, IPv4); /etc/resolv.conf's when unset.
+    public var dnsServer: DNSServerAddress?
+    /// How long the HTTP challenge check waits for a domain's answer.
+    public var domainHTTPCheckTimeout: Duration = .seconds(5)
 
     public init() {}
+
+    /// Where custom domains should point.
+    public var domainTarget: String { cnameTarget ?? baseDomain }
 
     /// Reads the `VITRINA_*` and `DATABASE_URL` variables; unknown values are configuration errors.
     public static func fromEnvironment(
@@ -98,6 +109,19 @@ public struct AppConfiguration: Sendable {
             }
             config.smtpURL = url
         }
+        if let target = env["VITRINA_CNAME_TARGET"], !target.isEmpty {
+            guard let normalized = HostName.normalize(target), normalized.contains(".") || normalized == "localhost" else {
+                throw ConfigurationError.invalid("VITRINA_CNAME_TARGET", target, "a host name such as edge.example.com")
+            }
+            config.cnameTarget = normalized
+        }
+        if let text = env["VITRINA_DNS_SERVER"], !text.isEmpty {
+            guard let server = DNSServerAddress(text) else {
+                throw ConfigurationError.invalid("VITRINA_DNS_SERVER", text, "an IPv4 address and port such as 127.0.0.1:53")
+            }
+            config.dnsServer = server
+        }
+        if let seconds = try number(env, "VITRINA_DOMAIN_CHECK_SECONDS", 30...86_400) { config.domainCheckInterval = .seconds(seconds) }
         return config
     }
 
@@ -138,6 +162,32 @@ public enum ConfigurationError: Error, CustomStringConvertible {
         switch self {
         case .invalid(let name, let value, let expected): "\(name)=\(value) is not valid: expected \(expected)."
         case .message(let text): text
+        }
+    }
+}
+
+/// A DNS server to ask instead of the system's: an IPv4 address and a port.
+public struct DNSServerAddress: Sendable, Equatable {
+    public var address: String
+    public var port: Int
+
+    public init(address: String, port: Int) {
+        self.address = address
+        self.port = port
+    }
+
+    /// `1.2.3.4:53`, or `1.2.3.4` for port 53.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard (1...2).contains(parts.count) else { return nil }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return nil }
+        address = String(parts[0])
+        if parts.count == 2 {
+            guard let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+            self.port = port
+        } else {
+            port = 53
         }
     }
 }

@@ -12,6 +12,8 @@ public struct PartnerRecord: Sendable, Equatable {
     public var name: String
     public var branding: Branding
     public var domains: [String]
+    /// The verified domain the partner's other hosts redirect to, if one is primary.
+    public var primaryDomain: String? = nil
     /// The partner's branding over the platform's.
     public var resolvedBranding: Branding { Branding.forPartner(branding, partnerName: name) }
 }
@@ -31,6 +33,8 @@ public struct TenantRecord: Sendable, Equatable {
     /// settings read with a page.
     public var partnerBranding: Branding = .platformDefault
     public var domains: [String]
+    /// The verified domain the tenant's other hosts (including `<slug>.<base>`) redirect to, if one is primary.
+    public var primaryDomain: String? = nil
 
     public var scope: TenantScope { TenantScope(id: id, schema: schema) }
 }

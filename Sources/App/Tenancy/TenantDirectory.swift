@@ -9,6 +9,8 @@ public struct DirectorySnapshot: Sendable {
     public let hosts: [String: Site]
     public let tenantsBySlug: [String: TenantRecord]
     public let partnersBySlug: [String: PartnerRecord]
+    /// Hosts that redirect to their site's primary domain.
+    public let redirects: [String: String]
     /// `false` until the first load from the database.
     public let isLoaded: Bool
 
@@ -16,12 +18,16 @@ public struct DirectorySnapshot: Sendable {
         self.baseDomain = baseDomain
         self.isLoaded = isLoaded
         var hosts: [String: Site] = [baseDomain: .platform, "admin." + baseDomain: .platform]
+        var redirects: [String: String] = [:]
         var partnersByID: [UUID: PartnerRecord] = [:]
         var partnersBySlug: [String: PartnerRecord] = [:]
         for partner in partners {
             partnersByID[partner.id] = partner
             partnersBySlug[partner.slug] = partner
-            for domain in partner.domains where hosts[domain] == nil { hosts[domain] = .partner(partner) }
+            for domain in partner.domains where hosts[domain] == nil {
+                hosts[domain] = .partner(partner)
+                if let primary = partner.primaryDomain, primary != domain { redirects[domain] = primary }
+            }
         }
         var tenantsBySlug: [String: TenantRecord] = [:]
         for var tenant in tenants {
@@ -33,11 +39,13 @@ public struct DirectorySnapshot: Sendable {
             guard tenant.status == .active || tenant.status == .suspended else { continue }
             for host in [tenant.slug + "." + baseDomain] + tenant.domains where hosts[host] == nil {
                 hosts[host] = .tenant(tenant)
+                if let primary = tenant.primaryDomain, primary != host { redirects[host] = primary }
             }
         }
         self.hosts = hosts
         self.tenantsBySlug = tenantsBySlug
         self.partnersBySlug = partnersBySlug
+        self.redirects = redirects
     }
 }
 
@@ -67,19 +75,27 @@ public final class TenantDirectory: Sendable {
     public func reload() async throws {
         var partnerDomains: [UUID: [String]] = [:]
         var tenantDomains: [UUID: [String]] = [:]
+        var primaries: [UUID: String] = [:]
         let domainRows = try await client.query(
             // Only verified domains route (and only they get certificates: see `TLSAskController`).
-            "SELECT host, tenant_id, partner_id FROM platform.domains WHERE verified_at IS NOT NULL ORDER BY is_primary DESC, host",
+            """
+            SELECT host, tenant_id, partner_id, is_primary FROM platform.domains
+            WHERE verified_at IS NOT NULL ORDER BY is_primary DESC, host
+            """,
             logger: logger)
-        for try await (host, tenantID, partnerID) in domainRows.decode((String, UUID?, UUID?).self) {
+        for try await (host, tenantID, partnerID, isPrimary) in domainRows.decode((String, UUID?, UUID?, Bool).self) {
             if let tenantID { tenantDomains[tenantID, default: []].append(host) }
             if let partnerID { partnerDomains[partnerID, default: []].append(host) }
+            if isPrimary, let owner = tenantID ?? partnerID { primaries[owner] = host }
         }
         var partners: [PartnerRecord] = []
         let partnerRows = try await client.query(
             "SELECT id, slug, name, branding::text FROM platform.partners", logger: logger)
         for try await (id, slug, name, branding) in partnerRows.decode((UUID, String, String, String).self) {
-            partners.append(PartnerRecord(id: id, slug: slug, name: name, branding: .fromJSON(branding), domains: partnerDomains[id] ?? []))
+            partners.append(
+                PartnerRecord(
+                    id: id, slug: slug, name: name, branding: .fromJSON(branding), domains: partnerDomains[id] ?? [],
+                    primaryDomain: primaries[id]))
         }
         var tenants: [TenantRecord] = []
         let tenantRows = try await client.query(
@@ -98,7 +114,7 @@ public final class TenantDirectory: Sendable {
             tenants.append(
                 TenantRecord(
                     id: id, slug: slug, name: name, status: status, schema: schemaName, partnerID: partnerID,
-                    branding: branding, resolvedBranding: branding, domains: tenantDomains[id] ?? []))
+                    branding: branding, resolvedBranding: branding, domains: tenantDomains[id] ?? [], primaryDomain: primaries[id]))
         }
         let fresh = DirectorySnapshot(baseDomain: snapshot.baseDomain, partners: partners, tenants: tenants)
         snapshotBox.withLock { $0 = fresh }

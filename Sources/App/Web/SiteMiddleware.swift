@@ -24,7 +24,7 @@ public struct SiteMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Health probes and static files answer on any host: a suspended shop's 503 page still needs its stylesheet.
         if Self.hostIndependentPaths.contains(request.uri.path) || request.uri.path.hasPrefix("/static/")
-            || request.uri.path.hasPrefix(BrandAssetController.prefix)
+            || request.uri.path.hasPrefix(BrandAssetController.prefix) || request.uri.path.hasPrefix(DomainChallengeController.prefix)
         {
             return try await next(request, context)
         }
@@ -35,6 +35,12 @@ public struct SiteMiddleware: RouterMiddleware {
             var response = try errorPage(.serviceUnavailable, site: site, request: request, context: context)
             response.headers[.retryAfter] = "3600"
             return response
+        }
+        if let primary = directory.snapshot.redirects[host], !request.uri.path.hasPrefix("/api/"),
+            !request.uri.path.hasPrefix("/internal/")
+        {
+            return Self.redirect(
+                request, to: primary, authority: authority, secure: trustProxy && request.headers[.xForwardedProto] == "https")
         }
         var context = context
         context.site = site
@@ -56,6 +62,17 @@ public struct SiteMiddleware: RouterMiddleware {
             context.logger.error("Request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             return try errorPage(.internalServerError, site: site, request: request, context: context)
         }
+    }
+
+    /// A permanent redirect to the site's primary domain: same path and query, same scheme, and the port the browser
+    /// used (on a development machine the port is part of every address). 308 keeps the method and body.
+    static func redirect(_ request: Request, to primary: String, authority: String, secure: Bool) -> Response {
+        var port = ""
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]"), Int(authority[authority.index(after: colon)...]) != nil {
+            port = String(authority[colon...])
+        }
+        let target = (secure ? "https://" : "http://") + primary + port + request.uri.description
+        return Response(status: .permanentRedirect, headers: [.location: target, .cacheControl: "no-store"])
     }
 
     /// The host to route by (`X-Forwarded-Host` when a trusted proxy is in front, else the request's own), normalised,

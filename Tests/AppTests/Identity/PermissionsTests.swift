@@ -9,15 +9,17 @@ struct PermissionsTests {
     static let expected: [Role: Set<Permission>] = [
         .viewer: [.viewDashboard, .viewArticles, .viewTeam],
         .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles],
-        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding],
-        .owner: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .grantOwner],
+        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains],
+        .owner: [
+            .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .grantOwner,
+        ],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding,
+            .createTenant, .changeTenantStatus, .editBranding, .manageDomains,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding,
+            .createTenant, .changeTenantStatus, .editBranding, .manageDomains,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Testing
 
 extension TestEnvironment {
     /// Runs `body` against the full application (router test client) on this environment's database.
@@ -12,6 +13,18 @@ extension TestEnvironment {
         let appServices = try AppServices(configuration: services.configuration, database: database, logger: TestDatabase.logger)
         let app = try await buildApplication(appServices)
         return try await app.test(.router) { client in try await body(client) }
+    }
+}
+
+extension TestEnvironment {
+    /// Like `withApp`, but the application listens on a loopback port (for checks that make real HTTP requests to it).
+    func withLiveApp<T: Sendable>(_ body: @Sendable (any TestClientProtocol, Int) async throws -> T) async throws -> T {
+        let database = try Database(url: url, poolSize: 16, logger: TestDatabase.logger)
+        var configuration = services.configuration
+        configuration.port = 0
+        let appServices = try AppServices(configuration: configuration, database: database, logger: TestDatabase.logger)
+        let app = try await buildApplication(appServices)
+        return try await app.test(.live) { client in try await body(client, try #require(client.port)) }
     }
 }
 

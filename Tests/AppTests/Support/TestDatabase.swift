@@ -106,6 +106,7 @@ struct TestEnvironment: Sendable {
         config.directoryReloadInterval = .seconds(30)
         config.logLevel = .critical
         config.secretKey = String(repeating: "5e", count: 32)
+        config.domainHTTPCheckTimeout = .milliseconds(500)
         return config
     }
 

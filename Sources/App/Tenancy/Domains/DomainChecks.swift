@@ -1,0 +1,167 @@
+import AsyncHTTPClient
+import CResolv
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The DNS look-ups domain verification needs. The system's resolver library answers in production; tests replace it.
+public protocol DNSResolver: Sendable {
+    /// The TXT records of `name` (each record's strings joined); empty when there are none or the name does not exist.
+    func txtRecords(_ name: String) async throws -> [String]
+    /// Where the CNAME record of `name` points (without the trailing dot), or `nil`.
+    func canonicalName(_ name: String) async throws -> String?
+}
+
+public struct DNSLookupFailed: Error, Sendable {
+    public let name: String
+}
+
+/// Look-ups through libresolv (`res_nquery`) on NIO's blocking-work thread pool, with a private resolver state per
+/// call. `server` replaces /etc/resolv.conf's servers (a DNS server on loopback in tests).
+public struct SystemDNSResolver: DNSResolver {
+    public let server: DNSServerAddress?
+
+    public init(server: DNSServerAddress? = nil) {
+        self.server = server
+    }
+
+    static let txtType: Int32 = 16
+    static let cnameType: Int32 = 5
+
+    public func txtRecords(_ name: String) async throws -> [String] {
+        try await query(name, type: Self.txtType)
+    }
+
+    public func canonicalName(_ name: String) async throws -> String? {
+        try await query(name, type: Self.cnameType).first.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }
+    }
+
+    func query(_ name: String, type: Int32) async throws -> [String] {
+        let server = self.server
+        return try await NIOThreadPool.singleton.runIfActive {
+            var buffer = [CChar](repeating: 0, count: 16_384)
+            let count = buffer.withUnsafeMutableBufferPointer { output in
+                if let server {
+                    cresolv_query(name, type, server.address, Int32(server.port), output.baseAddress, output.count)
+                } else {
+                    cresolv_query(name, type, nil, 0, output.baseAddress, output.count)
+                }
+            }
+            guard count >= 0 else { throw DNSLookupFailed(name: name) }
+            let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { String($0) }
+        }
+    }
+}
+
+/// Fetches the HTTP challenge from a domain: what the domain's server answers at the challenge path.
+public protocol ChallengeFetcher: Sendable {
+    /// The body (at most 1 KB) of `GET http://<host><path>` if it answered 200, else `nil`. Redirects are not followed.
+    func fetch(host: String, path: String) async -> String?
+}
+
+/// The HTTP check over the network. `connectTo` sends the request to a fixed address instead of the domain's (tests:
+/// the server on loopback, with the domain in the `Host` header).
+public struct HTTPChallengeFetcher: ChallengeFetcher {
+    let client: HTTPClient
+    let connectTo: (address: String, port: Int)?
+    let timeout: Duration
+
+    public init(client: HTTPClient = .shared, connectTo: (address: String, port: Int)? = nil, timeout: Duration = .seconds(5)) {
+        self.client = client
+        self.connectTo = connectTo
+        self.timeout = timeout
+    }
+
+    public func fetch(host: String, path: String) async -> String? {
+        let url = connectTo.map { "http://\($0.address):\($0.port)\(path)" } ?? "http://\(host)\(path)"
+        var request = HTTPClientRequest(url: url)
+        request.headers.replaceOrAdd(name: "Host", value: host)
+        request.headers.replaceOrAdd(name: "User-Agent", value: "domain-check")
+        do {
+            let response = try await client.execute(
+                request,
+                timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            guard response.status == .ok else { return nil }
+            let body = try await response.body.collect(upTo: 1024)
+            return String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            return nil
+        }
+    }
+}
+
+/// The challenge's names. The DNS label and the HTTP path carry the platform's name only for partners that show
+/// "powered by"; a white-label partner's clients see neutral names. Both are accepted for every domain.
+public enum DomainChallenge {
+    public static let brandedLabel = "_vitrina-challenge"
+    public static let neutralLabel = "_domain-challenge"
+
+    public static func label(poweredBy: Bool) -> String { poweredBy ? brandedLabel : neutralLabel }
+
+    /// `/.well-known/<label without the underscore>/<token>`.
+    public static func path(label: String, token: String) -> String { "/.well-known/\(label.dropFirst())/\(token)" }
+}
+
+/// What one verification found.
+public struct DomainCheckResult: Sendable, Equatable {
+    /// The TXT record holds the token.
+    public var txtFound = false
+    /// Where the domain's CNAME points, if it has one.
+    public var canonicalName: String?
+    /// The CNAME points at the installation.
+    public var cnameCorrect = false
+    /// The domain answered the HTTP challenge with the token (it reaches this installation).
+    public var httpAnswered = false
+    /// DNS could not be asked (timeout, server failure): the result says nothing about the records.
+    public var dnsFailed = false
+
+    public var verified: Bool { txtFound || httpAnswered }
+    public var method: String? { txtFound ? "dns" : httpAnswered ? "http" : nil }
+
+    /// Stored in `platform.domains.check_result`; the panel turns it into sentences.
+    public var summary: String {
+        [
+            "txt=\(dnsFailed ? "error" : txtFound ? "ok" : "missing")",
+            "cname=\(cnameCorrect ? "ok" : canonicalName == nil ? "missing" : "other")",
+            "http=\(httpAnswered ? "ok" : "failed")",
+        ].joined(separator: ";")
+    }
+}
+
+/// Checks a domain's DNS records and HTTP challenge.
+public struct DomainVerifier: Sendable {
+    public let resolver: any DNSResolver
+    public let fetcher: any ChallengeFetcher
+    /// The host custom domains should point at with a CNAME.
+    public let cnameTarget: String
+
+    public init(resolver: any DNSResolver, fetcher: any ChallengeFetcher, cnameTarget: String) {
+        self.resolver = resolver
+        self.fetcher = fetcher
+        self.cnameTarget = cnameTarget
+    }
+
+    public func check(host: String, token: String, poweredBy: Bool) async -> DomainCheckResult {
+        var result = DomainCheckResult()
+        do {
+            for label in [DomainChallenge.neutralLabel, DomainChallenge.brandedLabel] {
+                let records = try await resolver.txtRecords("\(label).\(host)")
+                if records.contains(where: { $0.trimmingCharacters(in: .whitespaces) == token }) {
+                    result.txtFound = true
+                    break
+                }
+            }
+            if let target = try await resolver.canonicalName(host) {
+                result.canonicalName = target.lowercased()
+                result.cnameCorrect = target.lowercased() == cnameTarget.lowercased()
+            }
+        } catch {
+            result.dnsFailed = true
+        }
+        let path = DomainChallenge.path(label: DomainChallenge.label(poweredBy: poweredBy), token: token)
+        result.httpAnswered = await fetcher.fetch(host: host, path: path) == token
+        return result
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Whose a custom domain is: a shop's (its help centre and panel) or an agency's (its panel).
+public enum DomainOwner: Sendable, Equatable {
+    case tenant(UUID)
+    case partner(UUID)
+
+    var tenantID: UUID? { if case .tenant(let id) = self { id } else { nil } }
+    var partnerID: UUID? { if case .partner(let id) = self { id } else { nil } }
+}
+
+/// A custom domain as the panel and the API show it.
+public struct DomainRecord: Sendable, Equatable {
+    public var host: String
+    public var isPrimary: Bool
+    public var verifiedAt: Date?
+    /// `dns`, `http`, or `operator` (from tenants.yml or the CLI).
+    public var verifiedBy: String?
+    /// `nil` for domains the operator added (they were never challenged).
+    public var token: String?
+    public var checkedAt: Date?
+    public var checkResult: String?
+    public var createdAt: Date
+
+    public var isVerified: Bool { verifiedAt != nil }
+}
+
+/// Why a domain change is refused (interface-text keys; the API maps them to problem types).
+public enum DomainError: String, Error, Sendable {
+    case invalid = "domain_error_invalid"
+    case reserved = "domain_error_reserved"
+    case taken = "domain_error_taken"
+    case limit = "domain_error_limit"
+    case notVerified = "domain_error_not_verified"
+    case notFound = "domain_error_not_found"
+}
+
+/// Custom domains added in the panels and the API: each starts unverified with a random token, is checked on demand
+/// and every few minutes (`DomainVerificationService`), and routes once its TXT record or HTTP challenge proves it.
+/// A verified domain can be made primary; the site's other hosts then redirect to it.
+public struct DomainStore: Sendable {
+    let client: PostgresClient
+    let verifier: DomainVerifier
+    let directory: TenantDirectory
+    let logger: Logger
+    /// Custom domains per shop or agency.
+    public static let limitPerOwner = 10
+
+    public init(client: PostgresClient, verifier: DomainVerifier, directory: TenantDirectory, logger: Logger) {
+        self.client = client
+        self.verifier = verifier
+        self.directory = directory
+        self.logger = logger
+    }
+
+    static let columns = "host, is_primary, verified_at, verified_by, verification_token, checked_at, check_result, created_at"
+
+    public func list(_ owner: DomainOwner, on runner: (any PostgresQueryRunner)? = nil) async throws -> [DomainRecord] {
+        let query: PostgresQuery
+        switch owner {
+        case .tenant(let id):
+            query = "SELECT \(unescaped: Self.columns) FROM platform.domains WHERE tenant_id = \(id) ORDER BY is_primary DESC, host"
+        case .partner(let id):
+            query = "SELECT \(unescaped: Self.columns) FROM platform.domains WHERE partner_id = \(id) ORDER BY is_primary DESC, host"
+        }
+        let rows = try await (runner ?? client).runQuery(query, logger: logger)
+        var domains: [DomainRecord] = []
+        for try await row in rows.decode((String, Bool, Date?, String?, String?, Date?, String?, Date).self) {
+            domains.append(
+                DomainRecord(
+                    host: row.0, isPrimary: row.1, verifiedAt: row.2, verifiedBy: row.3, token: row.4, checkedAt: row.5,
+                    checkResult: row.6, createdAt: row.7))
+        }
+        return domains
+    }
+
+    public func find(_ host: String, owner: DomainOwner) async throws -> DomainRecord? {
+        try await list(owner).first { $0.host == host }
+    }
+
+    /// Checks and normalises a domain someone typed (IDNA, case, trailing dot). Refuses IP addresses, single labels,
+    /// and the installation's own domain and its subdomains (those are the shops' `<slug>.<base>` names).
+    public static func normalize(_ raw: String, baseDomain: String) -> Result<String, DomainError> {
+        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text = String(text.dropFirst(scheme.count)) }
+        if text.hasSuffix("/") { text.removeLast() }
+        guard !text.isEmpty, !text.contains("/"), !text.contains(":"), let host = HostName.normalize(text), host.contains("."),
+            host.count <= 253, !host.split(separator: ".").allSatisfy({ $0.allSatisfy(\.isNumber) }),
+            host.split(separator: ".").last?.allSatisfy(\.isNumber) == false
+        else { return .failure(.invalid) }
+        if host == baseDomain || host.hasSuffix("." + baseDomain) { return .failure(.reserved) }
+        return .success(host)
+    }
+
+    /// Adds an unverified domain with a fresh token.
+    public func add(_ raw: String, owner: DomainOwner, on connection: PostgresConnection) async throws -> Result<DomainRecord, DomainError>
+    {
+        let host: String
+        switch Self.normalize(raw, baseDomain: directory.snapshot.baseDomain) {
+        case .success(let value): host = value
+        case .failure(let error): return .failure(error)
+        }
+        let count = try await connection.query(
+            "SELECT count(*)::int FROM platform.domains WHERE tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID)",
+            logger: logger)
+        for try await (existing) in count.decode(Int.self) where existing >= Self.limitPerOwner { return .failure(.limit) }
+        let token = SecretToken.make()
+        let rows = try await connection.query(
+            """
+            INSERT INTO platform.domains (host, tenant_id, partner_id, verification_token)
+            VALUES (\(host), \(owner.tenantID), \(owner.partnerID), \(token))
+            ON CONFLICT (host) DO NOTHING RETURNING created_at
+            """, logger: logger)
+        for try await (created) in rows.decode(Date.self) {
+            return .success(
+                DomainRecord(
+                    host: host, isPrimary: false, verifiedAt: nil, verifiedBy: nil, token: token, checkedAt: nil, checkResult: nil,
+                    createdAt: created))
+        }
+        return .failure(.taken)
+    }
+
+    /// Removes one of the owner's domains; `false` when it has no such domain.
+    public func remove(_ host: String, owner: DomainOwner, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            DELETE FROM platform.domains WHERE host = \(host)
+                AND tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID)
+            RETURNING host
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Makes a verified domain the owner's primary one (`primary: false` clears it, and nothing redirects).
+    public func setPrimary(
+        _ host: String, primary: Bool, owner: DomainOwner, on connection: PostgresConnection
+    ) async throws
+        -> Result<Void, DomainError>
+    {
+        let match: PostgresQuery =
+            "SELECT verified_at IS NOT NULL FROM platform.domains WHERE host = \(host) AND tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID) FOR UPDATE"
+        var verified: Bool?
+        for try await (value) in try await connection.query(match, logger: logger).decode(Bool.self) { verified = value }
+        guard let verified else { return .failure(.notFound) }
+        guard verified || !primary else { return .failure(.notVerified) }
+        try await connection.query(
+            """
+            UPDATE platform.domains SET is_primary = false
+            WHERE is_primary AND tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID)
+            """, logger: logger)
+        if primary {
+            try await connection.query("UPDATE platform.domains SET is_primary = true WHERE host = \(host)", logger: logger)
+        }
+        return .success(())
+    }
+
+    /// Checks one domain now and records what was found; a domain that passes is verified (and routes once the
+    /// directory reloads, which the update's NOTIFY triggers).
+    public func verify(_ host: String, owner: DomainOwner) async throws -> Result<DomainCheckResult, DomainError> {
+        guard let domain = try await find(host, owner: owner) else { return .failure(.notFound) }
+        guard let token = domain.token, !domain.isVerified else { return .success(DomainCheckResult(txtFound: true)) }
+        let result = await verifier.check(host: host, token: token, poweredBy: poweredBy(owner))
+        try await record(result, host: host, token: token)
+        if result.verified { try await directory.reload() }
+        return .success(result)
+    }
+
+    /// Checks up to `limit` unverified domains not checked in the last `interval` (at most 14 days after they were
+    /// added), claiming them first so that several instances do not check the same domain. Returns how many passed.
+    @discardableResult
+    public func verifyPending(limit: Int = 20, interval: Duration = .seconds(300)) async throws -> Int {
+        let seconds = Double(interval.components.seconds)
+        let rows = try await client.query(
+            """
+            UPDATE platform.domains SET checked_at = now()
+            WHERE host IN (
+                SELECT host FROM platform.domains
+                WHERE verified_at IS NULL AND verification_token IS NOT NULL AND created_at > now() - interval '14 days'
+                  AND (checked_at IS NULL OR checked_at < now() - make_interval(secs => \(seconds)))
+                ORDER BY checked_at NULLS FIRST LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING host, verification_token, tenant_id, partner_id
+            """, logger: logger)
+        var claimed: [(String, String, DomainOwner)] = []
+        for try await (host, token, tenantID, partnerID) in rows.decode((String, String, UUID?, UUID?).self) {
+            if let tenantID {
+                claimed.append((host, token, .tenant(tenantID)))
+            } else if let partnerID {
+                claimed.append((host, token, .partner(partnerID)))
+            }
+        }
+        var passed = 0
+        for (host, token, owner) in claimed {
+            let result = await verifier.check(host: host, token: token, poweredBy: poweredBy(owner))
+            try await record(result, host: host, token: token)
+            if result.verified {
+                passed += 1
+                logger.info("Domain verified", metadata: ["domain": "\(host)", "by": "\(result.method ?? "")"])
+            }
+        }
+        return passed
+    }
+
+    private func record(_ result: DomainCheckResult, host: String, token: String) async throws {
+        // The token in the condition: a domain removed and added again meanwhile has a new one.
+        try await client.query(
+            """
+            UPDATE platform.domains SET checked_at = now(), check_result = \(result.summary),
+                verified_at = CASE WHEN \(result.verified) THEN now() ELSE verified_at END,
+                verified_by = CASE WHEN \(result.verified) THEN \(result.method) ELSE verified_by END
+            WHERE host = \(host) AND verification_token = \(token) AND verified_at IS NULL
+            """, logger: logger)
+    }
+
+    /// Whether the owner's brand shows the platform's name (which decides the challenge's names).
+    func poweredBy(_ owner: DomainOwner) -> Bool {
+        let snapshot = directory.snapshot
+        switch owner {
+        case .tenant(let id): return snapshot.tenantsBySlug.values.first { $0.id == id }?.resolvedBranding.poweredBy ?? false
+        case .partner(let id): return snapshot.partnersBySlug.values.first { $0.id == id }?.resolvedBranding.poweredBy ?? false
+        }
+    }
+
+    /// The answer to `/.well-known/<label>/<token>` on `host`: the token when it is that domain's.
+    public func challengeAnswer(host: String, token: String) async throws -> String? {
+        let rows = try await client.query(
+            "SELECT verification_token FROM platform.domains WHERE host = \(host) AND verification_token = \(token)", logger: logger)
+        for try await (value) in rows.decode(String.self) { return value }
+        return nil
+    }
+}
