@@ -104,12 +104,12 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     AuthController(identity: identity, panels: panels, mail: mail, directory: services.directory).addRoutes(to: admin)
     DashboardController(identity: identity, tenants: services.tenants, panels: panels, operators: operators).addRoutes(to: admin)
     ArticlesController(identity: identity, tenants: services.tenants, panels: panels).addRoutes(to: admin)
-    TeamController(identity: identity, panels: panels, mail: mail).addRoutes(to: admin)
+    let invitations = Invitations(identity: identity, mail: mail, provisioner: services.provisioner)
+    TeamController(identity: identity, panels: panels, invitations: invitations).addRoutes(to: admin)
     ProfileController(identity: identity, panels: panels).addRoutes(to: admin)
     AuditController(identity: identity, panels: panels).addRoutes(to: admin)
-    TenantConsoleController(
-        identity: identity, panels: panels, mail: mail, directory: services.directory, provisioner: services.provisioner
-    ).addRoutes(to: admin)
+    TenantConsoleController(identity: identity, panels: panels, directory: services.directory, invitations: invitations)
+        .addRoutes(to: admin)
     BrandingController(identity: identity, panels: panels, directory: services.directory).addRoutes(to: admin)
     operators.addRoutes(to: admin)
     return router
