@@ -41,7 +41,7 @@ public func buildApplication(
     let configuration = services.configuration
     let renderer = try await Renderer(
         templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
-    let router = buildRouter(services, renderer: renderer)
+    let router = try buildRouter(services, renderer: renderer)
     var background: [any Service] = [
         services.database.client,
         DirectoryRefresher(
@@ -74,10 +74,12 @@ public func buildApplication(
 }
 
 /// The routes and middleware, in one place.
-public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<AppRequestContext> {
+public func buildRouter(_ services: AppServices, renderer: Renderer) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    let apiRoutes = APIRouteTable()
     router.addMiddleware {
         SecurityHeadersMiddleware(trustProxy: services.configuration.trustProxy)
+        APIProblemMiddleware(routes: apiRoutes)
         SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: services.configuration.trustProxy)
         FileMiddleware(
             services.configuration.resourcePath("Public"),
@@ -112,5 +114,11 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
         .addRoutes(to: admin)
     BrandingController(identity: identity, panels: panels, directory: services.directory).addRoutes(to: admin)
     operators.addRoutes(to: admin)
+    APIKeysController(identity: identity, panels: panels, keys: APIKeyStore(client: services.database.client, logger: services.logger))
+        .addRoutes(to: admin)
+
+    // The provisioning API: JSON, bearer keys, problem documents (405 needs the routes, so they are told last).
+    try addAPIRoutes(to: router, services: services, invitations: invitations, texts: renderer.localizer.catalog("en"))
+    apiRoutes.set(router.routes.filter { $0.path.description.hasPrefix("/api/") })
     return router
 }

@@ -114,12 +114,14 @@ public struct PanelRenderer: Sendable {
                 ("team", "/admin/team", "nav_team", .viewTeam),
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
                 ("branding", "/admin/branding", "nav_branding", .editBranding),
+                ("api-keys", "/admin/api-keys", "nav_api_keys", .manageAPIKeys),
             ]
         case .partner:
             items = [
                 ("tenants", "/admin", "nav_clients", .viewTenants),
                 ("branding", "/admin/branding", "nav_branding", .editBranding),
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
+                ("api-keys", "/admin/api-keys", "nav_api_keys", .manageAPIKeys),
             ]
         case .platform:
             items = [
@@ -159,6 +161,7 @@ enum Icons {
         case "profile": "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4.5 20.5c.8-3.8 3.8-6 7.5-6s6.7 2.2 7.5 6"
         case "branding":
             "M12 3.5a8.5 8.5 0 1 0 0 17c1.1 0 1.7-.8 1.7-1.6 0-1.3-1.3-1.6-1.3-2.8 0-.9.7-1.6 1.6-1.6h2.3a3.7 3.7 0 0 0 3.7-3.7C20 6.6 16.4 3.5 12 3.5zM7.5 12.5h.01M9.5 8h.01M14.5 8h.01"
+        case "api-keys": "M8.5 16a4.5 4.5 0 1 1 4.2-6h7.8v3h-2v2.5h-3V13h-2.8a4.5 4.5 0 0 1-4.2 3zM7.5 11.5h.01"
         default: ""
         }
     }

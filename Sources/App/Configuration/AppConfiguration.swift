@@ -36,6 +36,8 @@ public struct AppConfiguration: Sendable {
     public var passwordHasher = PasswordHasher()
     /// Where mail goes (VITRINA_SMTP_URL); without it, mail is logged and kept on the platform's Outbox page.
     public var smtpURL: String?
+    /// Requests a minute each API key may make, per instance (VITRINA_API_RATE_LIMIT).
+    public var apiRateLimit: Int = 120
 
     public init() {}
 
@@ -90,6 +92,7 @@ public struct AppConfiguration: Sendable {
             config.passwordHasher.iterations = UInt32(t)
         }
         if let p = try number(env, "VITRINA_ARGON2_PARALLELISM", 1...64) { config.passwordHasher.parallelism = UInt32(p) }
+        if let limit = try number(env, "VITRINA_API_RATE_LIMIT", 1...100_000) { config.apiRateLimit = limit }
         if let url = env["VITRINA_SMTP_URL"], !url.isEmpty {
             do {
                 _ = try SMTPConfiguration(url: url)

@@ -37,6 +37,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case viewDashboard, viewArticles, editArticles, viewTeam, manageTeam, grantOwner, viewAudit
     // A tenant's panel (when its partner allows) and a partner's.
     case editBranding
+    // A tenant's panel and a partner's.
+    case manageAPIKeys
     // A partner's or the platform's panel.
     case viewTenants, openTenantPanel, createTenant, changeTenantStatus
     // The platform's panel only.
@@ -48,7 +50,7 @@ public enum Permissions {
     static let table: [Role: Set<Permission>] = {
         let viewer: Set<Permission> = [.viewDashboard, .viewArticles, .viewTeam]
         let operatorRole = viewer.union([.editArticles])
-        let admin = operatorRole.union([.manageTeam, .viewAudit, .editBranding])
+        let admin = operatorRole.union([.manageTeam, .viewAudit, .editBranding, .manageAPIKeys])
         let owner = admin.union([.grantOwner])
         // An agency's staff manage all of their partner's tenants as their owners would.
         let partner = owner.union([.viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus])

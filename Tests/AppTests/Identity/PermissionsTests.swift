@@ -9,15 +9,17 @@ struct PermissionsTests {
     static let expected: [Role: Set<Permission>] = [
         .viewer: [.viewDashboard, .viewArticles, .viewTeam],
         .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles],
-        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding],
-        .owner: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .grantOwner],
+        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageAPIKeys],
+        .owner: [
+            .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .grantOwner, .manageAPIKeys,
+        ],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding,
+            .createTenant, .changeTenantStatus, .editBranding, .manageAPIKeys,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding,
+            .createTenant, .changeTenantStatus, .editBranding, .manageAPIKeys,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]
