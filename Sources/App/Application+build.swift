@@ -15,6 +15,7 @@ public struct AppServices: Sendable {
     /// The installation's secret (signing and encryption, used from the identity issue on).
     public let secretKey: SecretKey
     public let identity: IdentityServices
+    public let brandAssets: BrandAssetStore
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, logger: Logger) throws {
@@ -30,6 +31,7 @@ public struct AppServices: Sendable {
         provisioner = TenantProvisioner(
             client: database.client, migrator: migrator, baseDomain: configuration.baseDomain, logger: logger)
         identity = IdentityServices(database: database, configuration: configuration, logger: logger)
+        brandAssets = BrandAssetStore(client: database.client, logger: logger)
     }
 }
 
@@ -94,6 +96,7 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) throws -> R
     HomeController(renderer: renderer, directory: services.directory).addRoutes(to: router)
     BrandStylesheetController().addRoutes(to: router)
     TLSAskController(directory: services.directory).addRoutes(to: router)
+    BrandAssetController(store: services.brandAssets).addRoutes(to: router)
     let tenantRoutes = router.group(context: TenantRequestContext.self)
     HelpController(database: services.tenants, renderer: renderer).addRoutes(to: tenantRoutes)
 
@@ -112,7 +115,8 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) throws -> R
     AuditController(identity: identity, panels: panels).addRoutes(to: admin)
     TenantConsoleController(identity: identity, panels: panels, directory: services.directory, invitations: invitations)
         .addRoutes(to: admin)
-    BrandingController(identity: identity, panels: panels, directory: services.directory).addRoutes(to: admin)
+    BrandingController(identity: identity, panels: panels, directory: services.directory, assets: services.brandAssets)
+        .addRoutes(to: admin)
     operators.addRoutes(to: admin)
     APIKeysController(identity: identity, panels: panels, keys: APIKeyStore(client: services.database.client, logger: services.logger))
         .addRoutes(to: admin)

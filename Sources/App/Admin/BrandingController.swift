@@ -10,11 +10,13 @@ public struct BrandingController: Sendable {
     let identity: IdentityServices
     let panels: PanelRenderer
     let directory: TenantDirectory
+    let assets: BrandAssetStore
 
-    public init(identity: IdentityServices, panels: PanelRenderer, directory: TenantDirectory) {
+    public init(identity: IdentityServices, panels: PanelRenderer, directory: TenantDirectory, assets: BrandAssetStore) {
         self.identity = identity
         self.panels = panels
         self.directory = directory
+        self.assets = assets
     }
 
     public func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -39,7 +41,8 @@ public struct BrandingController: Sendable {
     }
 
     static let textFields = [
-        "name", "primary_color", "accent_color", "logo_url", "favicon_url", "support_email", "support_url", "terms_url", "privacy_url",
+        "name", "primary_color", "accent_color", "logo_url", "logo_dark_url", "favicon_url", "support_email", "support_url", "terms_url",
+        "privacy_url",
         "email_from_name", "email_from_address", "custom_css",
     ]
 
@@ -56,9 +59,20 @@ public struct BrandingController: Sendable {
         for key in Self.textFields + ["font", "default_language", "theme"] {
             values[key] = context.form.raw(key).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let (draft, errors) = Self.parse(
+        // An uploaded image replaces the address typed beside it (also on "preview": the image is stored by its
+        // content, so the preview shows it and "save" keeps it).
+        var uploadErrors: [String: String] = [:]
+        for upload in Self.uploads {
+            guard let file = context.form.files[upload.field] else { continue }
+            switch BrandImage.check(file.bytes, allowed: upload.kinds) {
+            case .success(let image): values[upload.urlField] = try await assets.store(image)
+            case .failure(let problem): uploadErrors[upload.urlField] = problem.rawValue
+            }
+        }
+        var (draft, errors) = Self.parse(
             values, partner: panel.site.kind == .partner, poweredBy: context.form["powered_by"] == "on",
             allowTenantBranding: context.form["allow_tenant_branding"] == "on")
+        errors.merge(uploadErrors) { _, upload in upload }
         let errorTexts = errors.mapValues { t[$0] ?? $0 }
         if context.form["intent"] == "preview" || !errors.isEmpty {
             return try render(
@@ -77,6 +91,12 @@ public struct BrandingController: Sendable {
         try await identity.sessions.setFlash(Flash(.success, t["brand_saved"] ?? ""), sessionID: panel.user.sessionID)
         return .redirect(to: "/admin/branding", type: .normal)
     }
+
+    /// The file fields: which kinds each takes and the address field an upload fills.
+    static let uploads: [(field: String, urlField: String, kinds: Set<BrandImage.Kind>)] = [
+        ("logo_file", "logo_url", [.png, .svg]), ("logo_dark_file", "logo_dark_url", [.png, .svg]),
+        ("favicon_file", "favicon_url", [.png, .svg, .ico]),
+    ]
 
     /// The brand as stored at this level (not resolved).
     private func stored(_ panel: Panel) async throws -> Branding {
@@ -120,7 +140,7 @@ public struct BrandingController: Sendable {
     static func values(of branding: Branding) -> [String: String] {
         [
             "name": branding.name, "primary_color": branding.primaryColor, "accent_color": branding.accentColor,
-            "logo_url": branding.logoURL,
+            "logo_url": branding.logoURL, "logo_dark_url": branding.logoDarkURL,
             "favicon_url": branding.faviconURL, "support_email": branding.supportEmail, "support_url": branding.supportURL,
             "terms_url": branding.termsURL, "privacy_url": branding.privacyURL, "email_from_name": branding.emailFromName,
             "email_from_address": branding.emailFromAddress, "custom_css": branding.customCSS, "font": branding.font,
@@ -141,7 +161,9 @@ public struct BrandingController: Sendable {
             guard let text = value(key) else { continue }
             if Branding.isValidColor(text) { brand[keyPath: path] = text.lowercased() } else { errors[key] = "brand_error_color" }
         }
-        for (key, path) in [("logo_url", \Branding.logoURL), ("favicon_url", \Branding.faviconURL)] {
+        for (key, path) in [
+            ("logo_url", \Branding.logoURL), ("logo_dark_url", \Branding.logoDarkURL), ("favicon_url", \Branding.faviconURL),
+        ] {
             guard let text = value(key) else { continue }
             if Branding.isValidLogoURL(text) { brand[keyPath: path] = text } else { errors[key] = "brand_error_image_url" }
         }

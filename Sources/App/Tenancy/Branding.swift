@@ -139,11 +139,12 @@ public struct Branding: Sendable, Codable, Equatable {
         return utf8.count == 7 && utf8[0] == UInt8(ascii: "#") && utf8[1...].allSatisfy { $0.isHexDigit }
     }
 
-    /// A path under `/static/` or an https URL, without characters that could break out of an attribute.
+    /// A path under `/static/`, an uploaded image (`/brand-assets/…`) or an https URL, without characters that could
+    /// break out of an attribute.
     public static func isValidLogoURL(_ value: String) -> Bool {
         guard value.count <= 500, !value.contains(where: { $0 == "\"" || $0 == "'" || $0 == "<" || $0 == ">" || $0.isWhitespace })
         else { return false }
-        if value.hasPrefix("/static/") { return !value.contains("..") }
+        if value.hasPrefix("/static/") || value.hasPrefix(BrandAssetController.prefix) { return !value.contains("..") }
         return isValidHTTPSURL(value)
     }
 

@@ -27,6 +27,9 @@ public struct BrandView: Sendable {
     public var name: String
     public var initial: String
     public var logoURL: String?
+    /// The logo for coloured and dark backgrounds (the topbar theme's header and sign-in side), when the brand has one;
+    /// without it, themes show the ordinary logo on a white plate.
+    public var logoOnDarkURL: String?
     public var primary: String
     public var primaryDark: String
     public var primarySoft: String
@@ -49,6 +52,7 @@ public struct BrandView: Sendable {
         name = branding.name ?? "Vitrina"
         initial = String(name.first.map { String($0).uppercased() } ?? "V")
         logoURL = branding.logoURL
+        logoOnDarkURL = branding.logoDarkURL
         let color = RGB(hex: branding.primaryColor ?? "") ?? RGB(hex: Branding.platformDefault.primaryColor!)!
         primary = color.hex
         // Darker shade for hovers and for links on white: at least 18 % darker, and dark enough for WCAG AA (4.5:1).

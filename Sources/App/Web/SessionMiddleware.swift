@@ -12,6 +12,8 @@ public struct SessionMiddleware: RouterMiddleware {
     let sessions: SessionStore
     let secretKey: SecretKey
     static let maximumFormBytes = 1 << 20
+    /// Three images of at most 512 KB and the branding form's text.
+    static let maximumMultipartBytes = 3 * BrandImage.maximumBytes + (256 << 10)
     /// Forms a browser submits before anyone is signed in; they accept the anonymous token too.
     static let anonymousForms: Set<String> = ["/admin/login", "/admin/forgot", "/admin/reset", "/admin/invite"]
 
@@ -49,7 +51,22 @@ public struct SessionMiddleware: RouterMiddleware {
 
     static func readForm(_ request: inout Request) async throws -> FormData {
         let type = request.headers[.contentType] ?? ""
-        guard type.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+        let lowered = type.lowercased()
+        if lowered.hasPrefix("multipart/form-data") {
+            // Uploads (logos, favicons): a 512 KB file and the form around it.
+            let boundary = FormData.parameter("boundary", in: type) ?? ""
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: maximumMultipartBytes)
+            } catch {
+                throw RefusalError(.contentTooLarge, messageKey: "error_form_too_large")
+            }
+            guard let form = FormData(multipart: Array(buffer: buffer), boundary: boundary) else {
+                throw RefusalError(.badRequest, messageKey: "error_form_malformed")
+            }
+            return form
+        }
+        guard lowered.hasPrefix("application/x-www-form-urlencoded") else {
             throw RefusalError(.unsupportedMediaType, messageKey: "error_form_type")
         }
         let buffer: ByteBuffer

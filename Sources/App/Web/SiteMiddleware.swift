@@ -23,7 +23,9 @@ public struct SiteMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Health probes and static files answer on any host: a suspended shop's 503 page still needs its stylesheet.
-        if Self.hostIndependentPaths.contains(request.uri.path) || request.uri.path.hasPrefix("/static/") {
+        if Self.hostIndependentPaths.contains(request.uri.path) || request.uri.path.hasPrefix("/static/")
+            || request.uri.path.hasPrefix(BrandAssetController.prefix)
+        {
             return try await next(request, context)
         }
         // The API answers on every host: its key, not the host, says whose data a request reaches. Its errors are

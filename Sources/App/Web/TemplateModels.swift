@@ -39,6 +39,7 @@ extension BrandView: MustacheParent {
         case "name": self.name
         case "initial": initial
         case "logoURL": logoURL
+        case "logoOnDarkURL": logoOnDarkURL
         case "primary": primary
         case "primaryDark": primaryDark
         case "primarySoft": primarySoft

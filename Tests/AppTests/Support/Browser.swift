@@ -53,6 +53,32 @@ struct Browser {
         return response
     }
 
+    /// POSTs a `multipart/form-data` form with files (field name → file name, type, bytes), with the page's CSRF token.
+    @discardableResult
+    mutating func postMultipart(
+        _ path: String, _ fields: [String: String] = [:], files: [String: (name: String, type: String, bytes: [UInt8])] = [:]
+    ) async throws -> TestResponse {
+        let boundary = "----form" + UUID().uuidString
+        var body: [UInt8] = []
+        var form = fields
+        if let csrf { form["_csrf"] = csrf }
+        for (key, value) in form {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(key)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        for (key, file) in files {
+            body += Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(key)\"; filename=\"\(file.name)\"\r\nContent-Type: \(file.type)\r\n\r\n"
+                    .utf8)
+            body += file.bytes + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        var headers = self.headers
+        headers[.contentType] = "multipart/form-data; boundary=\(boundary)"
+        let response = try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+        remember(response)
+        return response
+    }
+
     /// Signs in through the form, the way a person would.
     @discardableResult
     mutating func signIn(_ email: String, _ password: String) async throws -> TestResponse {
