@@ -39,9 +39,11 @@ func addAPIRoutes(
     let keyed = api.group()
         .add(middleware: APIKeyMiddleware(keys: keys, limiter: APIRateLimiter(perMinute: services.configuration.apiRateLimit)))
         .group(context: APIRequestContext.self)
-    PartnerAPIController(
+    let partners = PartnerAPIController(
         identity: services.identity, directory: services.directory, provisioner: services.provisioner, invitations: invitations,
-        texts: texts
-    ).addRoutes(to: keyed)
+        texts: texts)
+    partners.addRoutes(to: keyed)
+    DomainsAPIController(identity: services.identity, directory: services.directory, provisioner: services.provisioner, partners: partners)
+        .addRoutes(to: keyed)
     ArticlesAPIController(tenants: services.tenants, logger: services.logger, texts: texts).addRoutes(to: keyed)
 }

@@ -13,7 +13,7 @@ struct APIIsolationTests {
             try await env.makePartner("north")
             try await env.makePartner("south")
             try await env.makeTenant("nshop", partner: "north")
-            try await env.makeTenant("sshop", partner: "south")
+            try await env.makeTenant("sshop", partner: "south", domains: ["help.sshop.example"])
             let owner = try await env.makeUser("sam@sshop.test", role: .owner, tenant: "sshop")
             try await env.makeUser("sue@sshop.test", role: .admin, tenant: "sshop")
             let north = try await env.partnerKey("north")
@@ -36,6 +36,9 @@ struct APIIsolationTests {
                     (.get, "/api/v1/tenants/sshop/members", nil),
                     (.post, "/api/v1/tenants/sshop/members", #"{"email": "evil@example.org", "role": "owner"}"#),
                     (.delete, "/api/v1/tenants/sshop/members/\(member)", nil),
+                    (.get, "/api/v1/tenants/sshop/domains", nil),
+                    (.post, "/api/v1/tenants/sshop/domains", #"{"host": "evil.example.org"}"#),
+                    (.delete, "/api/v1/tenants/sshop/domains/help.sshop.example", nil),
                 ]
                 for (method, path, body) in attempts {
                     let theirs = try await api.call(method, path, json: body)
@@ -52,6 +55,9 @@ struct APIIsolationTests {
                 let shop = try await own.get("/api/v1/tenants/sshop")
                 #expect(shop.status == .ok && shop.object["name"] as? String == "Sshop" && shop.object["status"] as? String == "active")
                 #expect(try await own.get("/api/v1/tenants/sshop/members").items.count == 2)
+                #expect(
+                    try await own.get("/api/v1/tenants/sshop/domains").items.compactMap { $0["host"] as? String } == ["help.sshop.example"])
+                #expect(try await env.scalar("SELECT count(*)::int FROM platform.domains", as: Int.self) == 1)
                 #expect(try await env.scalar("SELECT count(*)::int FROM platform.outbox", as: Int.self) == 0)
             }
         }
