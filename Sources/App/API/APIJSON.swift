@@ -69,6 +69,12 @@ enum APIJSON {
     }
 }
 
+extension String {
+    /// A text value from a JSON body as the forms take theirs: without control characters (PostgreSQL refuses NUL in
+    /// text: that would be a 500), trimmed.
+    var apiText: String { withoutControlCharacters.trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
 /// One page of a list: `{"data": [...], "next_cursor": "..." | null}`.
 struct Page<Item: Encodable>: Encodable {
     let data: [Item]

@@ -126,9 +126,9 @@ struct ArticlesAPIController: Sendable {
 
     /// The article as the editor would save it, or a 422 with the editor's own messages.
     private func checked(title: String, slug: String, body: String) throws -> HelpArticle {
-        let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        let text = body.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        let (slug, errors) = HelpArticle.check(title: title, slug: slug.trimmingCharacters(in: .whitespaces).lowercased(), body: text)
+        let title = title.apiText
+        let text = body.replacingOccurrences(of: "\r\n", with: "\n").apiText
+        let (slug, errors) = HelpArticle.check(title: title, slug: slug.apiText.lowercased(), body: text)
         guard errors.isEmpty else {
             throw APIError.validation(
                 errors.sorted { $0.key < $1.key }.map { FieldProblem(field: $0.key, message: texts[$0.value] ?? $0.value) })

@@ -56,7 +56,7 @@ struct DomainsAPIController: Sendable {
         let host: String
         do {
             host = try await identity.client.platformTransaction(logger: identity.logger) { connection in
-                let host = try await provisioner.addDomain(body.host ?? "", tenantID: tenant.id, verified: false, on: connection)
+                let host = try await provisioner.addDomain((body.host ?? "").apiText, tenantID: tenant.id, verified: false, on: connection)
                 try await AuditLog.record(
                     context.audit("domain.added", target: host, tenantID: tenant.id), on: connection, logger: identity.logger)
                 return host

@@ -75,11 +75,11 @@ struct PartnerAPIController: Sendable {
         try context.require(.tenantsWrite)
         let partnerID = try context.partnerID()
         let body = try await APIJSON.decode(NewTenantBody.self, from: request)
-        let name = (body.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let email = EmailAddress.normalize(body.ownerEmail ?? "")
-        let language = body.language ?? "ru"
+        let name = (body.name ?? "").apiText
+        let email = EmailAddress.normalize((body.ownerEmail ?? "").apiText)
+        let language = (body.language ?? "ru").apiText
         var (slug, errors) = Invitations.check(
-            name: name, slug: (body.slug ?? "").trimmingCharacters(in: .whitespaces).lowercased(), ownerEmail: email)
+            name: name, slug: (body.slug ?? "").apiText.lowercased(), ownerEmail: email)
         if let email = errors.removeValue(forKey: "email") { errors["owner_email"] = email }
         if !Localizer.supported.contains(language) { errors["language"] = "form_invalid_choice" }
         try refuse(errors)
@@ -111,7 +111,7 @@ struct PartnerAPIController: Sendable {
         try context.require(.tenantsWrite)
         let tenant = try self.tenant(context)
         let body = try await APIJSON.decode(RenameBody.self, from: request)
-        let name = (body.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = (body.name ?? "").apiText
         if let problem = Invitations.checkName(name) { try refuse(["name": problem]) }
         try await identity.client.platformTransaction(logger: identity.logger) { connection in
             try await connection.query(
@@ -201,7 +201,7 @@ struct PartnerAPIController: Sendable {
         for (key, value) in body.sorted(by: { $0.key < $1.key }) {
             switch value {
             case .string(let text) where textFields.contains(key):
-                values[key] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                values[key] = text.apiText
             case .null where textFields.contains(key) || flags.contains(key):
                 continue
             case .bool where flags.contains(key):
@@ -268,10 +268,10 @@ struct PartnerAPIController: Sendable {
         try context.require(.usersWrite)
         let tenant = try self.tenant(context)
         let body = try await APIJSON.decode(InviteBody.self, from: request)
-        let email = EmailAddress.normalize(body.email ?? "")
+        let email = EmailAddress.normalize((body.email ?? "").apiText)
         var errors: [String: String] = [:]
         if !EmailAddress.isValid(email) { errors["email"] = "form_email_invalid" }
-        let role = Role(rawValue: body.role ?? "")
+        let role = Role(rawValue: (body.role ?? "").apiText)
         if role.map({ !Role.tenantRoles.contains($0) }) ?? true { errors["role"] = "form_invalid_choice" }
         try refuse(errors)
         guard let role else { throw APIError.validation([]) }

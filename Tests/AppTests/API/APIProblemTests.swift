@@ -26,6 +26,10 @@ struct APIProblemTests {
                 let taken = try await api.call(
                     .post, "/api/v1/tenants", json: #"{"name": "N", "slug": "nshop", "owner_email": "a@b.example"}"#)
                 #expect(taken.isProblem("validation", .unprocessableContent) && taken.problemFields == ["slug"])
+                // Control characters are dropped as the forms drop them (PostgreSQL refuses NUL): never a 500.
+                let nul = try await api.call(.post, "/api/v1/tenants", json: #"{"name": "Nul\u0000Shop", "owner_email": "a@b.example"}"#)
+                #expect(nul.status == .created && nul.object["name"] as? String == "NulShop")
+                #expect(try await api.call(.patch, "/api/v1/tenants/nshop", json: #"{"name": "\u0000"}"#).problemFields == ["name"])
                 let form = try await api.call(.post, "/api/v1/tenants", json: "name=x", contentType: "application/x-www-form-urlencoded")
                 #expect(form.isProblem("unsupported-media-type", .unsupportedMediaType))
                 let huge = try await api.call(
@@ -115,6 +119,9 @@ struct APIProblemTests {
                 let duplicate = try await api.call(
                     .post, "/api/v1/articles", json: #"{"title": "Again", "slug": "dostavka-i-oplata", "body": "x"}"#)
                 #expect(duplicate.isProblem("validation", .unprocessableContent) && duplicate.problemFields == ["slug"])
+                let nul = try await api.call(.post, "/api/v1/articles", json: #"{"title": "T\u0000", "body": "a\u0000b"}"#)
+                #expect(nul.status == .created && nul.object["body"] as? String == "ab")
+                #expect(try await api.call(.delete, "/api/v1/articles/\(try #require(nul.object["id"] as? Int))").status == .noContent)
                 let empty = try await api.call(.post, "/api/v1/articles", json: "{}")
                 #expect(empty.problemFields == ["title", "body"])
                 let patched = try await api.call(.patch, "/api/v1/articles/\(id)", json: #"{"body": "Курьером по Москве."}"#)
@@ -128,7 +135,7 @@ struct APIProblemTests {
                 #expect(try await api.get("/api/v1/articles").items.count == 1)
                 #expect(try await api.get("/api/v1/articles").items.first?["title"] as? String == "[acme#1] Question 1")
                 #expect(
-                    try await env.scalar("SELECT count(*)::int FROM platform.audit_log WHERE action LIKE 'article.%'", as: Int.self) == 3)
+                    try await env.scalar("SELECT count(*)::int FROM platform.audit_log WHERE action LIKE 'article.%'", as: Int.self) == 5)
             }
         }
     }
