@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
 import Testing
 
 @testable import App
@@ -136,6 +137,21 @@ struct APIProblemTests {
                 #expect(try await api.get("/api/v1/articles").items.first?["title"] as? String == "[acme#1] Question 1")
                 #expect(
                     try await env.scalar("SELECT count(*)::int FROM platform.audit_log WHERE action LIKE 'article.%'", as: Int.self) == 5)
+            }
+        }
+    }
+
+    @Test func aFailureOnOurSideIsAProblemDocumentThatShowsNothingOfTheError() async throws {
+        try await TestEnvironment.with { env in
+            let scope = try await env.makeTenant("acme")
+            let key = try await env.tenantKey("acme")
+            try await env.client.query(
+                PostgresQuery(unsafeSQL: "DROP TABLE \(scope.schema.value).help_articles CASCADE"), logger: TestDatabase.logger)
+            try await env.withApp { client throws in
+                let failed = try await APIClient(client, token: key).get("/api/v1/articles")
+                #expect(failed.isProblem("internal-error", .internalServerError))
+                #expect((failed.object["detail"] as? String)?.contains("request id") == true)
+                #expect(!failed.text.contains("help_articles") && !failed.text.contains("PSQLError"))
             }
         }
     }
