@@ -49,7 +49,7 @@ public func buildApplication(
     let configuration = services.configuration
     let renderer = try await Renderer(
         templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
-    let router = buildRouter(services, renderer: renderer)
+    let router = try buildRouter(services, renderer: renderer)
     var background: [any Service] = [
         services.database.client,
         DirectoryRefresher(
@@ -83,10 +83,12 @@ public func buildApplication(
 }
 
 /// The routes and middleware, in one place.
-public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<AppRequestContext> {
+public func buildRouter(_ services: AppServices, renderer: Renderer) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    let apiRoutes = APIRouteTable()
     router.addMiddleware {
         SecurityHeadersMiddleware(trustProxy: services.configuration.trustProxy)
+        APIProblemMiddleware(routes: apiRoutes)
         SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: services.configuration.trustProxy)
         FileMiddleware(
             services.configuration.resourcePath("Public"),
@@ -115,12 +117,12 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
     AuthController(identity: identity, panels: panels, mail: mail, directory: services.directory).addRoutes(to: admin)
     DashboardController(identity: identity, tenants: services.tenants, panels: panels, operators: operators).addRoutes(to: admin)
     ArticlesController(identity: identity, tenants: services.tenants, panels: panels).addRoutes(to: admin)
-    TeamController(identity: identity, panels: panels, mail: mail).addRoutes(to: admin)
+    let invitations = Invitations(identity: identity, mail: mail, provisioner: services.provisioner)
+    TeamController(identity: identity, panels: panels, invitations: invitations).addRoutes(to: admin)
     ProfileController(identity: identity, panels: panels).addRoutes(to: admin)
     AuditController(identity: identity, panels: panels).addRoutes(to: admin)
-    TenantConsoleController(
-        identity: identity, panels: panels, mail: mail, directory: services.directory, provisioner: services.provisioner
-    ).addRoutes(to: admin)
+    TenantConsoleController(identity: identity, panels: panels, directory: services.directory, invitations: invitations)
+        .addRoutes(to: admin)
     BrandingController(identity: identity, panels: panels, directory: services.directory, assets: services.brandAssets)
         .addRoutes(to: admin)
     DomainsController(
@@ -128,5 +130,11 @@ public func buildRouter(_ services: AppServices, renderer: Renderer) -> Router<A
         cnameTarget: services.configuration.domainTarget
     ).addRoutes(to: admin)
     operators.addRoutes(to: admin)
+    APIKeysController(identity: identity, panels: panels, keys: APIKeyStore(client: services.database.client, logger: services.logger))
+        .addRoutes(to: admin)
+
+    // The provisioning API: JSON, bearer keys, problem documents (405 needs the routes, so they are told last).
+    try addAPIRoutes(to: router, services: services, invitations: invitations, texts: renderer.localizer.catalog("en"))
+    apiRoutes.set(router.routes.filter { $0.path.description.hasPrefix("/api/") })
     return router
 }

@@ -183,22 +183,10 @@ public struct ArticlesController: Sendable {
     /// Reads and checks the form, keeping what was typed; an empty slug is made from the title.
     func submitted(_ form: FormData, isNew: Bool, action: String, t: [String: String]) -> FormPage {
         let title = form.text("title")
-        var slug = form.text("slug").lowercased()
-        if slug.isEmpty { slug = Transliteration.slug(from: title) }
         let body = form.raw("body").trimmingCharacters(in: .whitespacesAndNewlines)
+        let (slug, errors) = HelpArticle.check(title: title, slug: form.text("slug").lowercased(), body: body)
         var page = FormPage(isNew: isNew, action: action, slug: slug, title: title, body: body)
-        if title.isEmpty {
-            page.errors["title"] = t["form_required"]
-        } else if title.databaseLength > 200 {
-            page.errors["title"] = t["form_too_long"]
-        }
-        // An empty slug is made from the title: with no title either, the title's error says it all.
-        if !Slug.isValidArticleSlug(slug), !(slug.isEmpty && title.isEmpty) { page.errors["slug"] = t["articles_slug_invalid"] }
-        if body.isEmpty {
-            page.errors["body"] = t["form_required"]
-        } else if body.utf8.count > 100_000 {
-            page.errors["body"] = t["form_too_long"]
-        }
+        page.errors = errors.mapValues { t[$0] ?? $0 }
         if !title.isEmpty || !body.isEmpty { page.preview = Preview(title: title, paragraphs: HelpArticle.paragraphs(of: body)) }
         return page
     }

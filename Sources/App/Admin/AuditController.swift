@@ -15,7 +15,7 @@ public struct AuditController: Sendable {
         group.get("audit", use: show)
     }
 
-    static let categories = ["auth", "team", "article", "tenant", "branding", "domain", "support", "profile", "users"]
+    static let categories = ["auth", "team", "article", "tenant", "branding", "domain", "support", "profile", "users", "api_key"]
 
     struct AuditPage {
         let lines: [AuditLine]

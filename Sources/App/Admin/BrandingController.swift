@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import PostgresNIO
 
 /// The branding editor: a partner's own brand (which its shops inherit) in the partner panel, a shop's in its panel
@@ -68,7 +69,9 @@ public struct BrandingController: Sendable {
             case .failure(let problem): uploadErrors[upload.urlField] = problem.rawValue
             }
         }
-        var (draft, errors) = Self.parse(values, partner: panel.site.kind == .partner, form: context.form)
+        var (draft, errors) = Self.parse(
+            values, partner: panel.site.kind == .partner, poweredBy: context.form["powered_by"] == "on",
+            allowTenantBranding: context.form["allow_tenant_branding"] == "on")
         errors.merge(uploadErrors) { _, upload in upload }
         let errorTexts = errors.mapValues { t[$0] ?? $0 }
         if context.form["intent"] == "preview" || !errors.isEmpty {
@@ -78,16 +81,9 @@ public struct BrandingController: Sendable {
             ).response(from: request, context: context)
         }
         switch panel.site {
-        case .partner(let partner):
-            try await identity.client.query(
-                "UPDATE platform.partners SET branding = \(draft.json)::jsonb, updated_at = now() WHERE id = \(partner.id)",
-                logger: identity.logger)
-        case .tenant(let tenant):
-            try await identity.client.query(
-                "UPDATE platform.tenants SET branding = \(draft.json)::jsonb, updated_at = now() WHERE id = \(tenant.id)",
-                logger: identity.logger)
-        case .platform:
-            throw HTTPError(.notFound)
+        case .partner(let partner): try await Self.store(draft, partnerID: partner.id, on: identity.client, logger: identity.logger)
+        case .tenant(let tenant): try await Self.store(draft, tenantID: tenant.id, on: identity.client, logger: identity.logger)
+        case .platform: throw HTTPError(.notFound)
         }
         try await identity.audit(panel.audit("branding.updated", target: draft.name ?? ""))
         // This instance at once; the others on the NOTIFY the update fires.
@@ -104,19 +100,41 @@ public struct BrandingController: Sendable {
 
     /// The brand as stored at this level (not resolved).
     private func stored(_ panel: Panel) async throws -> Branding {
-        let rows: PostgresRowSequence
+        let found: Branding?
         switch panel.site {
-        case .partner(let partner):
-            rows = try await identity.client.query(
-                "SELECT branding::text FROM platform.partners WHERE id = \(partner.id)", logger: identity.logger)
-        case .tenant(let tenant):
-            rows = try await identity.client.query(
-                "SELECT branding::text FROM platform.tenants WHERE id = \(tenant.id)", logger: identity.logger)
-        case .platform:
-            throw HTTPError(.notFound)
+        case .partner(let partner): found = try await Self.stored(partnerID: partner.id, on: identity.client, logger: identity.logger)
+        case .tenant(let tenant): found = try await Self.stored(tenantID: tenant.id, on: identity.client, logger: identity.logger)
+        case .platform: found = nil
         }
+        guard let found else { throw HTTPError(.notFound) }
+        return found
+    }
+
+    /// A partner's (`partnerID`) or a tenant's (`tenantID`) own branding as stored, or `nil` when there is no such row.
+    static func stored(partnerID: UUID? = nil, tenantID: UUID? = nil, on client: PostgresClient, logger: Logger) async throws -> Branding? {
+        let rows = try await client.query(
+            """
+            SELECT branding::text FROM platform.partners WHERE id = \(partnerID)
+            UNION ALL SELECT branding::text FROM platform.tenants WHERE id = \(tenantID)
+            """, logger: logger)
         for try await (json) in rows.decode(String.self) { return Branding.fromJSON(json) }
-        throw HTTPError(.notFound)
+        return nil
+    }
+
+    /// Replaces a partner's or a tenant's own branding; the row's trigger tells every instance to reload.
+    static func store(
+        _ branding: Branding, partnerID: UUID? = nil, tenantID: UUID? = nil, on client: PostgresClient, logger: Logger
+    )
+        async throws
+    {
+        if let partnerID {
+            try await client.query(
+                "UPDATE platform.partners SET branding = \(branding.json)::jsonb, updated_at = now() WHERE id = \(partnerID)",
+                logger: logger)
+        } else if let tenantID {
+            try await client.query(
+                "UPDATE platform.tenants SET branding = \(branding.json)::jsonb, updated_at = now() WHERE id = \(tenantID)", logger: logger)
+        }
     }
 
     static func values(of branding: Branding) -> [String: String] {
@@ -130,8 +148,11 @@ public struct BrandingController: Sendable {
         ].compactMapValues { $0 }
     }
 
-    /// The form as a brand, and the fields it refuses (interface-text keys). Empty fields are unset (inherited).
-    static func parse(_ values: [String: String], partner: Bool, form: FormData) -> (Branding, [String: String]) {
+    /// The form (or the API's JSON) as a brand, and the fields it refuses (interface-text keys). Empty fields are unset
+    /// (inherited); `poweredBy` and `allowTenantBranding` count at partner level only.
+    static func parse(
+        _ values: [String: String], partner: Bool, poweredBy: Bool?, allowTenantBranding: Bool?
+    ) -> (Branding, [String: String]) {
         var brand = Branding()
         var errors: [String: String] = [:]
         func value(_ key: String) -> String? { values[key].flatMap { $0.isEmpty ? nil : $0 } }
@@ -167,12 +188,22 @@ public struct BrandingController: Sendable {
         if let css = value("custom_css") {
             if CustomCSS.problem(css) != nil { errors["custom_css"] = "brand_error_css" } else { brand.customCSS = css }
         }
-        if let font = value("font"), Branding.fonts[font] != nil { brand.font = font }
-        if let language = value("default_language"), Branding.languages.contains(language) { brand.defaultLanguage = language }
+        if let font = value("font") {
+            if Branding.fonts[font] != nil { brand.font = font } else { errors["font"] = "form_invalid_choice" }
+        }
+        if let language = value("default_language") {
+            if Branding.languages.contains(language) {
+                brand.defaultLanguage = language
+            } else {
+                errors["default_language"] = "form_invalid_choice"
+            }
+        }
         if partner {
-            if let theme = value("theme"), Branding.themes.contains(theme) { brand.theme = theme }
-            brand.poweredBy = form["powered_by"] == "on"
-            brand.allowTenantBranding = form["allow_tenant_branding"] == "on"
+            if let theme = value("theme") {
+                if Branding.themes.contains(theme) { brand.theme = theme } else { errors["theme"] = "form_invalid_choice" }
+            }
+            brand.poweredBy = poweredBy
+            brand.allowTenantBranding = allowTenantBranding
         }
         return (brand, errors)
     }

@@ -46,7 +46,7 @@ extension Permission {
         switch self {
         case .viewDashboard, .viewArticles, .editArticles, .viewTeam, .manageTeam, .grantOwner: [.tenant]
         case .viewAudit: [.tenant, .partner, .platform]
-        case .editBranding, .manageDomains: [.tenant, .partner]
+        case .editBranding, .manageDomains, .manageAPIKeys: [.tenant, .partner]
         case .viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus: [.partner, .platform]
         case .viewPartners, .viewOutbox: [.platform]
         }

@@ -115,6 +115,7 @@ public struct PanelRenderer: Sendable {
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
                 ("branding", "/admin/branding", "nav_branding", .editBranding),
                 ("domains", "/admin/domains", "nav_domains", .manageDomains),
+                ("api-keys", "/admin/api-keys", "nav_api_keys", .manageAPIKeys),
             ]
         case .partner:
             items = [
@@ -122,6 +123,7 @@ public struct PanelRenderer: Sendable {
                 ("branding", "/admin/branding", "nav_branding", .editBranding),
                 ("domains", "/admin/domains", "nav_domains", .manageDomains),
                 ("audit", "/admin/audit", "nav_audit", .viewAudit),
+                ("api-keys", "/admin/api-keys", "nav_api_keys", .manageAPIKeys),
             ]
         case .platform:
             items = [
@@ -163,6 +165,7 @@ enum Icons {
             "M12 3.5a8.5 8.5 0 1 0 0 17c1.1 0 1.7-.8 1.7-1.6 0-1.3-1.3-1.6-1.3-2.8 0-.9.7-1.6 1.6-1.6h2.3a3.7 3.7 0 0 0 3.7-3.7C20 6.6 16.4 3.5 12 3.5zM7.5 12.5h.01M9.5 8h.01M14.5 8h.01"
         case "domains":
             "M12 20.5a8.5 8.5 0 1 0 0-17 8.5 8.5 0 0 0 0 17zM3.5 12h17M12 3.5c2.2 2.3 3.3 5.2 3.3 8.5s-1.1 6.2-3.3 8.5c-2.2-2.3-3.3-5.2-3.3-8.5S9.8 5.8 12 3.5z"
+        case "api-keys": "M8.5 16a4.5 4.5 0 1 1 4.2-6h7.8v3h-2v2.5h-3V13h-2.8a4.5 4.5 0 0 1-4.2 3zM7.5 11.5h.01"
         default: ""
         }
     }

@@ -5,12 +5,12 @@ import Hummingbird
 public struct TeamController: Sendable {
     let identity: IdentityServices
     let panels: PanelRenderer
-    let mail: MailComposer
+    let invitations: Invitations
 
-    public init(identity: IdentityServices, panels: PanelRenderer, mail: MailComposer) {
+    public init(identity: IdentityServices, panels: PanelRenderer, invitations: Invitations) {
         self.identity = identity
         self.panels = panels
-        self.mail = mail
+        self.invitations = invitations
     }
 
     public func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -119,24 +119,10 @@ public struct TeamController: Sendable {
             )
             .response(from: request, context: context)
         }
-        let origin = context.origin()
-        let inviter = panel.user.user.displayName
-        try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
-            let token = try await OneTimeTokens.issue(
-                OneTimeToken(purpose: .invite, email: email, tenantID: tenant.id, role: role, createdBy: panel.user.user.id),
-                on: connection,
-                logger: identity.logger)
-            let message = mail.invitation(
-                to: email, siteName: tenant.name, inviter: inviter, role: role, link: origin + "/admin/invite?token=" + token,
-                branding: tenant.resolvedBranding, origin: origin, language: tenant.resolvedBranding.defaultLanguage ?? language)
-            try await identity.outbox.enqueue(
-                OutgoingMail(
-                    to: email, subject: message.subject, text: message.text, html: message.html, partnerID: tenant.partnerID,
-                    tenantID: tenant.id, branding: tenant.resolvedBranding),
-                on: connection)
-            try await AuditLog.record(
-                panel.audit("team.invited", target: email, details: ["role": role.rawValue]), on: connection, logger: identity.logger)
-        }
+        try await invitations.invite(
+            email, role: role, to: tenant, by: Invitations.Inviter(userID: panel.user.user.id, name: panel.user.user.displayName),
+            origin: context.origin(), language: language,
+            audit: panel.audit("team.invited", target: email, details: ["role": role.rawValue]))
         try await identity.sessions.setFlash(
             Flash(.success, (t["team_invited"] ?? "").replacingOccurrences(of: "%email", with: email)), sessionID: panel.user.sessionID)
         return .redirect(to: "/admin/team", type: .normal)

@@ -6,18 +6,14 @@ import PostgresNIO
 public struct TenantConsoleController: Sendable {
     let identity: IdentityServices
     let panels: PanelRenderer
-    let mail: MailComposer
     let directory: TenantDirectory
-    let provisioner: TenantProvisioner
+    let invitations: Invitations
 
-    public init(
-        identity: IdentityServices, panels: PanelRenderer, mail: MailComposer, directory: TenantDirectory, provisioner: TenantProvisioner
-    ) {
+    public init(identity: IdentityServices, panels: PanelRenderer, directory: TenantDirectory, invitations: Invitations) {
         self.identity = identity
         self.panels = panels
-        self.mail = mail
         self.directory = directory
-        self.provisioner = provisioner
+        self.invitations = invitations
     }
 
     public func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -47,20 +43,9 @@ public struct TenantConsoleController: Sendable {
             name: context.form.text("name"), slug: context.form.text("slug").lowercased(),
             email: EmailAddress.normalize(context.form.text("email")))
         let language = Localizer.supported.contains(context.form.text("language")) ? context.form.text("language") : "ru"
-        if page.slug.isEmpty {
-            page.slug = Transliteration.slug(from: page.name).prefix(40).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-        }
-        if page.name.isEmpty {
-            page.errors["name"] = t["form_required"]
-        } else if page.name.databaseLength > 200 {
-            page.errors["name"] = t["form_too_long"]
-        }
-        if !Slug.isValid(page.slug) {
-            page.errors["slug"] = t["tenants_slug_invalid"]
-        } else if Slug.reserved.contains(page.slug) {
-            page.errors["slug"] = t["tenants_slug_reserved"]
-        }
-        if !EmailAddress.isValid(page.email) { page.errors["email"] = t["form_email_invalid"] }
+        let (slug, errors) = Invitations.check(name: page.name, slug: page.slug, ownerEmail: page.email)
+        page.slug = slug
+        page.errors = errors.mapValues { t[$0] ?? $0 }
         // A platform administrator creates shops without a partner; a partner's always belong to it.
         var partner: PartnerRecord?
         if case .partner(let record) = panel.site { partner = record }
@@ -90,29 +75,11 @@ public struct TenantConsoleController: Sendable {
     )
         async throws
     {
-        let snapshot = directory.snapshot
-        let host = page.slug + "." + snapshot.baseDomain
-        let origin = context.origin(host: host)
-        let partnerBranding = partner?.resolvedBranding ?? .platformDefault
-        let branding = Branding.forTenant(Branding(defaultLanguage: language), partner: partnerBranding, shopName: page.name)
-        try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
-            let scope = try await provisioner.provision(
-                NewTenant(slug: page.slug, name: page.name, partnerSlug: partner?.slug, branding: Branding(defaultLanguage: language)),
-                on: connection)
-            let token = try await OneTimeTokens.issue(
-                OneTimeToken(purpose: .invite, email: page.email, tenantID: scope.id, role: .owner, createdBy: panel.user.user.id),
-                on: connection, logger: identity.logger)
-            let message = mail.invitation(
-                to: page.email, siteName: page.name, inviter: panel.user.user.displayName, role: .owner,
-                link: origin + "/admin/invite?token=" + token, branding: branding, origin: origin, language: language)
-            try await identity.outbox.enqueue(
-                OutgoingMail(
-                    to: page.email, subject: message.subject, text: message.text, html: message.html, partnerID: partner?.id,
-                    tenantID: scope.id, branding: branding), on: connection)
-            var audit = panel.audit("tenant.created", target: page.slug, details: ["owner": page.email])
-            audit.tenantID = scope.id
-            try await AuditLog.record(audit, on: connection, logger: identity.logger)
-        }
+        let host = page.slug + "." + directory.snapshot.baseDomain
+        try await invitations.createShop(
+            Invitations.NewShop(slug: page.slug, name: page.name, ownerEmail: page.email, language: language), partner: partner,
+            by: Invitations.Inviter(userID: panel.user.user.id, name: panel.user.user.displayName), origin: context.origin(host: host),
+            audit: panel.audit("tenant.created", target: page.slug, details: ["owner": page.email]))
     }
 
     private func render(

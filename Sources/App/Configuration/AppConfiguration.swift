@@ -44,6 +44,8 @@ public struct AppConfiguration: Sendable {
     public var dnsServer: DNSServerAddress?
     /// How long the HTTP challenge check waits for a domain's answer.
     public var domainHTTPCheckTimeout: Duration = .seconds(5)
+    /// Requests a minute each API key may make, per instance (VITRINA_API_RATE_LIMIT).
+    public var apiRateLimit: Int = 120
 
     public init() {}
 
@@ -101,6 +103,7 @@ public struct AppConfiguration: Sendable {
             config.passwordHasher.iterations = UInt32(t)
         }
         if let p = try number(env, "VITRINA_ARGON2_PARALLELISM", 1...64) { config.passwordHasher.parallelism = UInt32(p) }
+        if let limit = try number(env, "VITRINA_API_RATE_LIMIT", 1...100_000) { config.apiRateLimit = limit }
         if let url = env["VITRINA_SMTP_URL"], !url.isEmpty {
             do {
                 _ = try SMTPConfiguration(url: url)

@@ -27,6 +27,28 @@ public struct HelpArticle: Sendable, Equatable, Codable {
     }
 }
 
+extension HelpArticle {
+    /// Checks an article as the editor and the API both take it: the slug to use (made from the title when empty)
+    /// and the fields refused (interface-text keys). `body` is expected trimmed.
+    public static func check(title: String, slug: String, body: String) -> (slug: String, errors: [String: String]) {
+        let slug = slug.isEmpty ? Transliteration.slug(from: title) : slug
+        var errors: [String: String] = [:]
+        if title.isEmpty {
+            errors["title"] = "form_required"
+        } else if title.databaseLength > 200 {
+            errors["title"] = "form_too_long"
+        }
+        // An empty slug is made from the title: with no title either, the title's error says it all.
+        if !Slug.isValidArticleSlug(slug), !(slug.isEmpty && title.isEmpty) { errors["slug"] = "articles_slug_invalid" }
+        if body.isEmpty {
+            errors["body"] = "form_required"
+        } else if body.utf8.count > 100_000 {
+            errors["body"] = "form_too_long"
+        }
+        return (slug, errors)
+    }
+}
+
 /// One line of the help centre's index.
 public struct HelpArticleSummary: Sendable, Equatable {
     public var slug: String

@@ -39,6 +39,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case editBranding
     // A tenant's panel and a partner's: custom domains.
     case manageDomains
+    // A tenant's panel and a partner's.
+    case manageAPIKeys
     // A partner's or the platform's panel.
     case viewTenants, openTenantPanel, createTenant, changeTenantStatus
     // The platform's panel only.
@@ -50,7 +52,7 @@ public enum Permissions {
     static let table: [Role: Set<Permission>] = {
         let viewer: Set<Permission> = [.viewDashboard, .viewArticles, .viewTeam]
         let operatorRole = viewer.union([.editArticles])
-        let admin = operatorRole.union([.manageTeam, .viewAudit, .editBranding, .manageDomains])
+        let admin = operatorRole.union([.manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys])
         let owner = admin.union([.grantOwner])
         // An agency's staff manage all of their partner's tenants as their owners would.
         let partner = owner.union([.viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus])

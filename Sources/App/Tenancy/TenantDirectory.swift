@@ -52,6 +52,9 @@ public struct DirectorySnapshot: Sendable {
 /// The in-memory tenant directory, kept fresh by `DirectoryRefresher`.
 public final class TenantDirectory: Sendable {
     private let snapshotBox: Mutex<DirectorySnapshot>
+    /// Reloads can overlap (a NOTIFY and a handler's own reload): each takes a number when it starts, and only a
+    /// reload newer than the one last applied may replace the snapshot, so an older read never wins the race.
+    private let generations = Mutex<(started: Int, applied: Int)>((0, 0))
     let client: PostgresClient
     let logger: Logger
 
@@ -73,6 +76,10 @@ public final class TenantDirectory: Sendable {
 
     /// Reads partners, tenants and domains (three queries) and swaps the snapshot in.
     public func reload() async throws {
+        let generation = generations.withLock {
+            $0.started += 1
+            return $0.started
+        }
         var partnerDomains: [UUID: [String]] = [:]
         var tenantDomains: [UUID: [String]] = [:]
         var primaries: [UUID: String] = [:]
@@ -117,7 +124,11 @@ public final class TenantDirectory: Sendable {
                     branding: branding, resolvedBranding: branding, domains: tenantDomains[id] ?? [], primaryDomain: primaries[id]))
         }
         let fresh = DirectorySnapshot(baseDomain: snapshot.baseDomain, partners: partners, tenants: tenants)
-        snapshotBox.withLock { $0 = fresh }
+        generations.withLock { counters in
+            guard generation > counters.applied else { return }
+            counters.applied = generation
+            snapshotBox.withLock { $0 = fresh }
+        }
         logger.debug("Tenant directory loaded", metadata: ["tenants": "\(tenants.count)", "partners": "\(partners.count)"])
     }
 }

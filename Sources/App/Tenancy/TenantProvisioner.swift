@@ -98,11 +98,14 @@ public struct TenantProvisioner: Sendable {
         return host
     }
 
-    /// Adds a domain to a tenant or partner; refuses hosts taken by anyone, including a tenant's own subdomain.
+    /// Adds a domain to a tenant or partner; refuses hosts taken by anyone, including a tenant's own subdomain. A
+    /// domain from the operator (tenants.yml) is trusted as given; one added through the API starts unverified, with a
+    /// verification token, and routes only once verified. Returns the host as stored.
+    @discardableResult
     public func addDomain(
         _ raw: String, tenantID: UUID? = nil, partnerID: UUID? = nil, on connection: PostgresConnection
     )
-        async throws
+        async throws -> String
     {
         let host = try checkDomain(raw)
         if host.hasSuffix("." + baseDomain) {
@@ -117,12 +120,13 @@ public struct TenantProvisioner: Sendable {
         do {
             try await connection.query(
                 """
-                INSERT INTO platform.domains (host, tenant_id, partner_id, verified_at)
-                VALUES (\(host), \(tenantID), \(partnerID), now())
+                INSERT INTO platform.domains (host, tenant_id, partner_id, verified_at, verified_by)
+                VALUES (\(host), \(tenantID), \(partnerID), now(), 'operator')
                 """, logger: logger)
         } catch  where databaseErrorCode(error) == "23505" {
             throw TenancyError.domainTaken(host)
         }
+        return host
     }
 
     /// Looks a tenant up by slug (excluding purged ones).

@@ -27,6 +27,8 @@ public struct AppRequestContext: RequestContext {
     public var form = FormData()
     /// The anonymous CSRF token for forms shown before sign-in (from its cookie, or new).
     public var anonymousCSRF: String?
+    /// The API key that authenticated a request under `/api/v1` (set by `APIKeyMiddleware`).
+    public var apiKey: AuthenticatedKey?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

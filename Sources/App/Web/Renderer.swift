@@ -167,7 +167,8 @@ public struct Renderer: Sendable {
         "themes/topbar/auth", "pages/auth/login", "pages/auth/forgot",
         "pages/auth/reset", "pages/auth/invite", "pages/admin/dashboard", "pages/admin/articles", "pages/admin/article-form",
         "pages/admin/team", "pages/admin/profile", "pages/admin/audit", "pages/admin/tenants", "pages/admin/outbox",
-        "pages/admin/outbox-message", "pages/admin/tenant-new", "pages/admin/branding", "emails/invite-html", "emails/reset-html",
+        "pages/admin/outbox-message", "pages/admin/tenant-new", "pages/admin/branding", "pages/admin/api-keys", "emails/invite-html",
+        "emails/reset-html",
     ]
     /// `themes/<theme>/<name>` for the brand's theme (the default theme when it names none or an unknown one).
     static func themeTemplate(_ name: String, branding: Branding) -> String {

@@ -28,6 +28,15 @@ public struct SiteMiddleware: RouterMiddleware {
         {
             return try await next(request, context)
         }
+        // The API answers on every host: its key, not the host, says whose data a request reaches. Its errors are
+        // problem documents (`APIProblemMiddleware`), never pages.
+        if request.uri.path.hasPrefix("/api/") {
+            var context = context
+            context.authority = resolve(request)?.authority ?? ""
+            context.isSecure = trustProxy && request.headers[.xForwardedProto] == "https"
+            context.clientAddress = clientAddress(request, context: context)
+            return try await next(request, context)
+        }
         guard let (authority, host, site) = resolve(request) else {
             return try errorPage(.notFound, site: .platform, request: request, context: context, linkHome: false)
         }

@@ -9,17 +9,20 @@ struct PermissionsTests {
     static let expected: [Role: Set<Permission>] = [
         .viewer: [.viewDashboard, .viewArticles, .viewTeam],
         .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles],
-        .admin: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains],
+        .admin: [
+            .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys,
+        ],
         .owner: [
-            .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .grantOwner,
+            .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys,
+            .grantOwner,
         ],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding, .manageDomains,
+            .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding, .manageDomains,
+            .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A request under `/api/v1` that presented a live key (set by `APIKeyMiddleware`).
+public struct APIRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let key: AuthenticatedKey
+    let clientAddress: String?
+    let isSecure: Bool
+    let port: String
+
+    public init(context: AppRequestContext) throws {
+        guard let key = context.apiKey else {
+            throw APIError.unauthorized("Send an API key as `Authorization: Bearer <key>`.", invalidToken: false)
+        }
+        coreContext = context.coreContext
+        self.key = key
+        clientAddress = context.clientAddress
+        isSecure = context.isSecure
+        port = context.port
+    }
+
+    /// Refuses a key without `scope` (403). Checked before anything is looked up, so a refusal says nothing about
+    /// what exists.
+    func require(_ scope: APIScope) throws {
+        guard key.scopes.contains(scope) else {
+            throw APIError(.forbidden, "This key does not have the scope \(scope.rawValue).")
+        }
+    }
+
+    /// The partner of a partner key (after `require` with a partner scope, always there).
+    func partnerID() throws -> UUID {
+        guard let id = key.owner.partnerID else { throw APIError(.forbidden, "Only a partner's key may do this.") }
+        return id
+    }
+
+    /// The tenant of a tenant key.
+    func tenantScope() throws -> TenantScope {
+        guard let scope = key.tenantScope else { throw APIError(.forbidden, "Only a shop's key may do this.") }
+        return scope
+    }
+
+    /// An audit entry naming the key as the actor.
+    func audit(_ action: String, target: String, tenantID: UUID? = nil, details: [String: String] = [:]) -> AuditEntry {
+        AuditEntry(
+            actorID: nil, actorEmail: key.actor, partnerID: key.owner.partnerID ?? key.tenantPartnerID,
+            tenantID: tenantID ?? key.owner.tenantID, action: action, target: target, details: details, address: clientAddress)
+    }
+
+    /// The scheme, host and port for links in e-mails (the port as the client addressed this server).
+    func origin(host: String) -> String {
+        (isSecure ? "https://" : "http://") + host + port
+    }
+}
+
+/// Authenticates the bearer key (one round trip), applies the key's rate limit, and marks every answer with the
+/// limit's headers and `Cache-Control: no-store`.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let keys: APIKeyStore
+    let limiter: APIRateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let header = request.headers[.authorization] ?? ""
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw APIError.unauthorized("Send an API key as `Authorization: Bearer <key>`.", invalidToken: false)
+        }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard let key = try await keys.authenticate(token: token) else {
+            throw APIError.unauthorized("The API key is unknown or revoked.", invalidToken: true)
+        }
+        let decision = limiter.take(key.id)
+        var limitHeaders: HTTPFields = [.rateLimitLimit: "\(decision.limit)", .rateLimitRemaining: "\(decision.remaining)"]
+        guard decision.allowed else {
+            limitHeaders[.retryAfter] = "\(decision.retryAfter)"
+            throw APIError(
+                .rateLimited, "This key may make \(decision.limit) requests a minute. Retry after \(decision.retryAfter) s.",
+                headers: limitHeaders)
+        }
+        var context = context
+        context.apiKey = key
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = APIError.from(error, context: context).response()
+        }
+        for field in limitHeaders { response.headers[field.name] = field.value }
+        return response
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import App
+
+@Suite("API: the OpenAPI document describes exactly what is served")
+struct OpenAPITests {
+    /// The router's routes under `/api/` as "METHOD /path/{param}", and the document's operations the same way.
+    @Test func everyRouteIsInTheDocumentAndEveryDocumentedOperationIsARoute() async throws {
+        try await TestEnvironment.with { env in
+            let renderer = try await Renderer(
+                templatesFolder: TestDatabase.packageRoot + "/Templates", publicFolder: TestDatabase.packageRoot + "/Public")
+            let router = try buildRouter(env.services, renderer: renderer)
+            let served = Set(
+                router.routes.filter { $0.path.description.hasPrefix("/api/") }.map { route in
+                    // Hummingbird writes a capture as `{name}`, as OpenAPI does.
+                    route.method.rawValue + " " + route.path.description
+                })
+            let data = try #require(FileManager.default.contents(atPath: TestDatabase.packageRoot + "/Templates/api/openapi.json"))
+            let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            let verbs: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
+            var described: Set<String> = []
+            for (path, item) in paths {
+                for (verb, operation) in item where verbs.contains(verb) {
+                    described.insert(verb.uppercased() + " " + path)
+                    let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+                    #expect(!responses.isEmpty, "\(verb) \(path) has no responses")
+                    if path != "/api/v1/openapi.json" {
+                        #expect(["401", "403", "429"].allSatisfy { responses[$0] != nil }, "\(verb) \(path): problem responses")
+                    }
+                }
+            }
+            #expect(served.count >= 20)
+            #expect(served.subtracting(described).isEmpty, "served but not described: \(served.subtracting(described).sorted())")
+            #expect(described.subtracting(served).isEmpty, "described but not served: \(described.subtracting(served).sorted())")
+            let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: [String: String]]
+            #expect(schemes?["bearer"]?["scheme"] == "bearer")
+            #expect(!String(decoding: data, as: UTF8.self).lowercased().contains("vitrina"))
+        }
+    }
+
+    @Test func theDocumentIsServedWithoutAKeyAndAllItsReferencesResolve() async throws {
+        try await TestEnvironment.with { env in
+            try await env.withApp { client throws in
+                let response = try await APIClient(client, token: nil).get("/api/v1/openapi.json")
+                #expect(response.status == .ok && response.headers[.contentType] == "application/json")
+                let text = response.text
+                let document = response.object
+                var missing: [String] = []
+                var search = text[...]
+                while let range = search.range(of: "\"$ref\": \"#/") {
+                    let rest = search[range.upperBound...]
+                    let pointer = rest.prefix { $0 != "\"" }
+                    var node: Any? = document
+                    for part in pointer.split(separator: "/") { node = (node as? [String: Any])?[String(part)] }
+                    if node == nil { missing.append(String(pointer)) }
+                    search = rest
+                }
+                #expect(missing.isEmpty, "\(missing)")
+            }
+        }
+    }
+}
