@@ -279,11 +279,15 @@ struct PartnerAPIController: Sendable {
             try refuse(["email": "team_already_member"])
         }
         let partnerName = directory.snapshot.partnersBySlug.values.first { $0.id == tenant.partnerID }.flatMap { $0.resolvedBranding.name }
-        try await invitations.invite(
-            email, role: role, to: tenant, by: Invitations.Inviter(userID: nil, name: partnerName ?? tenant.name),
-            origin: context.origin(host: OperatorController.primaryHost(tenant, baseDomain: directory.snapshot.baseDomain)),
-            language: tenant.resolvedBranding.defaultLanguage ?? Localizer.fallback,
-            audit: context.audit("team.invited", target: email, tenantID: tenant.id, details: ["role": role.rawValue]))
+        do {
+            try await invitations.invite(
+                email, role: role, to: tenant, by: Invitations.Inviter(userID: nil, name: partnerName ?? tenant.name),
+                origin: context.origin(host: OperatorController.primaryHost(tenant, baseDomain: directory.snapshot.baseDomain)),
+                language: tenant.resolvedBranding.defaultLanguage ?? Localizer.fallback,
+                audit: context.audit("team.invited", target: email, tenantID: tenant.id, details: ["role": role.rawValue]))
+        } catch let full as SeatLimitReached {
+            throw APIError(.conflict, "The shop's plan has \(full.limit) seats and all are taken by members and pending invitations.")
+        }
         return APIJSON.response(InvitationJSON(email: email, role: role.rawValue), status: .accepted)
     }
 

@@ -23,6 +23,7 @@ public struct OperatorController: Sendable {
         group.post("tenants/:slug/suspend", use: suspend)
         group.post("tenants/:slug/resume", use: resume)
         group.post("tenants/:slug/delete", use: delete)
+        group.post("tenants/:slug/plan", use: changePlan)
         group.get("outbox", use: outbox)
         group.get("outbox/:id", use: outboxMessage)
         group.get("outbox/:id/html", use: outboxHTML)
@@ -36,6 +37,13 @@ public struct OperatorController: Sendable {
         let statusClass: String
         let articles: String
         let members: String
+        let plan: String
+        /// Seats in use (members and pending invitations) over the plan's, e.g. "3 / 5".
+        let seats: String
+        let seatsFull: Bool
+        /// The partner's plans to switch to (partner panel only).
+        let planOptions: [SelectOption]
+        let canChangePlan: Bool
         let host: String
         let created: String
         let canOpen: Bool
@@ -51,7 +59,18 @@ public struct OperatorController: Sendable {
         let host: String
     }
 
+    struct PlanRow {
+        let name: String
+        let bots: String
+        let messages: String
+        let seats: String
+        let llm: String
+        let shops: String
+    }
+
     struct TenantsPage {
+        let plans: [PlanRow]
+        let showPlans: Bool
         let rows: [TenantRow]
         let empty: Bool
         let partners: [PartnerRow]
@@ -74,25 +93,40 @@ public struct OperatorController: Sendable {
         let rows = try await identity.client.query(
             """
             SELECT t.slug, t.name, coalesce(p.name, ''), t.status, coalesce(s.articles, 0),
-                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id), t.created_at, count(*) OVER ()::int
+                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id), t.created_at, count(*) OVER ()::int,
+                pl.id, pl.name, pl.max_seats,
+                (SELECT count(*)::int FROM platform.one_time_tokens o
+                 WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
             FROM platform.tenants t
             LEFT JOIN platform.partners p ON p.id = t.partner_id
             LEFT JOIN platform.tenant_stats s ON s.tenant_id = t.id
+            LEFT JOIN platform.plans pl ON pl.id = t.plan_id
             WHERE t.status <> 'purged' AND (\(partnerID)::uuid IS NULL OR t.partner_id = \(partnerID))
             ORDER BY t.name, t.slug LIMIT \(perPage) OFFSET \((pageNumber - 1) * perPage)
             """, logger: identity.logger)
         let snapshot = directory.snapshot
+        let plans = partnerID == nil ? [] : try await Plans.all(partnerID: partnerID, on: identity.client, logger: identity.logger)
         var tenants: [TenantRow] = []
         var total = 0
-        for try await (slug, name, partner, status, articles, members, created, count) in rows.decode(
-            (String, String, String, String, Int, Int, Date, Int).self)
+        var shopsPerPlan: [UUID: Int] = [:]
+        for try await (slug, name, partner, status, articles, members, created, count, planID, planName, maxSeats, pending) in rows.decode(
+            (String, String, String, String, Int, Int, Date, Int, UUID?, String?, Int?, Int).self)
         {
             total = count
+            if let planID { shopsPerPlan[planID, default: 0] += 1 }
+            let used = members + pending
+            let seats =
+                NumberText.format(used, language: language) + " / "
+                + (maxSeats.map { NumberText.format($0, language: language) } ?? "∞")
             let host = snapshot.tenantsBySlug[slug].map { Self.primaryHost($0, baseDomain: snapshot.baseDomain) } ?? ""
             tenants.append(
                 TenantRow(
                     slug: slug, name: name, partner: partner, status: t["status_" + status] ?? status, statusClass: status,
                     articles: NumberText.format(articles, language: language), members: NumberText.format(members, language: language),
+                    plan: planName ?? (t["tenants_plan_none"] ?? ""), seats: seats, seatsFull: maxSeats.map { used >= $0 } ?? false,
+                    planOptions: [SelectOption(value: "", label: t["tenants_plan_none"] ?? "", selected: planID == nil)]
+                        + plans.map { SelectOption(value: $0.id.uuidString.lowercased(), label: $0.name, selected: $0.id == planID) },
+                    canChangePlan: !plans.isEmpty && status != "deleted" && panel.allows(.changeTenantStatus),
                     host: host, created: DateText.long(created, language: language),
                     canOpen: status == "active" && panel.allows(.openTenantPanel),
                     canSuspend: status == "active" && panel.allows(.changeTenantStatus),
@@ -109,7 +143,16 @@ public struct OperatorController: Sendable {
                     host: $0.domains.first ?? "")
             }
         }
+        func limit(_ value: Int?) -> String {
+            value.map { NumberText.format($0, language: language) } ?? (t["plans_unlimited"] ?? "∞")
+        }
+        let planRows = plans.map {
+            PlanRow(
+                name: $0.name, bots: limit($0.maxBots), messages: limit($0.maxMessagesPerMonth), seats: limit($0.maxSeats),
+                llm: limit($0.llmTokensPerMonth), shops: NumberText.format(shopsPerPlan[$0.id] ?? 0, language: language))
+        }
         let page = TenantsPage(
+            plans: planRows, showPlans: !planRows.isEmpty,
             rows: tenants, empty: tenants.isEmpty, partners: partners, showPartners: !partners.isEmpty,
             showPartnerColumn: partnerID == nil,
             summary: (t["tenants_count"] ?? "%n").replacingOccurrences(of: "%n", with: NumberText.format(total, language: language)),
@@ -124,6 +167,33 @@ public struct OperatorController: Sendable {
     }
 
     /// The host a tenant's panel opens on: its first custom domain, else `<slug>.<base domain>`.
+    /// Puts one of the partner's shops on one of its plans (or none). Shops on the platform panel keep theirs.
+    @Sendable func changePlan(request: Request, context: AppRequestContext) async throws -> Response {
+        let panel = try context.panel(.changeTenantStatus, request: request)
+        guard case .partner(let partner) = panel.site, let slug = context.parameters.get("slug"),
+            let tenant = directory.snapshot.tenantsBySlug[slug], tenant.partnerID == partner.id
+        else { throw HTTPError(.notFound) }
+        let raw = context.form.text("plan")
+        let planID = raw.isEmpty ? nil : UUID(uuidString: raw)
+        if !raw.isEmpty, planID == nil { throw RefusalError(.unprocessableContent, messageKey: "form_invalid_choice") }
+        let t = panels.localizer.catalog(context.language(request: request))
+        let plans = try await Plans.all(partnerID: partner.id, on: identity.client, logger: identity.logger)
+        let planName = plans.first { $0.id == planID }?.name ?? (t["tenants_plan_none"] ?? "")
+        let assigned = try await identity.client.platformTransaction(logger: identity.logger) { connection in
+            guard try await Plans.assign(planID, tenantID: tenant.id, partnerID: partner.id, on: connection, logger: identity.logger)
+            else { return false }
+            var entry = panel.audit("tenant.plan_changed", target: tenant.slug, details: ["plan": planName])
+            entry.tenantID = tenant.id
+            try await AuditLog.record(entry, on: connection, logger: identity.logger)
+            return true
+        }
+        guard assigned else { throw RefusalError(.unprocessableContent, messageKey: "form_invalid_choice") }
+        let text = (t["tenants_plan_changed"] ?? "").replacingOccurrences(of: "%name", with: tenant.name)
+            .replacingOccurrences(of: "%plan", with: planName)
+        try await identity.sessions.setFlash(Flash(.success, text), sessionID: panel.user.sessionID)
+        return .redirect(to: "/admin", type: .normal)
+    }
+
     static func primaryHost(_ tenant: TenantRecord, baseDomain: String) -> String {
         tenant.domains.first ?? tenant.slug + "." + baseDomain
     }

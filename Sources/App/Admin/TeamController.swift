@@ -119,10 +119,18 @@ public struct TeamController: Sendable {
             )
             .response(from: request, context: context)
         }
-        try await invitations.invite(
-            email, role: role, to: tenant, by: Invitations.Inviter(userID: panel.user.user.id, name: panel.user.user.displayName),
-            origin: context.origin(), language: language,
-            audit: panel.audit("team.invited", target: email, details: ["role": role.rawValue]))
+        do {
+            try await invitations.invite(
+                email, role: role, to: tenant, by: Invitations.Inviter(userID: panel.user.user.id, name: panel.user.user.displayName),
+                origin: context.origin(), language: language,
+                audit: panel.audit("team.invited", target: email, details: ["role": role.rawValue]))
+        } catch let full as SeatLimitReached {
+            let message = (t["team_seats_full"] ?? "").replacingOccurrences(of: "%count", with: String(full.limit))
+            return try await render(
+                panel, request: request, context: context, email: email, role: role, errors: ["email": message], status: .conflict
+            )
+            .response(from: request, context: context)
+        }
         try await identity.sessions.setFlash(
             Flash(.success, (t["team_invited"] ?? "").replacingOccurrences(of: "%email", with: email)), sessionID: panel.user.sessionID)
         return .redirect(to: "/admin/team", type: .normal)

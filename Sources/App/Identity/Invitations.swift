@@ -25,11 +25,13 @@ public struct Invitations: Sendable {
         }
     }
 
-    /// Invites `email` to `tenant`'s team with `role`; the link points at `origin` (the tenant's host).
+    /// Invites `email` to `tenant`'s team with `role`; the link points at `origin` (the tenant's host). Throws
+    /// `SeatLimitReached` when the shop's plan has no free seat.
     public func invite(
         _ email: String, role: Role, to tenant: TenantRecord, by inviter: Inviter, origin: String, language: String, audit: AuditEntry
     ) async throws {
         try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
+            try await Plans.checkSeat(tenantID: tenant.id, on: connection, logger: identity.logger)
             let token = try await OneTimeTokens.issue(
                 OneTimeToken(purpose: .invite, email: email, tenantID: tenant.id, role: role, createdBy: inviter.userID),
                 on: connection, logger: identity.logger)

@@ -28,6 +28,8 @@ public struct PartnerSpec: Sendable {
     public var branding: Branding
     /// `nil` when the file does not list admins (then memberships are left alone).
     public var admins: [AdminSpec]?
+    /// The partner's plans; `nil` when the file does not list them (then they are left as they are).
+    public var plans: [Plan]? = nil
 }
 
 /// A tenant as the manifest declares it. `helpArticles == nil` means "leave the articles alone".
@@ -41,6 +43,8 @@ public struct TenantSpec: Sendable {
     public var branding: Branding
     public var helpArticles: [HelpArticle]?
     public var admins: [AdminSpec]?
+    /// The slug of one of its partner's plans.
+    public var plan: String? = nil
 }
 
 /// One problem in a manifest: where (file, line, path of the field) and what.

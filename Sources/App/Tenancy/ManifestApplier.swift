@@ -114,6 +114,9 @@ public struct ManifestApplier: Sendable {
         }
         try await syncDomains(
             spec.domains, owner: "partner \(spec.slug)", tenantID: nil, partnerID: id, prune: prune, on: connection, into: &changes)
+        for plan in spec.plans ?? [] where try await Plans.upsert(plan, partnerID: id, on: connection, logger: logger) {
+            changes.append(.init(kind: .update, text: "plan \(spec.slug)/\(plan.slug) (\(plan.name))"))
+        }
     }
 
     private func applyTenant(
@@ -164,6 +167,18 @@ public struct ManifestApplier: Sendable {
                 on: connection)
             let domains = spec.domains.isEmpty ? "" : ", domains \(spec.domains.joined(separator: ", "))"
             changes.append(.init(kind: .create, text: "tenant \(spec.slug) (\(spec.name))\(domains)"))
+        }
+        if let plan = spec.plan {
+            let rows = try await connection.query(
+                """
+                UPDATE platform.tenants t SET plan_id = p.id, updated_at = now()
+                FROM platform.plans p
+                WHERE t.id = \(scope.id) AND p.partner_id IS NOT DISTINCT FROM t.partner_id AND p.slug = \(plan)
+                RETURNING (SELECT plan_id IS DISTINCT FROM p.id FROM platform.tenants WHERE id = \(scope.id))
+                """, logger: logger
+            ).collect()
+            guard let row = rows.first else { throw TenancyError.unknownPlan(tenant: spec.slug, plan: plan) }
+            if try row.decode(Bool.self), !isNewTenant { changes.append(.init(kind: .update, text: "tenant \(spec.slug): plan \(plan)")) }
         }
         guard let articles = spec.helpArticles else { return }
         try await TenantDatabase.enter(connection, scope: scope, logger: logger)

@@ -104,8 +104,21 @@ public struct ManifestParser {
     }
 
     private mutating func partner(_ node: Node, path: String) -> PartnerSpec? {
-        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding", "admins"]) else {
+        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding", "admins", "plans"]) else {
             return nil
+        }
+        var plans: [Plan]?
+        if let plansNode = map["plans"], let items = sequence(plansNode, path: path + ".plans") {
+            var list: [Plan] = []
+            for (index, item) in items.enumerated() {
+                let itemPath = "\(path).plans[\(index)]"
+                guard let plan = plan(item, path: itemPath) else { continue }
+                if list.contains(where: { $0.slug == plan.slug }) {
+                    report(item, itemPath + ".slug", "the plan slug '\(plan.slug)' appears twice in this partner")
+                }
+                list.append(plan)
+            }
+            plans = list
         }
         let admins = map["admins"].map { adminList($0, path: path + ".admins", scope: .partner) }
         let slug = slugField(map, path: path, node: node)
@@ -113,13 +126,14 @@ public struct ManifestParser {
         let domains = domainList(map["domains"], path: path + ".domains")
         let branding = map["branding"].map { brandingField($0, path: path + ".branding") } ?? Branding()
         guard let slug, let name else { return nil }
-        return PartnerSpec(path: path, slug: slug, name: name, domains: domains, branding: branding, admins: admins)
+        return PartnerSpec(path: path, slug: slug, name: name, domains: domains, branding: branding, admins: admins, plans: plans)
     }
 
     private mutating func tenant(_ node: Node, path: String) -> TenantSpec? {
         guard
             let map = mapping(
-                node, path: path, allowed: ["slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins"])
+                node, path: path,
+                allowed: ["slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins", "plan"])
         else { return nil }
         let slug = slugField(map, path: path, node: node)
         if let slug, Slug.reserved.contains(slug) { report(map["slug"], path + ".slug", "'\(slug)' is reserved for the platform") }
@@ -155,10 +169,38 @@ public struct ManifestParser {
             articles = list
         }
         let admins = map["admins"].map { adminList($0, path: path + ".admins", scope: .tenant) }
+        let plan = map["plan"].flatMap { string($0, path: path + ".plan") }
         guard let slug, let name else { return nil }
         return TenantSpec(
             path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding,
-            helpArticles: articles, admins: admins)
+            helpArticles: articles, admins: admins, plan: plan)
+    }
+
+    /// `{slug, name, bots, messages_per_month, seats, llm_tokens_per_month}`; a limit left out (or `unlimited`) is none.
+    private mutating func plan(_ node: Node, path: String) -> Plan? {
+        guard
+            let map = mapping(
+                node, path: path, allowed: ["slug", "name", "bots", "messages_per_month", "seats", "llm_tokens_per_month"])
+        else { return nil }
+        let slug = slugField(map, path: path, node: node)
+        let name = requiredString(map, "name", path: path, node: node, maxLength: 100)
+        func limit(_ key: String, minimum: Int) -> Int? {
+            guard let field = map[key], scalarType(field) != .null else { return nil }
+            if case .scalar(let scalar) = field, scalar.string == "unlimited" { return nil }
+            guard case .scalar(let scalar) = field, scalarType(field) == .int, let value = Int(scalar.string), value >= minimum,
+                value <= 2_000_000_000
+            else {
+                report(field, path + "." + key, "must be a whole number from \(minimum) to 2000000000, or unlimited")
+                return nil
+            }
+            return value
+        }
+        let plan = Plan(
+            slug: slug ?? "", name: name ?? "", maxBots: limit("bots", minimum: 0),
+            maxMessagesPerMonth: limit("messages_per_month", minimum: 0), maxSeats: limit("seats", minimum: 1),
+            llmTokensPerMonth: limit("llm_tokens_per_month", minimum: 0))
+        guard slug != nil, name != nil else { return nil }
+        return plan
     }
 
     private mutating func article(_ node: Node, path: String, position: Int) -> HelpArticle? {
@@ -288,6 +330,21 @@ public struct ManifestParser {
     }
 
     private mutating func crossCheck(_ manifest: Manifest, root: [String: Node]) {
+        // A tenant's plan must be one of its partner's, when the file lists that partner's plans (else `apply` checks).
+        var plans: [String: Set<String>] = [:]
+        for partner in manifest.partners { if let list = partner.plans { plans[partner.slug] = Set(list.map(\.slug)) } }
+        for tenant in manifest.tenants {
+            guard let plan = tenant.plan else { continue }
+            guard let partner = tenant.partner else {
+                report(nil, tenant.path + ".plan", "only a partner's tenants have plans")
+                continue
+            }
+            if let slugs = plans[partner], !slugs.contains(plan) {
+                report(
+                    nil, tenant.path + ".plan",
+                    "partner '\(partner)' has no plan '\(plan)' (it has: \(slugs.sorted().joined(separator: ", ")))")
+            }
+        }
         var partnerSlugs: Set<String> = []
         for partner in manifest.partners where !partnerSlugs.insert(partner.slug).inserted {
             report(nil, partner.path + ".slug", "the partner slug '\(partner.slug)' appears twice")

@@ -10,6 +10,7 @@ public enum TenancyError: Error, CustomStringConvertible, Equatable {
     case domainReserved(String)
     case invalidTransition(slug: String, from: TenantStatus, action: String)
     case invalidExport(String)
+    case unknownPlan(tenant: String, plan: String)
 
     public var description: String {
         switch self {
@@ -23,6 +24,7 @@ public enum TenancyError: Error, CustomStringConvertible, Equatable {
         case .domainTaken(let domain): "The domain \(domain) already belongs to another partner or tenant."
         case .domainReserved(let domain): "The domain \(domain) is the platform's own (or another tenant's subdomain)."
         case .invalidTransition(let slug, let from, let action): "Tenant '\(slug)' is \(from.rawValue): it cannot be \(action)."
+        case .unknownPlan(let tenant, let plan): "Tenant '\(tenant)': its partner has no plan '\(plan)'."
         case .invalidExport(let message): "Not a Vitrina tenant export: \(message)"
         }
     }

@@ -56,7 +56,8 @@ struct APIDomainTests {
                 #expect(
                     try await env.scalar("SELECT count(*)::int FROM platform.audit_log WHERE action LIKE 'domain.%'", as: Int.self) == 2)
                 #expect(
-                    try await env.scalar("SELECT coalesce(verified_by, '-') FROM platform.domains WHERE host = 'help.nshop.example'", as: String.self)
+                    try await env.scalar(
+                        "SELECT coalesce(verified_by, '-') FROM platform.domains WHERE host = 'help.nshop.example'", as: String.self)
                         == "-")
             }
         }

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A partner's offer to its shops: limits on bots, messages a month, team seats and LLM tokens a month. `nil` is
+/// unlimited. Seats are enforced now (invitations); bots, messages and LLM tokens are enforced where those features
+/// are built, through `Plans.limits(tenantID:)`.
+public struct Plan: Sendable, Equatable {
+    public var id: UUID
+    public var slug: String
+    public var name: String
+    public var maxBots: Int?
+    public var maxMessagesPerMonth: Int?
+    public var maxSeats: Int?
+    public var llmTokensPerMonth: Int?
+
+    public init(
+        id: UUID = UUID(), slug: String, name: String, maxBots: Int? = nil, maxMessagesPerMonth: Int? = nil, maxSeats: Int? = nil,
+        llmTokensPerMonth: Int? = nil
+    ) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.maxBots = maxBots
+        self.maxMessagesPerMonth = maxMessagesPerMonth
+        self.maxSeats = maxSeats
+        self.llmTokensPerMonth = llmTokensPerMonth
+    }
+
+    /// Same offer, ignoring the id (for `tenants apply`'s change detection).
+    func sameLimits(as other: Plan) -> Bool {
+        name == other.name && maxBots == other.maxBots && maxMessagesPerMonth == other.maxMessagesPerMonth
+            && maxSeats == other.maxSeats && llmTokensPerMonth == other.llmTokensPerMonth
+    }
+}
+
+/// A shop's team is full: its plan's seats are taken by members and pending invitations.
+public struct SeatLimitReached: Error, Sendable {
+    public let limit: Int
+}
+
+public enum Plans {
+    static let columns = "id, slug, name, max_bots, max_messages_per_month, max_seats, llm_tokens_per_month::int8"
+
+    /// A partner's plans (the platform's own when `partnerID` is `nil`), by name.
+    public static func all(partnerID: UUID?, on runner: some PostgresQueryRunner, logger: Logger) async throws -> [Plan] {
+        try await collect(
+            runner.runQuery(
+                """
+                SELECT \(unescaped: columns) FROM platform.plans
+                WHERE partner_id IS NOT DISTINCT FROM \(partnerID) ORDER BY name
+                """, logger: logger))
+    }
+
+    /// A shop's plan, if it has one.
+    public static func limits(tenantID: UUID, on runner: some PostgresQueryRunner, logger: Logger) async throws -> Plan? {
+        try await collect(
+            runner.runQuery(
+                """
+                SELECT \(unescaped: columns) FROM platform.plans
+                WHERE id = (SELECT plan_id FROM platform.tenants WHERE id = \(tenantID))
+                """, logger: logger)
+        ).first
+    }
+
+    /// Refuses a new invitation when the shop's plan has no free seat. Locks the shop's row, so two invitations at once
+    /// cannot both take the last seat. Members and unexpired invitations count; the agency's staff do not.
+    public static func checkSeat(tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            """
+            SELECT p.max_seats,
+                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id)
+                + (SELECT count(*)::int FROM platform.one_time_tokens o
+                   WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
+            FROM platform.tenants t LEFT JOIN platform.plans p ON p.id = t.plan_id
+            WHERE t.id = \(tenantID) FOR UPDATE OF t
+            """, logger: logger)
+        for try await (limit, used) in rows.decode((Int?, Int).self) {
+            if let limit, used >= limit { throw SeatLimitReached(limit: limit) }
+        }
+    }
+
+    /// Seats in use per shop (members and pending invitations), for the reseller console.
+    public static func seatsUsed(partnerID: UUID, on runner: some PostgresQueryRunner, logger: Logger) async throws -> [UUID: Int] {
+        let rows = try await runner.runQuery(
+            """
+            SELECT t.id,
+                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id)
+                + (SELECT count(*)::int FROM platform.one_time_tokens o
+                   WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
+            FROM platform.tenants t WHERE t.partner_id = \(partnerID)
+            """, logger: logger)
+        var result: [UUID: Int] = [:]
+        for try await (id, used) in rows.decode((UUID, Int).self) { result[id] = used }
+        return result
+    }
+
+    /// Puts a shop on one of its partner's plans (`nil`: none). `false` when the plan is not the shop's partner's.
+    public static func assign(
+        _ planID: UUID?, tenantID: UUID, partnerID: UUID?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            UPDATE platform.tenants SET plan_id = \(planID), updated_at = now()
+            WHERE id = \(tenantID) AND partner_id IS NOT DISTINCT FROM \(partnerID)
+              AND (\(planID)::uuid IS NULL OR EXISTS (
+                  SELECT 1 FROM platform.plans WHERE id = \(planID) AND partner_id IS NOT DISTINCT FROM \(partnerID)))
+            RETURNING id
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Creates or updates a partner's plan by slug; returns whether anything changed.
+    public static func upsert(_ plan: Plan, partnerID: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let existing = try await collect(
+            connection.query(
+                """
+                SELECT \(unescaped: columns) FROM platform.plans
+                WHERE partner_id IS NOT DISTINCT FROM \(partnerID) AND slug = \(plan.slug) FOR UPDATE
+                """, logger: logger)
+        ).first
+        if let existing {
+            if existing.sameLimits(as: plan) { return false }
+            try await connection.query(
+                """
+                UPDATE platform.plans SET name = \(plan.name), max_bots = \(plan.maxBots), max_seats = \(plan.maxSeats),
+                    max_messages_per_month = \(plan.maxMessagesPerMonth), llm_tokens_per_month = \(plan.llmTokensPerMonth),
+                    updated_at = now()
+                WHERE id = \(existing.id)
+                """, logger: logger)
+        } else {
+            try await connection.query(
+                """
+                INSERT INTO platform.plans (id, partner_id, slug, name, max_bots, max_messages_per_month, max_seats, llm_tokens_per_month)
+                VALUES (\(plan.id), \(partnerID), \(plan.slug), \(plan.name), \(plan.maxBots), \(plan.maxMessagesPerMonth),
+                    \(plan.maxSeats), \(plan.llmTokensPerMonth))
+                """, logger: logger)
+        }
+        return true
+    }
+
+    private static func collect(_ rows: PostgresRowSequence) async throws -> [Plan] {
+        var plans: [Plan] = []
+        for try await (id, slug, name, bots, messages, seats, tokens) in rows.decode((UUID, String, String, Int?, Int?, Int?, Int?).self) {
+            plans.append(
+                Plan(
+                    id: id, slug: slug, name: name, maxBots: bots, maxMessagesPerMonth: messages, maxSeats: seats, llmTokensPerMonth: tokens
+                ))
+        }
+        return plans
+    }
+}
