@@ -22,13 +22,15 @@ import urllib.parse, urllib.request
 SIZES = [("desktop", 1366, 900, False), ("phone", 390, 844, True)]
 TENANT_SCREENS = [("dashboard", "/admin"), ("articles", "/admin/articles"), ("article", "/admin/articles/1"),
                   ("article-errors", None), ("team", "/admin/team"), ("audit", "/admin/audit"),
-                  ("profile", "/admin/profile"), ("branding", "/admin/branding")]
+                  ("profile", "/admin/profile"), ("branding", "/admin/branding"), ("domains", "/admin/domains"),
+                  ("api-keys", "/admin/api-keys")]
 # (name prefix, host, e-mail, screens); a screen with no path is the new-article form submitted empty.
 ACCOUNTS = [
     ("panel-acme-tea", "acme-tea.localhost", "anna@acme-tea.example", TENANT_SCREENS),
     ("panel-solnyshko-kids", "solnyshko-kids.localhost", "maria@solnyshko.example", TENANT_SCREENS),
     ("panel-partner-northwind", "panel.northwind.localhost", "olivia@northwind.example",
-     [("clients", "/admin"), ("new-shop", "/admin/tenants/new"), ("branding", "/admin/branding"), ("audit", "/admin/audit")]),
+     [("clients", "/admin"), ("new-shop", "/admin/tenants/new"), ("branding", "/admin/branding"), ("domains", "/admin/domains"),
+      ("api-keys", "/admin/api-keys"), ("audit", "/admin/audit")]),
     ("panel-platform", "localhost", "admin@vitrina.example",
      [("dashboard", "/admin"), ("outbox", "/admin/outbox"), ("audit", "/admin/audit")]),
 ]

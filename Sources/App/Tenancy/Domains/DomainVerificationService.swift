@@ -15,13 +15,15 @@ public struct DomainVerificationService: Service {
     }
 
     public func run() async throws {
+        // The first round waits one interval: at start-up the migrations may still be running.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
             do {
                 try await store.verifyPending(interval: interval)
             } catch {
-                logger.warning("Domain checks failed", metadata: ["error": "\(error)"])
+                logger.warning("Domain checks failed", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
