@@ -129,6 +129,8 @@ public struct DomainsController: Sendable {
     @Sendable func remove(request: Request, context: AppRequestContext) async throws -> Response {
         let panel = try context.panel(.manageDomains, request: request)
         let host = context.parameters.get("host") ?? ""
+        // The address this panel is open on: removing it would lock the person out mid-click.
+        if host == context.host { throw RefusalError(.conflict, messageKey: "domains_error_current") }
         let owner = try Self.owner(panel)
         let removed = try await identity.client.platformTransaction(logger: identity.logger) { connection in
             let removed = try await domains.remove(host, owner: owner, on: connection)

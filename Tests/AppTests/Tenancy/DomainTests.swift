@@ -284,7 +284,10 @@ final class DNSMasq: @unchecked Sendable {
                 #expect(try await client.get("/help", host: "bolt.vitrina.test").status == .ok)
                 try await there.get("/admin/domains")
                 #expect(try await there.post("/admin/domains/nope.example/remove").status == .notFound)
-                #expect(try await there.post("/admin/domains/help.bolt.example/remove").status == .seeOther)
+                try await there.get("/admin/domains")
+                #expect(try await there.post("/admin/domains/help.bolt.example/remove").status == .conflict)
+                try await owner.get("/admin/domains")
+                #expect(try await owner.post("/admin/domains/help.bolt.example/remove").status == .seeOther)
                 #expect(try await client.get("/help", host: "help.bolt.example").status == .notFound)
                 let audit = try await owner.get("/admin/audit")
                 #expect(
