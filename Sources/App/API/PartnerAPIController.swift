@@ -36,10 +36,30 @@ struct PartnerAPIController: Sendable {
         let host: String
         let domains: [String]
         let createdAt: Date
+        /// The slug of the shop's plan, if it has one.
+        let plan: String?
+        /// Members and pending invitations, against the plan's seats (`nil`: unlimited).
+        let seatsUsed: Int
+        let maxSeats: Int?
 
         enum CodingKeys: String, CodingKey {
-            case slug, name, status, host, domains
+            case slug, name, status, host, domains, plan
             case createdAt = "created_at"
+            case seatsUsed = "seats_used"
+            case maxSeats = "max_seats"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(slug, forKey: .slug)
+            try container.encode(name, forKey: .name)
+            try container.encode(status, forKey: .status)
+            try container.encode(host, forKey: .host)
+            try container.encode(domains, forKey: .domains)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(plan, forKey: .plan)
+            try container.encode(seatsUsed, forKey: .seatsUsed)
+            try container.encode(maxSeats, forKey: .maxSeats)
         }
     }
 
@@ -347,17 +367,24 @@ struct PartnerAPIController: Sendable {
         let rows = try await identity.client.query(
             """
             SELECT t.slug, t.name, t.status, t.created_at,
-                ARRAY(SELECT d.host FROM platform.domains d WHERE d.tenant_id = t.id ORDER BY d.host)
-            FROM platform.tenants t
+                ARRAY(SELECT d.host FROM platform.domains d WHERE d.tenant_id = t.id ORDER BY d.host), pl.slug, pl.max_seats,
+                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id)
+                + (SELECT count(*)::int FROM platform.one_time_tokens o
+                   WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
+            FROM platform.tenants t LEFT JOIN platform.plans pl ON pl.id = t.plan_id
             WHERE t.partner_id = \(partnerID) AND t.status <> 'purged' AND (\(slug)::text IS NULL OR t.slug = \(slug))
                 AND (\(after)::text IS NULL OR t.slug COLLATE "C" > \(after))
             ORDER BY t.slug COLLATE "C" LIMIT \(limit)
             """, logger: identity.logger)
         let baseDomain = directory.snapshot.baseDomain
         var result: [TenantJSON] = []
-        for try await (slug, name, status, created, domains) in rows.decode((String, String, String, Date, [String]).self) {
+        for try await (slug, name, status, created, domains, plan, maxSeats, seatsUsed) in rows.decode(
+            (String, String, String, Date, [String], String?, Int?, Int).self)
+        {
             result.append(
-                TenantJSON(slug: slug, name: name, status: status, host: slug + "." + baseDomain, domains: domains, createdAt: created))
+                TenantJSON(
+                    slug: slug, name: name, status: status, host: slug + "." + baseDomain, domains: domains, createdAt: created, plan: plan,
+                    seatsUsed: seatsUsed, maxSeats: maxSeats))
         }
         return result
     }

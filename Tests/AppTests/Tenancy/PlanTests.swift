@@ -113,6 +113,10 @@ import Testing
                 let refused = try await api.call(
                     .post, "/api/v1/tenants/acme/members", json: #"{"email": "dan@acme.example", "role": "viewer"}"#)
                 #expect(refused.isProblem("conflict", .conflict))
+                let shop = try await api.get("/api/v1/tenants/acme")
+                #expect(
+                    shop.object["plan"] as? String == "tiny" && shop.object["seats_used"] as? Int == 2
+                        && shop.object["max_seats"] as? Int == 2)
                 #expect(
                     try await env.scalar(
                         "SELECT count(*)::int FROM platform.outbox WHERE to_address LIKE '%@acme.example' AND to_address <> 'bob@acme.example'",

@@ -98,9 +98,14 @@ struct WhiteLabelTests {
             try await env.withApp { client throws in
                 var seen: [(String, TestResponse)] = []
                 var shopper = Browser(client, host: "shop.acme.example")
-                for path in ["/", "/help", "/help/delivery", "/help?q=курьер", "/help/nope", "/brand.css", "/favicon.ico"] {
+                for path in [
+                    "/", "/help", "/help/delivery", "/help?q=курьер", "/help/nope", "/brand.css", "/favicon.ico",
+                    // JSON errors: the API's problem documents (no key, an unknown route) and its description.
+                    "/api/v1/tenants", "/api/v1/nope", "/api/v1/openapi.json",
+                ] {
                     seen.append((path, try await shopper.get(path)))
                 }
+                #expect(seen.contains { $0.0 == "/api/v1/tenants" && $0.1.status == .unauthorized })
                 var closed = Browser(client, host: "closed.acme.example")
                 seen.append(("503", try await closed.get("/help")))
                 var owner = Browser(client, host: "shop.acme.example")
