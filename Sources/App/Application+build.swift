@@ -33,11 +33,13 @@ public struct AppServices: Sendable {
             client: database.client, migrator: migrator, baseDomain: configuration.baseDomain, logger: logger)
         identity = IdentityServices(database: database, configuration: configuration, logger: logger)
         brandAssets = BrandAssetStore(client: database.client, logger: logger)
+        let resolver = SystemDNSResolver(server: configuration.dnsServer)
         let verifier = DomainVerifier(
-            resolver: SystemDNSResolver(server: configuration.dnsServer),
-            fetcher: HTTPChallengeFetcher(timeout: configuration.domainHTTPCheckTimeout),
+            resolver: resolver, fetcher: HTTPChallengeFetcher(resolver: resolver, timeout: configuration.domainHTTPCheckTimeout),
             cnameTarget: configuration.domainTarget)
-        domains = DomainStore(client: database.client, verifier: verifier, directory: directory, logger: logger)
+        domains = DomainStore(
+            client: database.client, verifier: verifier, directory: directory, checkSpacing: configuration.domainCheckSpacing,
+            logger: logger)
     }
 }
 

@@ -45,6 +45,9 @@ int cresolv_query(const char *name, int type, const char *server, int port, char
         res_nclose(&state);
         return (error == HOST_NOT_FOUND || error == NO_DATA) ? 0 : -1;
     }
+    // res_nquery returns the answer's full length even when it copied only what fits (a large TCP answer): parse
+    // only the bytes that are in the buffer.
+    if (length > (int)sizeof answer) length = (int)sizeof answer;
     ns_msg message;
     if (ns_initparse(answer, length, &message) < 0) {
         res_nclose(&state);
@@ -70,6 +73,10 @@ int cresolv_query(const char *name, int type, const char *server, int port, char
             char target[NS_MAXDNAME];
             if (ns_name_uncompress(ns_msg_base(message), ns_msg_end(message), data, target, sizeof target) < 0) continue;
             if (append(out, out_len, &used, target, strlen(target)) < 0) goto too_small;
+        } else if (type == ns_t_a) {
+            char text[INET_ADDRSTRLEN];
+            if (data_length != 4 || inet_ntop(AF_INET, data, text, sizeof text) == NULL) continue;
+            if (append(out, out_len, &used, text, strlen(text)) < 0) goto too_small;
         } else {
             continue;
         }

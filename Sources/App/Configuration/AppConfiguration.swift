@@ -44,6 +44,8 @@ public struct AppConfiguration: Sendable {
     public var dnsServer: DNSServerAddress?
     /// How long the HTTP challenge check waits for a domain's answer.
     public var domainHTTPCheckTimeout: Duration = .seconds(5)
+    /// "Check now" on one domain at most this often; quicker presses get the last result.
+    public var domainCheckSpacing: Duration = .seconds(10)
     /// Requests a minute each API key may make, per instance (VITRINA_API_RATE_LIMIT).
     public var apiRateLimit: Int = 120
 

@@ -126,6 +126,12 @@ public struct UserStore: Sendable {
                 UPDATE platform.one_time_tokens SET revoked_at = now()
                 WHERE created_by = \(userID) AND tenant_id = \(tenantID) AND purpose = 'invite' AND used_at IS NULL AND revoked_at IS NULL
                 """, logger: logger)
+            // So do the API keys they created for this shop: a removed admin keeps no access through the API.
+            try await connection.query(
+                """
+                UPDATE platform.api_keys SET revoked_at = now()
+                WHERE created_by = \(userID) AND tenant_id = \(tenantID) AND revoked_at IS NULL
+                """, logger: logger)
             return current.role
         }
     }

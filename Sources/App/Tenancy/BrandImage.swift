@@ -140,6 +140,10 @@ enum SVGSanitizer {
         "style",
     ]
 
+    /// Deeper nesting or more `<use>` elements than a logo needs are refused.
+    static let maximumDepth = 256
+    static let maximumUses = 100
+
     private struct Open {
         let name: String
         let kept: Bool
@@ -151,7 +155,10 @@ enum SVGSanitizer {
         var output = ""
         var stack: [Open] = []
         var sawRoot = false
-        var keeping: Bool { stack.allSatisfy(\.kept) }
+        // Open elements being dropped (with everything inside them): a count, so each tag costs O(1).
+        var dropped = 0
+        var keeping: Bool { dropped == 0 }
+        var uses = 0
 
         func starts(with text: String, at position: Int) -> Bool {
             let scalars = Array(text.unicodeScalars)
@@ -204,6 +211,7 @@ enum SVGSanitizer {
                     return .failure(.corrupt)
                 }
                 index += 1
+                if !open.kept { dropped -= 1 }
                 if open.kept, keeping { output += "</\(open.name == "svg" ? "svg" : canonical(open.name))>" }
             } else {
                 index += 1
@@ -246,21 +254,39 @@ enum SVGSanitizer {
                     attributes.append((attribute, value))
                 }
                 let kept = keeping && elements.contains(name)
+                if name == "use" {
+                    uses += 1
+                    if uses > maximumUses { return .failure(.unsafeSVG) }  // "use" chains can freeze a browser
+                }
                 if kept {
                     output += "<" + canonical(name)
                     var hasNamespace = false
-                    for (attribute, value) in attributes where isAllowed(attribute: attribute, value: value) {
+                    var hasXLink = false
+                    for (attribute, value) in attributes {
                         if attribute == "xmlns" {
+                            // The SVG namespace only, whatever was written.
+                            if !hasNamespace { output += " xmlns=\"http://www.w3.org/2000/svg\"" }
                             hasNamespace = true
-                            output += " xmlns=\"http://www.w3.org/2000/svg\""
                             continue
                         }
+                        guard isAllowed(attribute: attribute, value: value) else { continue }
+                        if attribute == "xmlns:xlink" { hasXLink = true }
                         output += " \(canonical(attribute))=\"\(escape(value))\""
                     }
-                    if name == "svg", stack.isEmpty, !hasNamespace { output += " xmlns=\"http://www.w3.org/2000/svg\"" }
+                    if name == "svg", stack.isEmpty {
+                        if !hasNamespace { output += " xmlns=\"http://www.w3.org/2000/svg\"" }
+                        // Always declared, so a kept `xlink:href` never makes the output ill-formed.
+                        if !hasXLink {
+                            output += " xmlns:xlink=\"http://www.w3.org/1999/xlink\""
+                        }
+                    }
                     output += selfClosing ? "/>" : ">"
                 }
-                if !selfClosing { stack.append(Open(name: name, kept: kept)) }
+                if !selfClosing {
+                    guard stack.count < maximumDepth else { return .failure(.unsafeSVG) }
+                    stack.append(Open(name: name, kept: kept))
+                    if !kept { dropped += 1 }
+                }
                 if selfClosing, stack.isEmpty { sawRoot = true }
             }
         }
@@ -275,8 +301,10 @@ enum SVGSanitizer {
         let lowered = value.lowercased().filter { !$0.isWhitespace }
         if attribute == "href" || attribute == "xlink:href" { return lowered.hasPrefix("#") }
         if attribute == "xmlns:xlink" { return value == "http://www.w3.org/1999/xlink" }
-        for needle in ["javascript:", "expression(", "@import", "\\", "<", "data:", "behavior:", "-moz-binding"]
-        where lowered.contains(needle) { return false }
+        for needle in [
+            "javascript:", "expression(", "@import", "\\", "<", "data:", "behavior:", "-moz-binding", "image-set(", "image(",
+            "src(", "cross-fade(", "element(", "//",
+        ] where lowered.contains(needle) { return false }
         var rest = Substring(lowered)
         while let range = rest.range(of: "url(") {
             guard

@@ -216,8 +216,24 @@ public struct ManifestApplier: Sendable {
             try await provisioner.addDomain(host, tenantID: tenantID, partnerID: partnerID, on: connection)
             changes.append(.init(kind: .create, text: "domain \(host) → \(owner)"))
         }
+        // A declared domain the owner had added in the panel and not verified yet: the operator vouches for it.
+        let vouched = try await connection.query(
+            """
+            UPDATE platform.domains SET verified_at = now(), verified_by = 'operator'
+            WHERE host = ANY(\(wanted)) AND verified_at IS NULL AND (tenant_id = \(tenantID) OR partner_id = \(partnerID))
+            RETURNING host
+            """, logger: logger)
+        for try await host in vouched.decode(String.self) { changes.append(.init(kind: .update, text: "domain \(host) verified")) }
         if prune {
-            for host in current.subtracting(wanted).sorted() {
+            // Only what the operator declared: domains shops and agencies added themselves are theirs to remove.
+            let operatorHosts = try await connection.query(
+                """
+                SELECT host FROM platform.domains
+                WHERE (tenant_id = \(tenantID) OR partner_id = \(partnerID)) AND verified_by = 'operator'
+                """, logger: logger)
+            var declared: Set<String> = []
+            for try await host in operatorHosts.decode(String.self) { declared.insert(host) }
+            for host in declared.subtracting(wanted).sorted() {
                 try await connection.query("DELETE FROM platform.domains WHERE host = \(host)", logger: logger)
                 changes.append(.init(kind: .remove, text: "domain \(host) from \(owner)"))
             }

@@ -66,6 +66,9 @@ public enum Plans {
     /// Refuses a new invitation when the shop's plan has no free seat. Locks the shop's row, so two invitations at once
     /// cannot both take the last seat. Members and unexpired invitations count; the agency's staff do not.
     public static func checkSeat(tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        // The lock first, in its own statement: under READ COMMITTED the counts below then see every invitation
+        // committed before the lock was granted (one statement would count from its own earlier snapshot).
+        try await connection.query("SELECT 1 FROM platform.tenants WHERE id = \(tenantID) FOR UPDATE", logger: logger)
         let rows = try await connection.query(
             """
             SELECT p.max_seats,
@@ -73,7 +76,7 @@ public enum Plans {
                 + (SELECT count(*)::int FROM platform.one_time_tokens o
                    WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
             FROM platform.tenants t LEFT JOIN platform.plans p ON p.id = t.plan_id
-            WHERE t.id = \(tenantID) FOR UPDATE OF t
+            WHERE t.id = \(tenantID)
             """, logger: logger)
         for try await (limit, used) in rows.decode((Int?, Int).self) {
             if let limit, used >= limit { throw SeatLimitReached(limit: limit) }

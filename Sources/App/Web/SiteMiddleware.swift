@@ -45,8 +45,11 @@ public struct SiteMiddleware: RouterMiddleware {
             response.headers[.retryAfter] = "3600"
             return response
         }
-        if let primary = directory.snapshot.redirects[host], !request.uri.path.hasPrefix("/api/"),
-            !request.uri.path.hasPrefix("/internal/")
+        // The panel on the built-in `<slug>.<base>` address never redirects: if the primary domain stops working,
+        // the shop can still sign in there and fix it.
+        let snapshot = directory.snapshot
+        if let primary = snapshot.redirects[host], !request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/internal/"),
+            !(request.uri.path.hasPrefix("/admin") && host.hasSuffix("." + snapshot.baseDomain))
         {
             return Self.redirect(
                 request, to: primary, authority: authority, secure: trustProxy && request.headers[.xForwardedProto] == "https")

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/// Looks up the records of one type (16: TXT, 5: CNAME) for `name` through the system's resolver library (libresolv),
+/// Looks up the records of one type (16: TXT, 5: CNAME, 1: A) for `name` through the system's resolver library (libresolv),
 /// with a private resolver state, so it is safe to call from several threads at once.
 ///
 /// `server` is NULL for the servers in /etc/resolv.conf, or an IPv4 address (with `port`) to ask instead.

@@ -97,6 +97,28 @@ struct APIKeysPanelTests {
     }
 
     /// The token in a page (the read-only field after creation).
+    @Test func aRemovedAdminsKeysStopWorking() async throws {
+        try await TestEnvironment.with { env in
+            try await env.makeTenant("acme", articles: markedArticles(tenant: "acme", count: 1))
+            try await env.makeUser("anna@acme.test", role: .owner, tenant: "acme")
+            let admin = try await env.makeUser("adam@acme.test", role: .admin, tenant: "acme")
+            try await env.withApp { client throws in
+                var adam = Browser(client, host: "acme.vitrina.test")
+                try await adam.signIn("adam@acme.test", Self.password)
+                try await adam.get("/admin/api-keys")
+                let created = try await adam.post("/admin/api-keys", ["name": "Sync", "scope_articles_read": "on"])
+                let token = try #require(Self.token(in: created.text))
+                let api = APIClient(client, token: token)
+                #expect(try await api.get("/api/v1/articles").status == .ok)
+                var owner = Browser(client, host: "acme.vitrina.test")
+                try await owner.signIn("anna@acme.test", Self.password)
+                try await owner.get("/admin/team")
+                #expect(try await owner.post("/admin/team/members/\(admin.id.uuidString.lowercased())/remove").status == .seeOther)
+                #expect(try await api.get("/api/v1/articles").isProblem("unauthorized", .unauthorized))
+            }
+        }
+    }
+
     static func token(in html: String) -> String? {
         guard let range = html.range(of: "value=\"ak_") else { return nil }
         return "ak_" + html[range.upperBound...].prefix { $0 != "\"" }

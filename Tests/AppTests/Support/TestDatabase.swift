@@ -107,6 +107,7 @@ struct TestEnvironment: Sendable {
         config.logLevel = .critical
         config.secretKey = String(repeating: "5e", count: 32)
         config.domainHTTPCheckTimeout = .milliseconds(500)
+        config.domainCheckSpacing = .zero
         return config
     }
 

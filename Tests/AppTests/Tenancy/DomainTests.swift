@@ -22,6 +22,8 @@ final class FakeDNS: DNSResolver, ChallengeFetcher {
 
     func canonicalName(_ name: String) async throws -> String? { state.withLock { $0.cname[name] } }
 
+    func addresses(_ name: String) async throws -> [String] { [] }
+
     func fetch(host: String, path: String) async -> String? { state.withLock { $0.http[host + path] } }
 }
 
@@ -109,6 +111,18 @@ final class DNSMasq: @unchecked Sendable {
         #expect(DomainStore.normalize("other-shop.vitrina.test", baseDomain: base) == .failure(.reserved))
     }
 
+    @Test func theHTTPCheckOnlyContactsPublicAddresses() {
+        for address in ["8.8.8.8", "93.184.216.34", "172.32.0.1", "100.128.0.1"] {
+            #expect(HTTPChallengeFetcher.isPublicIPv4(address), "\(address)")
+        }
+        for address in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+            "224.0.0.1", "255.255.255.255", "198.18.0.1", "192.0.2.1", "not-an-ip", "1.2.3",
+        ] {
+            #expect(!HTTPChallengeFetcher.isPublicIPv4(address), "\(address)")
+        }
+    }
+
     @Test func aDomainIsVerifiedByItsTXTRecordAndOnlyThenRoutes() async throws {
         try await TestEnvironment.with { env in
             let bolt = try await env.makeTenant("bolt")
@@ -116,8 +130,8 @@ final class DNSMasq: @unchecked Sendable {
             try await env.services.directory.reload()
             let dns = FakeDNS()
             let store = DomainStore(
-                client: env.client, verifier: DomainVerifier(resolver: dns, fetcher: dns, cnameTarget: "edge.vitrina.test"),
-                directory: env.services.directory, logger: TestDatabase.logger)
+                client: env.client, verifier: DomainVerifier(resolver: dns, fetcher: dns, cnameTarget: "edge.hosting.example"),
+                directory: env.services.directory, checkSpacing: .zero, logger: TestDatabase.logger)
             func add(_ host: String, _ owner: DomainOwner) async throws -> Result<DomainRecord, DomainError> {
                 try await env.client.platformTransaction(logger: TestDatabase.logger) { try await store.add(host, owner: owner, on: $0) }
             }
@@ -147,10 +161,13 @@ final class DNSMasq: @unchecked Sendable {
             #expect(!wrong.verified && wrong.summary == "txt=missing;cname=other;http=failed")
             dns.state.withLock {
                 $0.txt["_domain-challenge.help.bolt.example"] = [token]
-                $0.cname["help.bolt.example"] = "edge.vitrina.test"
+                $0.cname["help.bolt.example"] = "edge.hosting.example"
             }
             let passed = try await store.verify("help.bolt.example", owner: .tenant(bolt.id)).get()
             #expect(passed.verified && passed.method == "dns" && passed.summary == "txt=ok;cname=ok;http=failed")
+            #expect(
+                DomainCheckResult(summary: passed.summary)?.summary == passed.summary
+                    && DomainCheckResult(summary: passed.summary)?.verified == true)
             let stored = try #require(try await store.find("help.bolt.example", owner: .tenant(bolt.id)))
             #expect(stored.isVerified && stored.verifiedBy == "dns")
             guard case .tenant(let routed) = env.services.directory.resolve(host: "help.bolt.example") else {
@@ -159,9 +176,23 @@ final class DNSMasq: @unchecked Sendable {
             }
             #expect(routed.slug == "bolt")
 
+            // The branded label counts only for brands that show the platform's name (white-label shops are never
+            // even asked for it: the question would show in their DNS logs).
             let branded = try await add("shop.nail.example", .tenant(nail.id)).get()
             dns.state.withLock { $0.txt["_vitrina-challenge.shop.nail.example"] = [branded.token ?? ""] }
+            #expect(try await store.verify("shop.nail.example", owner: .tenant(nail.id)).get().verified == false)
+            #expect(dns.state.withLock { $0.lookups["_vitrina-challenge.shop.nail.example"] } == nil)
+            dns.state.withLock { $0.txt["_domain-challenge.shop.nail.example"] = [branded.token ?? ""] }
             #expect(try await store.verify("shop.nail.example", owner: .tenant(nail.id)).get().verified)
+
+            // Under another owner's verified domain, the HTTP challenge proves nothing (a wildcard record would answer
+            // it); the TXT record is still required. The installation's own CNAME target cannot be claimed.
+            let under = try await add("x.help.bolt.example", .tenant(nail.id)).get()
+            dns.state.withLock {
+                $0.http["x.help.bolt.example" + DomainChallenge.path(label: "_domain-challenge", token: under.token ?? "")] = under.token
+            }
+            #expect(try await store.verify("x.help.bolt.example", owner: .tenant(nail.id)).get().verified == false)
+            #expect(try await add("edge.hosting.example", .tenant(nail.id)) == .failure(.reserved))
 
             // Only a verified domain can be primary; at most one is.
             _ = try await add("pending.bolt.example", .tenant(bolt.id)).get()
@@ -173,10 +204,41 @@ final class DNSMasq: @unchecked Sendable {
                 return
             }
             // Two so far; eight more reach the limit of ten.
+            _ = try await env.client.platformTransaction(logger: TestDatabase.logger) {
+                try await store.remove("x.help.bolt.example", owner: .tenant(nail.id), on: $0)
+            }
             for index in 2..<DomainStore.limitPerOwner {
                 #expect((try? await add("extra\(index).bolt.example", .tenant(bolt.id)).get()) != nil)
             }
             #expect(try await add("one-too-many.bolt.example", .tenant(bolt.id)) == .failure(.limit))
+        }
+    }
+
+    @Test func applyWithPruneKeepsDomainsShopsAddedAndVouchesForDeclaredOnes() async throws {
+        try await TestEnvironment.with { env in
+            func apply(_ domains: String) async throws -> [String] {
+                var parser = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
+                let manifest = try parser.parse("tenants:\n  - {slug: bolt, name: Bolt, domains: [\(domains)]}")
+                let applier = ManifestApplier(client: env.client, provisioner: env.provisioner, file: "t.yml", logger: TestDatabase.logger)
+                return try await applier.apply(manifest, dryRun: false, prune: true).map(\.text)
+            }
+            _ = try await apply("old.bolt.example")
+            let bolt = try #require(try await env.provisioner.lookup(slug: "bolt"))
+            try await env.services.directory.reload()
+            for host in ["mine.bolt.example", "declared.bolt.example"] {
+                _ = try await env.client.platformTransaction(logger: TestDatabase.logger) {
+                    try await env.services.domains.add(host, owner: .tenant(bolt), on: $0)
+                }
+            }
+            let changes = try await apply("declared.bolt.example")
+            #expect(
+                changes.contains("domain old.bolt.example from tenant bolt") && changes.contains("domain declared.bolt.example verified"))
+            let rows = try await env.client.query(
+                "SELECT host, coalesce(verified_by, '-') FROM platform.domains WHERE tenant_id = \(bolt) ORDER BY host",
+                logger: TestDatabase.logger)
+            var found: [String] = []
+            for try await (host, by) in rows.decode((String, String).self) { found.append("\(host) \(by)") }
+            #expect(found == ["declared.bolt.example operator", "mine.bolt.example -"])
         }
     }
 
@@ -187,7 +249,7 @@ final class DNSMasq: @unchecked Sendable {
             let dns = FakeDNS()
             let store = DomainStore(
                 client: env.client, verifier: DomainVerifier(resolver: dns, fetcher: dns, cnameTarget: "edge.vitrina.test"),
-                directory: env.services.directory, logger: TestDatabase.logger)
+                directory: env.services.directory, checkSpacing: .zero, logger: TestDatabase.logger)
             var tokens: [String: String] = [:]
             for index in 0..<6 {
                 let domain = try await env.client.platformTransaction(logger: TestDatabase.logger) {
@@ -277,6 +339,8 @@ final class DNSMasq: @unchecked Sendable {
                 #expect(moved.headers[.location] == "http://help.bolt.example/help?q=%D0%B4")
                 #expect(try await client.get("/help", host: "help.bolt.example").status == .ok)
                 #expect(try await client.get("/healthz", host: "bolt.vitrina.test").status == .ok)
+                // The panel on the built-in address stays reachable (a broken primary domain must not lock the shop out).
+                #expect(try await client.get("/admin/login", host: "bolt.vitrina.test").status == .ok)
                 var there = Browser(client, host: "help.bolt.example")
                 #expect(try await there.signIn("owner@bolt.test", Self.password).status == .seeOther)
                 try await there.get("/admin/domains")
@@ -306,8 +370,9 @@ final class DNSMasq: @unchecked Sendable {
                 let store = DomainStore(
                     client: env.client,
                     verifier: DomainVerifier(
-                        resolver: FakeDNS(), fetcher: HTTPChallengeFetcher(connectTo: ("127.0.0.1", port)), cnameTarget: "vitrina.test"),
-                    directory: env.services.directory, logger: TestDatabase.logger)
+                        resolver: FakeDNS(), fetcher: HTTPChallengeFetcher(resolver: FakeDNS(), connectTo: ("127.0.0.1", port)),
+                        cnameTarget: "vitrina.test"),
+                    directory: env.services.directory, checkSpacing: .zero, logger: TestDatabase.logger)
                 let domain = try await env.client.platformTransaction(logger: TestDatabase.logger) {
                     try await store.add("help.bolt.example", owner: .tenant(bolt.id), on: $0)
                 }.get()
@@ -331,7 +396,7 @@ final class DNSMasq: @unchecked Sendable {
                 #expect(try await store.find("help.bolt.example", owner: .tenant(bolt.id))?.verifiedBy == "http")
                 try await Self.eventually { try await client.get("/help", host: "help.bolt.example").status == .ok }
                 // A token is answered only on its own domain: asked on another, the check fails.
-                let fetcher = HTTPChallengeFetcher(connectTo: ("127.0.0.1", port))
+                let fetcher = HTTPChallengeFetcher(resolver: FakeDNS(), connectTo: ("127.0.0.1", port))
                 #expect(await fetcher.fetch(host: "help.nail.example", path: "/.well-known/domain-challenge/\(token)") == nil)
                 #expect(
                     await fetcher.fetch(host: "help.nail.example", path: "/.well-known/domain-challenge/\(other.token ?? "")")

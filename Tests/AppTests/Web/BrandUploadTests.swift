@@ -71,7 +71,7 @@ import Testing
             #expect(!svg.contains(forbidden), "\(forbidden) survived: \(svg)")
         }
         // What a logo needs stays.
-        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\""))
         #expect(svg.contains("viewBox=\"0 0 40 40\""))
         #expect(svg.contains("<title>Tea &amp; Co</title>"))
         #expect(svg.contains("<path d=\"M10 20h20\" stroke=\"#fff\" stroke-width=\"4\" style=\"stroke-linecap:round\"/>"))
@@ -82,6 +82,20 @@ import Testing
         #expect(BrandImage.check(Array("<svg><g></svg>".utf8), allowed: [.svg]) == .failure(.corrupt))
         #expect(BrandImage.check(Array("<svg><![CDATA[<script>x</script>]]></svg>".utf8), allowed: [.svg]) == .failure(.unsafeSVG))
         #expect(BrandImage.check(Array("<svg><text>&nbsp;</text></svg>".utf8), allowed: [.svg]) == .failure(.unsafeSVG))
+        // CSS that loads something without url(), and shapes that only slow a browser or the sanitiser down.
+        let imageSet = try BrandImage.check(
+            Array("<svg><rect style=\"mask-image:image-set('https://x.example/y' 1x)\" fill=\"#000\"/></svg>".utf8), allowed: [.svg]
+        ).get()
+        #expect(!String(decoding: imageSet.bytes, as: UTF8.self).contains("x.example"))
+        let deep = "<svg>" + String(repeating: "<g>", count: 300) + String(repeating: "</g>", count: 300) + "</svg>"
+        #expect(BrandImage.check(Array(deep.utf8), allowed: [.svg]) == .failure(.unsafeSVG))
+        let dropped = "<svg>" + String(repeating: "<foo>", count: 200) + String(repeating: "</foo>", count: 200) + "<rect/></svg>"
+        #expect(String(decoding: try BrandImage.check(Array(dropped.utf8), allowed: [.svg]).get().bytes, as: UTF8.self).contains("<rect/>"))
+        let uses = "<svg>" + String(repeating: "<use href=\"#a\"/>", count: 101) + "</svg>"
+        #expect(BrandImage.check(Array(uses.utf8), allowed: [.svg]) == .failure(.unsafeSVG))
+        // xlink:href kept means the xlink namespace is declared.
+        let linked = try BrandImage.check(Array("<svg><use xlink:href=\"#a\"/></svg>".utf8), allowed: [.svg]).get()
+        #expect(String(decoding: linked.bytes, as: UTF8.self).contains("xmlns:xlink=\"http://www.w3.org/1999/xlink\""))
     }
 
     @Test func aPartnerUploadsALogoAndEveryPageServesItByHash() async throws {

@@ -11,6 +11,8 @@ public protocol DNSResolver: Sendable {
     func txtRecords(_ name: String) async throws -> [String]
     /// Where the CNAME record of `name` points (without the trailing dot), or `nil`.
     func canonicalName(_ name: String) async throws -> String?
+    /// The IPv4 addresses `name` resolves to (following CNAMEs).
+    func addresses(_ name: String) async throws -> [String]
 }
 
 public struct DNSLookupFailed: Error, Sendable {
@@ -28,6 +30,11 @@ public struct SystemDNSResolver: DNSResolver {
 
     static let txtType: Int32 = 16
     static let cnameType: Int32 = 5
+    static let addressType: Int32 = 1
+
+    public func addresses(_ name: String) async throws -> [String] {
+        try await query(name, type: Self.addressType)
+    }
 
     public func txtRecords(_ name: String) async throws -> [String] {
         try await query(name, type: Self.txtType)
@@ -61,33 +68,60 @@ public protocol ChallengeFetcher: Sendable {
     func fetch(host: String, path: String) async -> String?
 }
 
-/// The HTTP check over the network. `connectTo` sends the request to a fixed address instead of the domain's (tests:
-/// the server on loopback, with the domain in the `Host` header).
+/// The HTTP check over the network: the domain's name is resolved here and only a public IPv4 address is contacted
+/// (never loopback, private or link-local ones: the check must not become a way to reach internal services), with
+/// redirects refused. `connectTo` sends the request to a fixed address instead (tests: the server on loopback).
 public struct HTTPChallengeFetcher: ChallengeFetcher {
-    let client: HTTPClient
+    let resolver: any DNSResolver
     let connectTo: (address: String, port: Int)?
     let timeout: Duration
 
-    public init(client: HTTPClient = .shared, connectTo: (address: String, port: Int)? = nil, timeout: Duration = .seconds(5)) {
-        self.client = client
+    public init(resolver: any DNSResolver, connectTo: (address: String, port: Int)? = nil, timeout: Duration = .seconds(5)) {
+        self.resolver = resolver
         self.connectTo = connectTo
         self.timeout = timeout
     }
 
+    /// One client for all checks, which never follows a redirect.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     public func fetch(host: String, path: String) async -> String? {
-        let url = connectTo.map { "http://\($0.address):\($0.port)\(path)" } ?? "http://\(host)\(path)"
-        var request = HTTPClientRequest(url: url)
+        let target: String
+        if let connectTo {
+            target = "\(connectTo.address):\(connectTo.port)"
+        } else {
+            guard let address = try? await resolver.addresses(host).first(where: Self.isPublicIPv4) else { return nil }
+            target = address
+        }
+        var request = HTTPClientRequest(url: "http://\(target)\(path)")
         request.headers.replaceOrAdd(name: "Host", value: host)
         request.headers.replaceOrAdd(name: "User-Agent", value: "domain-check")
         do {
-            let response = try await client.execute(
-                request,
-                timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            let response = try await Self.client.execute(request, timeout: .nanoseconds(nanoseconds))
             guard response.status == .ok else { return nil }
             let body = try await response.body.collect(upTo: 1024)
             return String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
             return nil
+        }
+    }
+
+    /// A unicast IPv4 address on the public internet (not this host, a private network, CGNAT, link-local,
+    /// multicast or reserved space).
+    static func isPublicIPv4(_ text: String) -> Bool {
+        let octets = text.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return false }
+        switch (octets[0], octets[1]) {
+        case (0, _), (10, _), (127, _), (169, 254), (192, 168): return false
+        case (100, 64...127), (172, 16...31), (198, 18...19): return false
+        case (192, 0) where octets[2] == 0 || octets[2] == 2: return false
+        case (224...255, _): return false
+        default: return true
         }
     }
 }
@@ -118,6 +152,30 @@ public struct DomainCheckResult: Sendable, Equatable {
     public var dnsFailed = false
 
     public var verified: Bool { txtFound || httpAnswered }
+
+    public init(
+        txtFound: Bool = false, canonicalName: String? = nil, cnameCorrect: Bool = false, httpAnswered: Bool = false,
+        dnsFailed: Bool = false
+    ) {
+        self.txtFound = txtFound
+        self.canonicalName = canonicalName
+        self.cnameCorrect = cnameCorrect
+        self.httpAnswered = httpAnswered
+        self.dnsFailed = dnsFailed
+    }
+
+    /// The result a stored `summary` describes.
+    public init?(summary: String) {
+        var parts: [String: String] = [:]
+        for piece in summary.split(separator: ";") {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { parts[String(pair[0])] = String(pair[1]) }
+        }
+        guard let txt = parts["txt"], let cname = parts["cname"], let http = parts["http"] else { return nil }
+        self.init(
+            txtFound: txt == "ok", canonicalName: cname == "missing" ? nil : "", cnameCorrect: cname == "ok", httpAnswered: http == "ok",
+            dnsFailed: txt == "error")
+    }
     public var method: String? { txtFound ? "dns" : httpAnswered ? "http" : nil }
 
     /// Stored in `platform.domains.check_result`; the panel turns it into sentences.
@@ -143,10 +201,13 @@ public struct DomainVerifier: Sendable {
         self.cnameTarget = cnameTarget
     }
 
-    public func check(host: String, token: String, poweredBy: Bool) async -> DomainCheckResult {
+    /// `acceptHTTP`: whether answering the HTTP challenge proves control of this name (see `DomainStore`).
+    public func check(host: String, token: String, poweredBy: Bool, acceptHTTP: Bool = true) async -> DomainCheckResult {
         var result = DomainCheckResult()
         do {
-            for label in [DomainChallenge.neutralLabel, DomainChallenge.brandedLabel] {
+            // The branded label is asked only for brands that show the platform's name: the question itself shows up
+            // in the domain owner's DNS logs.
+            for label in poweredBy ? [DomainChallenge.neutralLabel, DomainChallenge.brandedLabel] : [DomainChallenge.neutralLabel] {
                 let records = try await resolver.txtRecords("\(label).\(host)")
                 if records.contains(where: { $0.trimmingCharacters(in: .whitespaces) == token }) {
                     result.txtFound = true
@@ -160,8 +221,10 @@ public struct DomainVerifier: Sendable {
         } catch {
             result.dnsFailed = true
         }
-        let path = DomainChallenge.path(label: DomainChallenge.label(poweredBy: poweredBy), token: token)
-        result.httpAnswered = await fetcher.fetch(host: host, path: path) == token
+        if acceptHTTP {
+            let path = DomainChallenge.path(label: DomainChallenge.label(poweredBy: poweredBy), token: token)
+            result.httpAnswered = await fetcher.fetch(host: host, path: path) == token
+        }
         return result
     }
 }

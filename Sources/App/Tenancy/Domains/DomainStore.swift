@@ -47,11 +47,21 @@ public struct DomainStore: Sendable {
     let logger: Logger
     /// Custom domains per shop or agency.
     public static let limitPerOwner = 10
+    /// How long an unverified domain is checked (and holds its name).
+    public static let pendingDays = 14
+    /// "Check now" at most this often per domain; quicker presses get the last result (DNS look-ups block a thread
+    /// of the shared pool, and the HTTP check requests someone else's server).
+    let checkSpacing: Duration
 
-    public init(client: PostgresClient, verifier: DomainVerifier, directory: TenantDirectory, logger: Logger) {
+    var cnameTarget: String { verifier.cnameTarget }
+
+    public init(
+        client: PostgresClient, verifier: DomainVerifier, directory: TenantDirectory, checkSpacing: Duration = .seconds(10), logger: Logger
+    ) {
         self.client = client
         self.verifier = verifier
         self.directory = directory
+        self.checkSpacing = checkSpacing
         self.logger = logger
     }
 
@@ -102,10 +112,22 @@ public struct DomainStore: Sendable {
         case .success(let value): host = value
         case .failure(let error): return .failure(error)
         }
-        let count = try await connection.query(
-            "SELECT count(*)::int FROM platform.domains WHERE tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID)",
-            logger: logger)
-        for try await (existing) in count.decode(Int.self) where existing >= Self.limitPerOwner { return .failure(.limit) }
+        if host == cnameTarget { return .failure(.reserved) }
+        // The owner's domains, locked: two adds at once cannot both take the tenth place.
+        let mine = try await connection.query(
+            """
+            SELECT host FROM platform.domains
+            WHERE tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID) FOR UPDATE
+            """, logger: logger)
+        var existing = 0
+        for try await _ in mine { existing += 1 }
+        if existing >= Self.limitPerOwner { return .failure(.limit) }
+        // A claim nobody proved within the checking window stops blocking the name for its real owner.
+        try await connection.query(
+            """
+            DELETE FROM platform.domains WHERE host = \(host) AND verified_at IS NULL
+                AND created_at < now() - make_interval(days => \(Self.pendingDays)::int)
+            """, logger: logger)
         let token = SecretToken.make()
         let rows = try await connection.query(
             """
@@ -140,10 +162,15 @@ public struct DomainStore: Sendable {
     ) async throws
         -> Result<Void, DomainError>
     {
-        let match: PostgresQuery =
-            "SELECT verified_at IS NOT NULL FROM platform.domains WHERE host = \(host) AND tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID) FOR UPDATE"
+        // Every domain of the owner locked: two "make primary" at once queue instead of colliding on the unique index.
+        let match: PostgresQuery = """
+            SELECT host, verified_at IS NOT NULL FROM platform.domains
+            WHERE tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID) FOR UPDATE
+            """
         var verified: Bool?
-        for try await (value) in try await connection.query(match, logger: logger).decode(Bool.self) { verified = value }
+        for try await (name, value) in try await connection.query(match, logger: logger).decode((String, Bool).self) where name == host {
+            verified = value
+        }
         guard let verified else { return .failure(.notFound) }
         guard verified || !primary else { return .failure(.notVerified) }
         try await connection.query(
@@ -162,7 +189,13 @@ public struct DomainStore: Sendable {
     public func verify(_ host: String, owner: DomainOwner) async throws -> Result<DomainCheckResult, DomainError> {
         guard let domain = try await find(host, owner: owner) else { return .failure(.notFound) }
         guard let token = domain.token, !domain.isVerified else { return .success(DomainCheckResult(txtFound: true)) }
-        let result = await verifier.check(host: host, token: token, poweredBy: poweredBy(owner))
+        if let checked = domain.checkedAt, Date().timeIntervalSince(checked) < Double(checkSpacing.components.seconds),
+            let last = domain.checkResult.flatMap(DomainCheckResult.init(summary:))
+        {
+            return .success(last)
+        }
+        let result = await verifier.check(
+            host: host, token: token, poweredBy: poweredBy(owner), acceptHTTP: try await httpProvesControl(host, owner: owner))
         try await record(result, host: host, token: token)
         if result.verified { try await directory.reload() }
         return .success(result)
@@ -178,7 +211,8 @@ public struct DomainStore: Sendable {
             UPDATE platform.domains SET checked_at = now()
             WHERE host IN (
                 SELECT host FROM platform.domains
-                WHERE verified_at IS NULL AND verification_token IS NOT NULL AND created_at > now() - interval '14 days'
+                WHERE verified_at IS NULL AND verification_token IS NOT NULL
+                  AND created_at > now() - make_interval(days => \(Self.pendingDays)::int)
                   AND (checked_at IS NULL OR checked_at < now() - make_interval(secs => \(seconds)))
                 ORDER BY checked_at NULLS FIRST LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING host, verification_token, tenant_id, partner_id
@@ -193,7 +227,8 @@ public struct DomainStore: Sendable {
         }
         var passed = 0
         for (host, token, owner) in claimed {
-            let result = await verifier.check(host: host, token: token, poweredBy: poweredBy(owner))
+            let result = await verifier.check(
+                host: host, token: token, poweredBy: poweredBy(owner), acceptHTTP: try await httpProvesControl(host, owner: owner))
             try await record(result, host: host, token: token)
             if result.verified {
                 passed += 1
@@ -212,6 +247,27 @@ public struct DomainStore: Sendable {
                 verified_by = CASE WHEN \(result.verified) THEN \(result.method) ELSE verified_by END
             WHERE host = \(host) AND verification_token = \(token) AND verified_at IS NULL
             """, logger: logger)
+    }
+
+    /// The HTTP challenge proves only that a name reaches this installation, which is also true of a name under
+    /// someone else's domain here (a wildcard record, a CNAME left behind). Under another owner's verified domain,
+    /// only the TXT record counts.
+    func httpProvesControl(_ host: String, owner: DomainOwner) async throws -> Bool {
+        var parents: [String] = []
+        var labels = host.split(separator: ".").map { String($0) }
+        while labels.count > 2 {
+            labels.removeFirst()
+            parents.append(labels.joined(separator: "."))
+        }
+        guard !parents.isEmpty else { return true }
+        let rows = try await client.query(
+            """
+            SELECT 1 FROM platform.domains
+            WHERE host = ANY(\(parents)) AND verified_at IS NOT NULL
+              AND NOT (tenant_id IS NOT DISTINCT FROM \(owner.tenantID) AND partner_id IS NOT DISTINCT FROM \(owner.partnerID))
+            """, logger: logger)
+        for try await _ in rows { return false }
+        return true
     }
 
     /// Whether the owner's brand shows the platform's name (which decides the challenge's names).
