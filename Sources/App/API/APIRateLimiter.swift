@@ -27,6 +27,16 @@ public final class APIRateLimiter: Sendable {
         self.now = now ?? { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
     }
 
+    /// Whether the bucket has a request to give, without taking it.
+    public func hasRoom(_ key: UUID) -> Bool {
+        let time = now()
+        let capacity = Double(limit)
+        return buckets.withLock { buckets in
+            guard let bucket = buckets[key] else { return true }
+            return min(capacity, bucket.tokens + (time - bucket.updated) * capacity / 60) >= 1
+        }
+    }
+
     /// Takes one request from the key's bucket, if there is one to take.
     public func take(_ key: UUID) -> Decision {
         let time = now()

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -60,6 +61,19 @@ struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let keys: APIKeyStore
     let limiter: APIRateLimiter
+    /// Failed authentications per client address: guessing keys costs a database round trip each, so an address
+    /// that keeps failing waits (checked before the look-up).
+    let failures = APIRateLimiter(perMinute: 30)
+
+    /// The bucket of a client address (a UUID made from its hash, as the limiter keys by UUID).
+    static func bucket(for address: String) -> UUID {
+        let digest = Array(SHA256.hash(data: Data(address.utf8)))
+        return UUID(
+            uuid: (
+                digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8], digest[9], digest[10],
+                digest[11], digest[12], digest[13], digest[14], digest[15]
+            ))
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
@@ -67,7 +81,13 @@ struct APIKeyMiddleware: RouterMiddleware {
             throw APIError.unauthorized("Send an API key as `Authorization: Bearer <key>`.", invalidToken: false)
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        let address = Self.bucket(for: context.clientAddress ?? context.peerAddress?.ipAddress ?? "")
+        guard failures.hasRoom(address) else {
+            throw APIError(
+                .rateLimited, "Too many requests with unknown keys from this address. Retry in a minute.", headers: [.retryAfter: "60"])
+        }
         guard let key = try await keys.authenticate(token: token) else {
+            _ = failures.take(address)
             throw APIError.unauthorized("The API key is unknown or revoked.", invalidToken: true)
         }
         let decision = limiter.take(key.id)

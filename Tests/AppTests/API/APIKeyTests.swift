@@ -69,6 +69,15 @@ struct APIKeyTests {
                 let after = try await api.get("/api/v1/tenants")
                 #expect(after.isProblem("unauthorized", .unauthorized))
                 #expect(after.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+
+                // Guessing keys: after 30 failures a minute from one address, it waits without a database look-up.
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<30 {
+                    statuses.append(try await APIClient(client, token: APIKeyToken.make().token).get("/api/v1/tenants").status)
+                }
+                let blocked = try await APIClient(client, token: APIKeyToken.make().token).get("/api/v1/tenants")
+                #expect(statuses.contains(.unauthorized) && blocked.isProblem("rate-limited", .tooManyRequests))
+                #expect(blocked.headers[.retryAfter] == "60")
             }
         }
     }
