@@ -41,3 +41,11 @@ CREATE UNIQUE INDEX plans_slug ON platform.plans (COALESCE(partner_id, '00000000
 
 ALTER TABLE platform.tenants ADD COLUMN plan_id uuid REFERENCES platform.plans (id) ON DELETE SET NULL;
 CREATE INDEX tenants_plan ON platform.tenants (plan_id);
+
+-- Seats a shop's team takes: its members and its invitations still open (the agency's staff are not members).
+-- One definition for the seat check, the reseller console and the API.
+CREATE FUNCTION platform.seats_used(p_tenant uuid) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT (SELECT count(*)::int FROM platform.memberships WHERE tenant_id = p_tenant)
+        + (SELECT count(*)::int FROM platform.one_time_tokens
+           WHERE tenant_id = p_tenant AND purpose = 'invite' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now())
+$$;

@@ -368,9 +368,7 @@ struct PartnerAPIController: Sendable {
             """
             SELECT t.slug, t.name, t.status, t.created_at,
                 ARRAY(SELECT d.host FROM platform.domains d WHERE d.tenant_id = t.id ORDER BY d.host), pl.slug, pl.max_seats,
-                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id)
-                + (SELECT count(*)::int FROM platform.one_time_tokens o
-                   WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
+                platform.seats_used(t.id)
             FROM platform.tenants t LEFT JOIN platform.plans pl ON pl.id = t.plan_id
             WHERE t.partner_id = \(partnerID) AND t.status <> 'purged' AND (\(slug)::text IS NULL OR t.slug = \(slug))
                 AND (\(after)::text IS NULL OR t.slug COLLATE "C" > \(after))

@@ -95,8 +95,7 @@ public struct OperatorController: Sendable {
             SELECT t.slug, t.name, coalesce(p.name, ''), t.status, coalesce(s.articles, 0),
                 (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id), t.created_at, count(*) OVER ()::int,
                 pl.id, pl.name, pl.max_seats,
-                (SELECT count(*)::int FROM platform.one_time_tokens o
-                 WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
+                platform.seats_used(t.id)
             FROM platform.tenants t
             LEFT JOIN platform.partners p ON p.id = t.partner_id
             LEFT JOIN platform.tenant_stats s ON s.tenant_id = t.id
@@ -109,12 +108,13 @@ public struct OperatorController: Sendable {
         var tenants: [TenantRow] = []
         var total = 0
         var shopsPerPlan: [UUID: Int] = [:]
-        for try await (slug, name, partner, status, articles, members, created, count, planID, planName, maxSeats, pending) in rows.decode(
-            (String, String, String, String, Int, Int, Date, Int, UUID?, String?, Int?, Int).self)
+        for try await (slug, name, partner, status, articles, members, created, count, planID, planName, maxSeats, seatsUsed)
+            in rows.decode(
+                (String, String, String, String, Int, Int, Date, Int, UUID?, String?, Int?, Int).self)
         {
             total = count
             if let planID { shopsPerPlan[planID, default: 0] += 1 }
-            let used = members + pending
+            let used = seatsUsed
             let seats =
                 NumberText.format(used, language: language) + " / "
                 + (maxSeats.map { NumberText.format($0, language: language) } ?? "∞")

@@ -72,30 +72,13 @@ public enum Plans {
         let rows = try await connection.query(
             """
             SELECT p.max_seats,
-                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id)
-                + (SELECT count(*)::int FROM platform.one_time_tokens o
-                   WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
+                platform.seats_used(t.id)
             FROM platform.tenants t LEFT JOIN platform.plans p ON p.id = t.plan_id
             WHERE t.id = \(tenantID)
             """, logger: logger)
         for try await (limit, used) in rows.decode((Int?, Int).self) {
             if let limit, used >= limit { throw SeatLimitReached(limit: limit) }
         }
-    }
-
-    /// Seats in use per shop (members and pending invitations), for the reseller console.
-    public static func seatsUsed(partnerID: UUID, on runner: some PostgresQueryRunner, logger: Logger) async throws -> [UUID: Int] {
-        let rows = try await runner.runQuery(
-            """
-            SELECT t.id,
-                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id)
-                + (SELECT count(*)::int FROM platform.one_time_tokens o
-                   WHERE o.tenant_id = t.id AND o.purpose = 'invite' AND o.used_at IS NULL AND o.expires_at > now())
-            FROM platform.tenants t WHERE t.partner_id = \(partnerID)
-            """, logger: logger)
-        var result: [UUID: Int] = [:]
-        for try await (id, used) in rows.decode((UUID, Int).self) { result[id] = used }
-        return result
     }
 
     /// Puts a shop on one of its partner's plans (`nil`: none). `false` when the plan is not the shop's partner's.

@@ -122,7 +122,17 @@ import Testing
                         "SELECT count(*)::int FROM platform.outbox WHERE to_address LIKE '%@acme.example' AND to_address <> 'bob@acme.example'",
                         as: Int.self) == 0)
 
-                // The agency sees plan and seats, and moves the shop to a bigger plan; then the invitation goes through.
+                // A revoked invitation gives its seat back.
+                let invitation = try #require(
+                    try await env.scalar(
+                        "SELECT encode(token_hash, 'hex') FROM platform.one_time_tokens WHERE email = 'bob@acme.example' AND purpose = 'invite'",
+                        as: String.self))
+                try await owner.get("/admin/team")
+                #expect(try await owner.post("/admin/team/invitations/\(invitation)/revoke").status == .seeOther)
+                try await owner.get("/admin/team")
+                #expect(try await owner.post("/admin/team/invite", ["email": "carol@acme.example", "role": "viewer"]).status == .seeOther)
+
+                // The agency sees plan and seats, and moves the shop to a bigger plan; then another invitation goes through.
                 var partner = Browser(client, host: "panel.north.example")
                 try await partner.signIn("olivia@north.example", Self.password)
                 let console = try await partner.get("/admin")
@@ -135,7 +145,7 @@ import Testing
                 #expect(try await partner.post("/admin/tenants/acme/plan", ["plan": big.uuidString]).status == .seeOther)
                 #expect(try await partner.get("/admin").text.contains("2 / 50"))
                 try await owner.get("/admin/team")
-                #expect(try await owner.post("/admin/team/invite", ["email": "carol@acme.example", "role": "viewer"]).status == .seeOther)
+                #expect(try await owner.post("/admin/team/invite", ["email": "erin@acme.example", "role": "viewer"]).status == .seeOther)
                 #expect(try await partner.get("/admin/audit").text.contains("Изменён тариф магазина"))
             }
         }
