@@ -78,7 +78,8 @@ struct APIKeyTests {
                     let response = try await APIClient(client, token: APIKeyToken.make().token).get("/api/v1/tenants")
                     if response.status == .unauthorized { failures += 1 } else { blocked = response }
                 }
-                #expect(failures >= 30 && blocked?.isProblem("rate-limited", .tooManyRequests) == true)
+                // Three failures above (the forged key, "garbage", the revoked key) already count against the address.
+                #expect(failures >= 27 && blocked?.isProblem("rate-limited", .tooManyRequests) == true, "\(failures)")
                 #expect(blocked?.headers[.retryAfter] == "60")
             }
         }
