@@ -20,12 +20,6 @@ struct DomainsAPIController: Sendable {
         group.post("tenants/:slug/domains/:host/verify", use: verify)
     }
 
-    struct RecordJSON: Encodable {
-        let type: String
-        let name: String
-        let value: String
-    }
-
     struct DomainJSON: Encodable {
         let host: String
         let verified: Bool
@@ -34,7 +28,7 @@ struct DomainsAPIController: Sendable {
         /// What to publish to prove the domain is the shop's (until it is verified).
         let verificationToken: String?
         /// The DNS records to create (until it is verified).
-        let records: [RecordJSON]
+        let records: [DNSRecord]
         let checkedAt: Date?
         let checkResult: String?
 
@@ -128,16 +122,10 @@ struct DomainsAPIController: Sendable {
     }
 
     private func json(_ domain: DomainRecord, tenant: TenantRecord) -> DomainJSON {
-        let pending = !domain.isVerified
-        let label = DomainChallenge.label(poweredBy: tenant.resolvedBranding.poweredBy ?? false)
-        return DomainJSON(
+        DomainJSON(
             host: domain.host, verified: domain.isVerified, verifiedAt: domain.verifiedAt, isPrimary: domain.isPrimary,
-            verificationToken: pending ? domain.token : nil,
-            records: pending
-                ? [
-                    RecordJSON(type: "CNAME", name: domain.host, value: cnameTarget),
-                    RecordJSON(type: "TXT", name: "\(label).\(domain.host)", value: domain.token ?? ""),
-                ] : [],
+            verificationToken: domain.isVerified ? nil : domain.token,
+            records: domain.records(cnameTarget: cnameTarget, poweredBy: tenant.resolvedBranding.poweredBy ?? false),
             checkedAt: domain.checkedAt, checkResult: domain.checkResult)
     }
 }

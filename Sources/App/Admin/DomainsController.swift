@@ -26,12 +26,6 @@ public struct DomainsController: Sendable {
         group.post("domains/:host/remove", use: remove)
     }
 
-    struct RecordRow {
-        let type: String
-        let name: String
-        let value: String
-    }
-
     struct DomainRow {
         let host: String
         let statusLabel: String
@@ -43,7 +37,7 @@ public struct DomainsController: Sendable {
         let checked: String?
         let findings: [String]
         let hasFindings: Bool
-        let records: [RecordRow]
+        let records: [DNSRecord]
         let httpURL: String?
     }
 
@@ -164,7 +158,8 @@ public struct DomainsController: Sendable {
         let language = context.language(request: request)
         let t = panels.localizer.catalog(language)
         let owner = try Self.owner(panel)
-        let label = DomainChallenge.label(poweredBy: panel.site.branding.poweredBy ?? false)
+        let poweredBy = panel.site.branding.poweredBy ?? false
+        let label = DomainChallenge.label(poweredBy: poweredBy)
         let list = try await domains.list(owner)
         let rows = list.map { domain -> DomainRow in
             let status: (String, String)
@@ -183,11 +178,7 @@ public struct DomainsController: Sendable {
                 checked: domain.checkedAt.map { (t["domains_checked"] ?? "") + " " + DateText.dateTime($0, language: language) },
                 findings: pending ? Self.findings(domain.checkResult, target: cnameTarget, t: t) : [],
                 hasFindings: pending && domain.checkResult != nil,
-                records: pending
-                    ? [
-                        RecordRow(type: "CNAME", name: domain.host, value: cnameTarget),
-                        RecordRow(type: "TXT", name: "\(label).\(domain.host)", value: token),
-                    ] : [],
+                records: domain.records(cnameTarget: cnameTarget, poweredBy: poweredBy),
                 httpURL: pending ? "http://\(domain.host)\(DomainChallenge.path(label: label, token: token))" : nil)
         }
         var builtIn: String?
@@ -203,11 +194,7 @@ public struct DomainsController: Sendable {
     /// The last check's findings as sentences.
     static func findings(_ summary: String?, target: String, t: [String: String]) -> [String] {
         guard let summary else { return [] }
-        var parts: [String: String] = [:]
-        for piece in summary.split(separator: ";") {
-            let pair = piece.split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { parts[String(pair[0])] = String(pair[1]) }
-        }
+        let parts = DomainCheckResult.parts(of: summary)
         return ["txt", "cname", "http"].compactMap { key in
             parts[key].flatMap { t["domains_finding_\(key)_\($0)"] }?.replacingOccurrences(of: "{target}", with: target)
         }

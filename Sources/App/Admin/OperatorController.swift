@@ -36,7 +36,6 @@ public struct OperatorController: Sendable {
         let status: String
         let statusClass: String
         let articles: String
-        let members: String
         let plan: String
         /// Seats in use (members and pending invitations) over the plan's, e.g. "3 / 5".
         let seats: String
@@ -93,7 +92,7 @@ public struct OperatorController: Sendable {
         let rows = try await identity.client.query(
             """
             SELECT t.slug, t.name, coalesce(p.name, ''), t.status, coalesce(s.articles, 0),
-                (SELECT count(*)::int FROM platform.memberships m WHERE m.tenant_id = t.id), t.created_at, count(*) OVER ()::int,
+                t.created_at, count(*) OVER ()::int,
                 pl.id, pl.name, pl.max_seats,
                 platform.seats_used(t.id)
             FROM platform.tenants t
@@ -108,9 +107,9 @@ public struct OperatorController: Sendable {
         var tenants: [TenantRow] = []
         var total = 0
         var shopsPerPlan: [UUID: Int] = [:]
-        for try await (slug, name, partner, status, articles, members, created, count, planID, planName, maxSeats, seatsUsed)
+        for try await (slug, name, partner, status, articles, created, count, planID, planName, maxSeats, seatsUsed)
             in rows.decode(
-                (String, String, String, String, Int, Int, Date, Int, UUID?, String?, Int?, Int).self)
+                (String, String, String, String, Int, Date, Int, UUID?, String?, Int?, Int).self)
         {
             total = count
             if let planID { shopsPerPlan[planID, default: 0] += 1 }
@@ -122,7 +121,7 @@ public struct OperatorController: Sendable {
             tenants.append(
                 TenantRow(
                     slug: slug, name: name, partner: partner, status: t["status_" + status] ?? status, statusClass: status,
-                    articles: NumberText.format(articles, language: language), members: NumberText.format(members, language: language),
+                    articles: NumberText.format(articles, language: language),
                     plan: planName ?? (t["tenants_plan_none"] ?? ""), seats: seats, seatsFull: maxSeats.map { used >= $0 } ?? false,
                     planOptions: [SelectOption(value: "", label: t["tenants_plan_none"] ?? "", selected: planID == nil)]
                         + plans.map { SelectOption(value: $0.id.uuidString.lowercased(), label: $0.name, selected: $0.id == planID) },

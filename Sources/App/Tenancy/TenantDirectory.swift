@@ -49,6 +49,17 @@ public struct DirectorySnapshot: Sendable {
     }
 }
 
+extension DirectorySnapshot {
+    /// A raw `Host` header's normalised host and its site. A header already in normal form (the common case) is
+    /// found without normalising it.
+    public func resolve(host rawHost: some StringProtocol) -> (host: String, site: Site)? {
+        let text = String(rawHost)
+        if let site = hosts[text] { return (text, site) }
+        guard let host = HostName.normalize(rawHost), let site = hosts[host] else { return nil }
+        return (host, site)
+    }
+}
+
 /// The in-memory tenant directory, kept fresh by `DirectoryRefresher`.
 public final class TenantDirectory: Sendable {
     private let snapshotBox: Mutex<DirectorySnapshot>
@@ -67,12 +78,7 @@ public final class TenantDirectory: Sendable {
     public var snapshot: DirectorySnapshot { snapshotBox.withLock { $0 } }
 
     /// Resolves a raw `Host` header (any case, with a port or a trailing dot).
-    public func resolve(host rawHost: some StringProtocol) -> Site? {
-        let snapshot = self.snapshot
-        if let site = snapshot.hosts[String(rawHost)] { return site }  // already normal: the common case
-        guard let host = HostName.normalize(rawHost) else { return nil }
-        return snapshot.hosts[host]
-    }
+    public func resolve(host rawHost: some StringProtocol) -> Site? { snapshot.resolve(host: rawHost)?.site }
 
     /// Reads partners, tenants and domains (three queries) and swaps the snapshot in.
     public func reload() async throws {

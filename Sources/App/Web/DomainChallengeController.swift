@@ -22,11 +22,8 @@ public struct DomainChallengeController: Sendable {
     }
 
     @Sendable func answer(request: Request, context: AppRequestContext) async throws -> Response {
-        var raw = request.head.authority ?? ""
-        if trustProxy, let forwarded = request.headers[.xForwardedHost] {
-            raw = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        }
-        guard let host = HostName.normalize(raw), let token = context.parameters.get("token"), SecretToken.looksValid(token),
+        guard let host = HostName.normalize(SiteMiddleware.rawHost(request, trustProxy: trustProxy)),
+            let token = context.parameters.get("token"), SecretToken.looksValid(token),
             let answer = try await domains.challengeAnswer(host: host, token: token)
         else {
             return Response(

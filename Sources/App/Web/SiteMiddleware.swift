@@ -30,14 +30,15 @@ public struct SiteMiddleware: RouterMiddleware {
         }
         // The API answers on every host: its key, not the host, says whose data a request reaches. Its errors are
         // problem documents (`APIProblemMiddleware`), never pages.
+        let snapshot = directory.snapshot
         if request.uri.path.hasPrefix("/api/") {
             var context = context
-            context.authority = resolve(request)?.authority ?? ""
+            context.authority = resolve(request, in: snapshot)?.authority ?? ""
             context.isSecure = trustProxy && request.headers[.xForwardedProto] == "https"
             context.clientAddress = clientAddress(request, context: context)
             return try await next(request, context)
         }
-        guard let (authority, host, site) = resolve(request) else {
+        guard let (authority, host, site) = resolve(request, in: snapshot) else {
             return try errorPage(.notFound, site: .platform, request: request, context: context, linkHome: false)
         }
         if case .tenant(let tenant) = site, tenant.status == .suspended {
@@ -47,8 +48,7 @@ public struct SiteMiddleware: RouterMiddleware {
         }
         // The panel on the built-in `<slug>.<base>` address never redirects: if the primary domain stops working,
         // the shop can still sign in there and fix it.
-        let snapshot = directory.snapshot
-        if let primary = snapshot.redirects[host], !request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/internal/"),
+        if let primary = snapshot.redirects[host], !request.uri.path.hasPrefix("/internal/"),
             !(request.uri.path.hasPrefix("/admin") && host.hasSuffix("." + snapshot.baseDomain))
         {
             return Self.redirect(
@@ -87,16 +87,19 @@ public struct SiteMiddleware: RouterMiddleware {
         return Response(status: .permanentRedirect, headers: [.location: target, .cacheControl: "no-store"])
     }
 
-    /// The host to route by (`X-Forwarded-Host` when a trusted proxy is in front, else the request's own), normalised,
-    /// and the site it resolves to.
-    func resolve(_ request: Request) -> (authority: String, host: String, site: Site)? {
-        var raw = request.head.authority ?? ""
+    /// The host as the browser wrote it: `X-Forwarded-Host` when a trusted proxy is in front (its first entry), else
+    /// the request's own.
+    static func rawHost(_ request: Request, trustProxy: Bool) -> String {
         if trustProxy, let forwarded = request.headers[.xForwardedHost] {
-            raw =
-                forwarded.split(separator: ",", maxSplits: 1).first.map { String($0).trimmingCharacters(in: CharacterSet.whitespaces) }
-                ?? ""
+            return forwarded.split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         }
-        guard let site = directory.resolve(host: raw), let host = HostName.normalize(raw) else { return nil }
+        return request.head.authority ?? ""
+    }
+
+    /// The request's host (as written, and normalised) and the site it resolves to.
+    func resolve(_ request: Request, in snapshot: DirectorySnapshot) -> (authority: String, host: String, site: Site)? {
+        let raw = Self.rawHost(request, trustProxy: trustProxy)
+        guard let (host, site) = snapshot.resolve(host: raw) else { return nil }
         return (raw, host, site)
     }
 

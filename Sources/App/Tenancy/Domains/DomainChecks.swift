@@ -164,13 +164,19 @@ public struct DomainCheckResult: Sendable, Equatable {
         self.dnsFailed = dnsFailed
     }
 
-    /// The result a stored `summary` describes.
-    public init?(summary: String) {
+    /// A stored `summary` as its parts (`txt`, `cname`, `http` → what was found).
+    public static func parts(of summary: String) -> [String: String] {
         var parts: [String: String] = [:]
         for piece in summary.split(separator: ";") {
             let pair = piece.split(separator: "=", maxSplits: 1)
             if pair.count == 2 { parts[String(pair[0])] = String(pair[1]) }
         }
+        return parts
+    }
+
+    /// The result a stored `summary` describes.
+    public init?(summary: String) {
+        let parts = Self.parts(of: summary)
         guard let txt = parts["txt"], let cname = parts["cname"], let http = parts["http"] else { return nil }
         self.init(
             txtFound: txt == "ok", canonicalName: cname == "missing" ? nil : "", cnameCorrect: cname == "ok", httpAnswered: http == "ok",

@@ -25,6 +25,23 @@ public struct DomainRecord: Sendable, Equatable {
     public var createdAt: Date
 
     public var isVerified: Bool { verifiedAt != nil }
+
+    /// The DNS records to create while the domain is unverified (none once it is): a CNAME to the installation and
+    /// the TXT record with the token, under the label the owner's brand shows.
+    public func records(cnameTarget: String, poweredBy: Bool) -> [DNSRecord] {
+        guard !isVerified else { return [] }
+        return [
+            DNSRecord(type: "CNAME", name: host, value: cnameTarget),
+            DNSRecord(type: "TXT", name: "\(DomainChallenge.label(poweredBy: poweredBy)).\(host)", value: token ?? ""),
+        ]
+    }
+}
+
+/// A DNS record someone is asked to create (shown in the panel, returned by the API).
+public struct DNSRecord: Sendable, Encodable, Equatable {
+    public let type: String
+    public let name: String
+    public let value: String
 }
 
 /// Why a domain change is refused (interface-text keys; the API maps them to problem types).
