@@ -103,13 +103,15 @@ struct Bench {
         config.resourcesDirectory = migrations
         config.dataDirectory = options.workdir
         let database = try Database(url: databaseURL(name), poolSize: 8, logger: logger, quietPool: true)
-        let services = try AppServices(configuration: config, database: database, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        let services = try await AppServices.make(configuration: config, database: database, logger: logger)
+        let result = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
             defer { group.cancelAll() }
             _ = try await services.migrator.migrate()
             return try await body(services)
         }
+        try await services.http.client.shutdown()
+        return result
     }
 
     // MARK: W1
@@ -119,15 +121,19 @@ struct Bench {
         try await createDatabase("bench_w1")
         try await withServices("bench_w1") { services in
             for i in 1...100 {
-                let scope = try await services.provisioner.provision(
+                try await services.provisioner.provision(
                     NewTenant(
                         slug: "t\(i)", name: "Tenant \(i)",
                         branding: Branding(name: "Tenant \(i)", primaryColor: Workload.color(i), defaultLanguage: "en")))
-                try await services.tenants.withTenant(scope) { tenant in
+            }
+            try await services.directory.reload()
+            for i in 1...100 {
+                guard let tenant = services.directory.snapshot.tenantsBySlug["t\(i)"] else { continue }
+                try await services.tenants.withTenant(tenant) { connection in
                     for j in 1...20 {
-                        try await HelpArticleStore.upsert(
-                            HelpArticle(slug: "entry-\(j)", title: Workload.title(i, j), body: Workload.body(i, j), position: j), on: tenant
-                        )
+                        try await services.articles.upsert(
+                            HelpArticle(slug: "entry-\(j)", title: Workload.title(i, j), body: Workload.body(i, j), position: j),
+                            on: connection)
                     }
                 }
             }

@@ -2,141 +2,192 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 
-/// The long-lived parts of a running Vitrina, built once from the configuration.
+/// The long-lived parts of a running Vitrina, built once from the configuration: the one composition root. Everything
+/// below is constructed here and handed to what uses it; nothing looks anything up.
 public struct AppServices: Sendable {
     public let configuration: AppConfiguration
     public let database: Database
+    public let logger: Logger
+    /// The installation's secret (signing and encryption).
+    public let secretKey: SecretKey
+    public let clock: WallClock
+    public let http: HTTPClientService
+    public let renderer: Renderer
+    public let mail: MailComposer
+
     public let migrator: Migrator
     public let directory: TenantDirectory
+    /// The one door to tenant data.
     public let tenants: TenantDatabase
     public let provisioner: TenantProvisioner
-    /// The installation's secret (signing and encryption, used from the identity issue on).
-    public let secretKey: SecretKey
-    public let identity: IdentityServices
+
+    public let auditLog: AuditLog
+    public let users: UserStore
+    public let sessions: SessionStore
+    public let throttle: LoginThrottle
+    public let tokens: OneTimeTokens
+    public let hasher: PasswordHasher
+    public let jobs: JobQueue
+    public let outbox: Outbox
+    public let plans: PlanStore
+    public let branding: BrandingStore
     public let brandAssets: BrandAssetStore
     public let domains: DomainStore
-    public let logger: Logger
+    public let apiKeys: APIKeyStore
+    public let articles: HelpArticleStore
+    public let invitations: Invitations
+    public let userAdmin: UserAdmin
+    public let exporter: TenantExporter
+    public let importer: TenantImporter
 
-    public init(configuration: AppConfiguration, database: Database, logger: Logger) throws {
+    /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests).
+    public static func make(
+        configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock = .system,
+        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil
+    ) async throws -> AppServices {
+        try await AppServices(
+            configuration: configuration, database: database, logger: logger, clock: clock, resolver: resolver,
+            challengeFetcher: challengeFetcher)
+    }
+
+    private init(
+        configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock, resolver: (any DNSResolver)?,
+        challengeFetcher: (any ChallengeFetcher)?
+    ) async throws {
         self.configuration = configuration
-        secretKey = try SecretKey.resolve(configured: configuration.secretKey, dataDirectory: configuration.absoluteDataDirectory)
         self.database = database
         self.logger = logger
+        self.clock = clock
+        secretKey = try SecretKey.resolve(configured: configuration.secretKey, dataDirectory: configuration.absoluteDataDirectory)
+        http = HTTPClientService()
+        renderer = try await Renderer(
+            templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
+        mail = MailComposer(renderer: renderer)
+
         migrator = try Migrator(
-            migrationsFolder: configuration.resourcePath("Migrations"), client: database.client,
-            workers: configuration.migrationWorkers, logger: logger)
-        directory = TenantDirectory(client: database.client, baseDomain: configuration.baseDomain, logger: logger)
-        tenants = TenantDatabase(client: database.client, logger: logger)
-        provisioner = TenantProvisioner(
-            client: database.client, migrator: migrator, baseDomain: configuration.baseDomain, logger: logger)
-        identity = IdentityServices(database: database, configuration: configuration, logger: logger)
-        brandAssets = BrandAssetStore(client: database.client, logger: logger)
-        let resolver = SystemDNSResolver(server: configuration.dnsServer)
+            migrationsFolder: configuration.resourcePath("Migrations"), database: database, workers: configuration.migrationWorkers,
+            logger: logger)
+        directory = TenantDirectory(database: database, baseDomain: configuration.baseDomain, logger: logger)
+        tenants = TenantDatabase(database: database, statementsPerConnection: configuration.statementsPerConnection, logger: logger)
+        provisioner = TenantProvisioner(database: database, migrator: migrator, baseDomain: configuration.baseDomain)
+
+        auditLog = AuditLog(database: database)
+        users = UserStore(database: database, auditLog: auditLog)
+        sessions = SessionStore(database: database, policy: configuration.sessionPolicy)
+        throttle = LoginThrottle(database: database)
+        tokens = OneTimeTokens(database: database)
+        hasher = configuration.passwordHasher
+        jobs = JobQueue(database: database, clock: clock, logger: logger)
+        outbox = Outbox(database: database, queue: jobs, delivers: configuration.smtpURL != nil, logger: logger)
+        plans = PlanStore(database: database)
+        branding = BrandingStore(database: database)
+        brandAssets = BrandAssetStore(database: database)
+        let dns = resolver ?? SystemDNSResolver(server: configuration.dnsServer)
         let verifier = DomainVerifier(
-            resolver: resolver, fetcher: HTTPChallengeFetcher(resolver: resolver, timeout: configuration.domainHTTPCheckTimeout),
+            resolver: dns,
+            fetcher: challengeFetcher
+                ?? HTTPChallengeFetcher(client: http.client, resolver: dns, timeout: configuration.domainHTTPCheckTimeout),
             cnameTarget: configuration.domainTarget)
         domains = DomainStore(
-            client: database.client, verifier: verifier, directory: directory, checkSpacing: configuration.domainCheckSpacing,
+            database: database, verifier: verifier, directory: directory, checkSpacing: configuration.domainCheckSpacing, clock: clock,
             logger: logger)
+        apiKeys = APIKeyStore(database: database, auditLog: auditLog)
+        articles = HelpArticleStore(tenants: tenants)
+        invitations = Invitations(
+            database: database, tokens: tokens, outbox: outbox, plans: plans, auditLog: auditLog, mail: mail, provisioner: provisioner)
+        userAdmin = UserAdmin(database: database, users: users, hasher: hasher, sessions: sessions, auditLog: auditLog)
+        exporter = TenantExporter(tenants: tenants, directory: directory)
+        importer = TenantImporter(database: database, provisioner: provisioner, migrator: migrator)
+    }
+
+    /// `tenants.yml`, applied with the installation's stores.
+    public func manifestApplier(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ManifestApplier {
+        ManifestApplier(
+            database: database, provisioner: provisioner, users: users, plans: plans, articles: articles, branding: branding,
+            file: file, environment: environment, hasher: hasher)
+    }
+
+    /// Keeps the directory fresh in this process (every process needs it: requests and jobs both resolve tenants).
+    public var directoryRefresher: DirectoryRefresher {
+        DirectoryRefresher(directory: directory, database: database, interval: configuration.directoryReloadInterval, logger: logger)
+    }
+
+    /// Every job kind's handler.
+    public var jobRegistry: JobRegistry {
+        var registry = JobRegistry()
+        if let url = configuration.smtpURL, let smtp = try? SMTPConfiguration(url: url) {
+            let sender = MailSender(outbox: outbox, smtp: SMTPClient(configuration: smtp))
+            registry.register(SendMail.self, lease: .seconds(120)) { job, context in try await sender.send(job, context: context) }
+        }
+        return registry
+    }
+
+    /// What a worker process runs besides requests: the job workers and the periodic work (domain checks, sweeps).
+    public func workers() -> [any Service] {
+        [
+            JobWorker(
+                queue: jobs, registry: jobRegistry, directory: directory, database: database, concurrency: configuration.jobConcurrency,
+                logger: logger),
+            PeriodicTask("Domain checks", every: configuration.domainCheckInterval, logger: logger) { [domains, configuration] in
+                try await domains.verifyPending(interval: configuration.domainCheckInterval)
+            },
+            PeriodicTask("Sweeping expired rows", every: .seconds(600), logger: logger) { [self] in try await sweep() },
+        ]
+    }
+
+    /// Deletes what has expired: sessions, old sign-in failures, tokens a week past their end, old mail, finished jobs.
+    /// The statements are idempotent: every worker process may run them.
+    public func sweep() async throws {
+        try await sessions.purgeExpired()
+        try await throttle.purgeOld()
+        try await tokens.purgeExpired()
+        try await outbox.purgeOld()
+        try await jobs.sweep()
     }
 }
 
-/// Builds the HTTP application: routes, middleware, and the services it runs (database pool, directory refresher).
-/// `prepare` runs once migrations are applied and the directory is loaded, before the first request.
+/// Builds the HTTP application: routes, middleware, and the services it runs (the database pool, the HTTP client,
+/// the directory refresher, and unless `configuration.runWorkers` is off, the workers). `prepare` runs once
+/// migrations are applied and the directory is loaded, before the first request.
 public func buildApplication(
-    _ services: AppServices, prepare: @escaping @Sendable (AppServices) async throws -> Void = { _ in }
+    _ services: AppServices, metrics: PrometheusCollectorRegistry? = nil,
+    prepare: @escaping @Sendable (AppServices) async throws -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let configuration = services.configuration
-    let renderer = try await Renderer(
-        templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
-    let router = try buildRouter(services, renderer: renderer)
-    var background: [any Service] = [
-        services.database.client,
-        DirectoryRefresher(
-            directory: services.directory, database: services.database, interval: configuration.directoryReloadInterval,
-            logger: services.logger),
-        IdentitySweeper(sessions: services.identity.sessions, client: services.database.client, logger: services.logger),
-        DomainVerificationService(store: services.domains, interval: configuration.domainCheckInterval, logger: services.logger),
-    ]
-    if let url = configuration.smtpURL {
-        let smtp = SMTPClient(configuration: try SMTPConfiguration(url: url))
-        background.append(OutboxWorker(client: services.database.client, smtp: smtp, logger: services.logger))
+    let router = try buildRouter(services, metrics: metrics)
+    var background: [any Service] = [services.database.client, services.http, services.directoryRefresher]
+    if configuration.runWorkers { background += services.workers() }
+    if let metrics, let address = configuration.metricsAddress {
+        let metricsRouter = Router()
+        MetricsController(registry: metrics, queue: services.jobs, token: nil).addRoutes(to: metricsRouter)
+        background.append(
+            Application(
+                router: metricsRouter, configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+                logger: services.logger))
     }
     var app = Application(
-        router: router,
+        router: router, server: .strictHTTP1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: background,
-        logger: services.logger)
+        services: background, logger: services.logger)
     app.beforeServerStarts {
-        if configuration.migrateOnStart {
-            let report = try await services.migrator.migrate()
-            for failure in report.failures {
-                services.logger.error("Tenant \(failure.slug) failed to migrate: \(failure.message)")
-            }
-        } else {
-            try await services.migrator.verifyTenantFiles()
-        }
+        try await migrate(services)
         try await services.directory.reload()
         try await prepare(services)
     }
     return app
 }
 
-/// The routes and middleware, in one place.
-public func buildRouter(_ services: AppServices, renderer: Renderer) throws -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
-    let apiRoutes = APIRouteTable()
-    router.addMiddleware {
-        SecurityHeadersMiddleware(trustProxy: services.configuration.trustProxy)
-        APIProblemMiddleware(routes: apiRoutes)
-        SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: services.configuration.trustProxy)
-        FileMiddleware(
-            services.configuration.resourcePath("Public"),
-            cacheControl: .init([
-                (MediaType(type: .text, subType: "css"), [.public, .maxAge(31_536_000), .immutable]),
-                (MediaType(type: .any), [.public, .maxAge(86_400)]),
-            ]),
-            searchForIndexHtml: false,
-            logger: services.logger)
+/// Applies pending migrations (or, with `--no-migrate`, checks that the tenant files are the applied ones).
+func migrate(_ services: AppServices) async throws {
+    if services.configuration.migrateOnStart {
+        let report = try await services.migrator.migrate()
+        for failure in report.failures {
+            services.logger.error("Tenant \(failure.slug) failed to migrate: \(failure.message)")
+        }
+    } else {
+        try await services.migrator.verifyTenantFiles()
     }
-    HealthController(migrator: services.migrator).addRoutes(to: router)
-    HomeController(renderer: renderer, directory: services.directory).addRoutes(to: router)
-    BrandStylesheetController().addRoutes(to: router)
-    TLSAskController(directory: services.directory).addRoutes(to: router)
-    BrandAssetController(store: services.brandAssets).addRoutes(to: router)
-    DomainChallengeController(domains: services.domains, trustProxy: services.configuration.trustProxy).addRoutes(to: router)
-    let tenantRoutes = router.group(context: TenantRequestContext.self)
-    HelpController(database: services.tenants, renderer: renderer).addRoutes(to: tenantRoutes)
-
-    // The panel, on every host: sessions and CSRF checks apply to everything under /admin.
-    let identity = services.identity
-    let panels = PanelRenderer(renderer: renderer, secretKey: services.secretKey)
-    let mail = MailComposer(renderer: renderer)
-    let admin = router.group("admin").add(middleware: SessionMiddleware(sessions: identity.sessions, secretKey: services.secretKey))
-    let operators = OperatorController(identity: identity, panels: panels, directory: services.directory, provisioner: services.provisioner)
-    AuthController(identity: identity, panels: panels, mail: mail, directory: services.directory).addRoutes(to: admin)
-    DashboardController(identity: identity, tenants: services.tenants, panels: panels, operators: operators).addRoutes(to: admin)
-    ArticlesController(identity: identity, tenants: services.tenants, panels: panels).addRoutes(to: admin)
-    let invitations = Invitations(identity: identity, mail: mail, provisioner: services.provisioner)
-    TeamController(identity: identity, panels: panels, invitations: invitations).addRoutes(to: admin)
-    ProfileController(identity: identity, panels: panels).addRoutes(to: admin)
-    AuditController(identity: identity, panels: panels).addRoutes(to: admin)
-    TenantConsoleController(identity: identity, panels: panels, directory: services.directory, invitations: invitations)
-        .addRoutes(to: admin)
-    BrandingController(identity: identity, panels: panels, directory: services.directory, assets: services.brandAssets)
-        .addRoutes(to: admin)
-    DomainsController(
-        identity: identity, panels: panels, domains: services.domains, directory: services.directory,
-        cnameTarget: services.configuration.domainTarget
-    ).addRoutes(to: admin)
-    operators.addRoutes(to: admin)
-    APIKeysController(identity: identity, panels: panels, keys: APIKeyStore(client: services.database.client, logger: services.logger))
-        .addRoutes(to: admin)
-
-    // The provisioning API: JSON, bearer keys, problem documents (405 needs the routes, so they are told last).
-    try addAPIRoutes(to: router, services: services, invitations: invitations, texts: renderer.localizer.catalog("en"))
-    apiRoutes.set(router.routes.filter { $0.path.description.hasPrefix("/api/") })
-    return router
 }

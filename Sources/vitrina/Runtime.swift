@@ -28,9 +28,15 @@ enum Runtime {
         }
     }
 
+    /// The process's logger: plain lines for people at a terminal (CLI commands), the standard format for servers, or
+    /// JSON lines (LOG_FORMAT=json) for a log collector.
     static func logger(_ config: AppConfiguration, console: Bool) -> Logger {
         var logger = Logger(label: "vitrina") { label in
-            console ? ConsoleLogHandler() as any LogHandler : StreamLogHandler.standardError(label: label)
+            switch (config.logFormat, console) {
+            case (.json, _): JSONLogHandler(label: label) as any LogHandler
+            case (.text, true): ConsoleLogHandler() as any LogHandler
+            case (.text, false): StreamLogHandler.standardError(label: label) as any LogHandler
+            }
         }
         logger.logLevel = config.logLevel
         return logger
@@ -68,15 +74,17 @@ enum Runtime {
         defer { embedded?.stop() }
         let services: AppServices
         do {
-            services = try AppServices(configuration: config, database: database, logger: logger)
+            services = try await AppServices.make(configuration: config, database: database, logger: logger)
         } catch let error as MigrationError {
             throw CLIError.failure(error.description)
         }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
             defer { group.cancelAll() }
-            return try await body(services)
+            do { return .success(try await body(services)) } catch { return .failure(error) }
         }
+        try? await services.http.client.shutdown()
+        return try result.get()
     }
 
     /// Maps domain errors to messages and exit codes: 2 for what the operator can fix, 1 for everything else.

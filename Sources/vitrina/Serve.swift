@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     var manifest: String?
     @Flag(name: .customLong("print-urls"), help: "Print the URLs of the tenants and partners once the server is up.")
     var printURLs = false
+    @Flag(name: .customLong("no-workers"), help: "Serve requests only; run the job workers and periodic work with `vitrina work`.")
+    var noWorkers = false
 
     func run() async throws {
         try await Runtime.run {
@@ -27,13 +29,15 @@ struct Serve: AsyncParsableCommand {
             config.port = port
             if noMigrate { config.migrateOnStart = false }
             if trustProxy { config.trustProxy = true }
+            if noWorkers { config.runWorkers = false }
             guard (1...65535).contains(port) else { throw CLIError.usage("--port must be between 1 and 65535.") }
             let logger = Runtime.logger(config, console: false)
             let (database, embedded) = try await Runtime.openDatabase(config, logger: logger)
             defer { embedded?.stop() }
-            let services = try AppServices(configuration: config, database: database, logger: logger)
+            let metrics = Observability.bootstrapMetrics()
+            let services = try await AppServices.make(configuration: config, database: database, logger: logger)
             let settings = config
-            let app = try await buildApplication(services) { services in
+            let app = try await buildApplication(services, metrics: metrics) { services in
                 var loaded: Manifest?
                 if let manifest { loaded = try await loadManifest(manifest, services: services, config: settings) }
                 if printURLs { printDirectory(services: services, config: settings, manifest: loaded) }
@@ -45,9 +49,7 @@ struct Serve: AsyncParsableCommand {
     /// Applies a manifest before the first request, then reloads the directory so its hosts answer at once.
     private func loadManifest(_ path: String, services: AppServices, config: AppConfiguration) async throws -> Manifest {
         let manifest = try ManifestParser.load(path: path, baseDomain: config.baseDomain)
-        let applier = ManifestApplier(
-            client: services.database.client, provisioner: services.provisioner, file: path, logger: services.logger)
-        let changes = try await applier.apply(manifest, dryRun: false)
+        let changes = try await services.manifestApplier(file: path).apply(manifest, dryRun: false)
         say(changes.isEmpty ? "\(path): up to date." : "\(path): \(changes.count) change(s) applied.")
         try await services.directory.reload()
         return manifest

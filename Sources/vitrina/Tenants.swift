@@ -28,9 +28,7 @@ struct Tenants: AsyncParsableCommand {
                 let manifest = try ManifestParser.load(path: file, baseDomain: config.baseDomain)
                 let changes = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    let applier = ManifestApplier(
-                        client: services.database.client, provisioner: services.provisioner, file: file, logger: services.logger)
-                    return try await applier.apply(manifest, dryRun: dryRun, prune: prune)
+                    return try await services.manifestApplier(file: file).apply(manifest, dryRun: dryRun, prune: prune)
                 }
                 let scope = "\(manifest.partners.count) partner(s) and \(manifest.tenants.count) tenant(s)"
                 if changes.isEmpty {
@@ -182,10 +180,7 @@ struct Tenants: AsyncParsableCommand {
         func run() async throws {
             try await Runtime.run {
                 let counts = try await Runtime.withServices(options) { services in
-                    let exporter = TenantExporter(
-                        client: services.database.client, provisioner: services.provisioner,
-                        logger: services.logger)
-                    return try await exporter.export(slug: slug, to: out) { table, count in say("  \(table): \(count) row(s)") }
+                    try await services.exporter.export(slug: slug, to: out) { table, count in say("  \(table): \(count) row(s)") }
                 }
                 say("Exported \(slug) to \(out) (\(counts.values.reduce(0, +)) rows in \(counts.count) tables).")
             }
@@ -203,10 +198,7 @@ struct Tenants: AsyncParsableCommand {
             try await Runtime.run {
                 let result = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    let importer = TenantImporter(
-                        client: services.database.client, provisioner: services.provisioner, migrator: services.migrator,
-                        logger: services.logger)
-                    return try await importer.importFile(file, slug: slug, withDomains: !withoutDomains)
+                    return try await services.importer.importFile(file, slug: slug, withDomains: !withoutDomains)
                 }
                 say("Imported \(file) as tenant \(result.slug) (\(result.rows.values.reduce(0, +)) rows).")
             }
@@ -240,33 +232,27 @@ struct TenantRow: Codable, Sendable {
     var createdAt: Date
 
     static func fetch(_ services: AppServices, slug: String?, includePurged: Bool) async throws -> [TenantRow] {
-        let rows = try await services.database.client.query(
+        var rows = try await services.database.values(
+            (String, String, String, String?, String?, Int, String?, Date, [String]).self,
             """
-            SELECT t.id, t.slug, t.name, t.status, p.slug, t.schema_name, t.schema_version, t.migration_error, t.created_at,
+            SELECT t.slug, t.name, t.status, p.slug, t.schema_name, t.schema_version, t.migration_error, t.created_at,
                 COALESCE((SELECT array_agg(d.host ORDER BY d.host) FROM platform.domains d WHERE d.tenant_id = t.id), '{}')
             FROM platform.tenants t LEFT JOIN platform.partners p ON p.id = t.partner_id
             WHERE (\(slug)::text IS NULL OR t.slug = \(slug)) AND (\(includePurged) OR t.status <> 'purged')
             ORDER BY t.slug, t.created_at
-            """, logger: services.logger)
-        var result: [(UUID, TenantRow)] = []
-        for try await (id, slug, name, status, partner, schema, version, error, created, domains) in rows.decode(
-            (UUID, String, String, String, String?, String?, Int, String?, Date, [String]).self)
-        {
-            result.append(
-                (
-                    id,
-                    TenantRow(
-                        slug: slug, name: name, status: status, partner: partner, schema: schema, schemaVersion: version,
-                        domains: domains, articles: nil, migrationError: error, createdAt: created)
-                ))
+            """
+        ).map { slug, name, status, partner, schema, version, error, created, domains in
+            TenantRow(
+                slug: slug, name: name, status: status, partner: partner, schema: schema, schemaVersion: version, domains: domains,
+                articles: nil, migrationError: error, createdAt: created)
         }
-        if slug != nil, let (id, row) = result.first, let schemaName = row.schema.flatMap(SchemaName.init) {
-            let count = try await services.tenants.withTenant(TenantScope(id: id, schema: schemaName), readOnly: true) { tenant in
-                try await tenant.query("SELECT count(*) FROM help_articles").collect().first?.decode(Int.self)
+        // One tenant: its articles too, counted through the door (whatever its status, while its schema exists).
+        if let slug, !rows.isEmpty, let tenant = try await services.directory.tenant(slug: slug) {
+            rows[0].articles = try await services.tenants.withTenant(tenant, readOnly: true, admitting: .anyLive) { tenant in
+                try await tenant.value(Int.self, "SELECT count(*)::int FROM help_articles")
             }
-            result[0].1.articles = count
         }
-        return result.map(\.1)
+        return rows
     }
 }
 

@@ -29,7 +29,7 @@ struct Users: AsyncParsableCommand {
                 let password = try passwordStdin ? Password.readStandardInput() : UserAdmin.generatePassword()
                 let created = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    return try await UserAdmin(identity: services.identity).create(
+                    return try await services.userAdmin.create(
                         email: email, name: name, role: role, scope: scope, password: password)
                 }
                 say("\(created ? "Created" : "Updated") \(EmailAddress.normalize(email)) as \(role.rawValue).")
@@ -67,7 +67,7 @@ struct Users: AsyncParsableCommand {
             try await Runtime.run {
                 let password = try passwordStdin ? Password.readStandardInput() : UserAdmin.generatePassword()
                 try await Runtime.withServices(options) { services in
-                    try await UserAdmin(identity: services.identity).resetPassword(email: email, password: password)
+                    try await services.userAdmin.resetPassword(email: email, password: password)
                 }
                 say("New password set for \(EmailAddress.normalize(email)); their sessions were ended.")
                 if !passwordStdin { say("Password (shown once): \(password)") }
@@ -90,7 +90,7 @@ struct Users: AsyncParsableCommand {
                         }
                         tenantID = record
                     }
-                    return try await services.identity.users.list(tenantID: tenantID)
+                    return try await services.users.list(tenantID: tenantID)
                 }
                 if users.isEmpty {
                     say(tenant == nil ? "No accounts yet." : "No one has a role on \(tenant!).")

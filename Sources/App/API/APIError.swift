@@ -76,6 +76,17 @@ public struct APIError: Error, Sendable {
 
     static func notFound(_ detail: String = "There is nothing here.") -> APIError { APIError(.notFound, detail) }
 
+    static func noSuchTenant(_ slug: String) -> APIError {
+        APIError.notFound("There is no shop “\(slug.prefix(60))”.")
+    }
+
+    /// Throws the fields refused (interface-text keys, told in `texts`) as a 422 problem, if there are any.
+    static func refuse(_ errors: [String: String], texts: [String: String]) throws {
+        guard !errors.isEmpty else { return }
+        throw APIError.validation(
+            errors.sorted { $0.key < $1.key }.map { FieldProblem(field: $0.key, message: texts[$0.value] ?? $0.value) })
+    }
+
     static func validation(_ errors: [FieldProblem]) -> APIError {
         APIError(.validation, errors.count == 1 ? "1 field is not valid." : "\(errors.count) fields are not valid.", errors: errors)
     }
@@ -102,6 +113,8 @@ public struct APIError: Error, Sendable {
         switch error {
         case let error as APIError:
             return error
+        case let unavailable as TenantUnavailable:
+            return APIError(.conflict, unavailable.description)
         case let error as any HTTPResponseError where error.status.code < 500:
             switch error.status {
             case .notFound: return .notFound()

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 
 /// What an API key may do. Partner keys carry partner scopes, tenant keys tenant scopes; nothing else.
 public enum APIScope: String, Sendable, CaseIterable, Codable {
@@ -39,8 +40,6 @@ public struct AuthenticatedKey: Sendable {
     public let name: String
     public let prefix: String
     public let scopes: Set<APIScope>
-    /// The tenant's schema, for a tenant key (its door to the help articles).
-    public let tenantScope: TenantScope?
     /// The tenant's partner, for a tenant key (for audit entries).
     public let tenantPartnerID: UUID?
 
@@ -49,7 +48,7 @@ public struct AuthenticatedKey: Sendable {
 }
 
 /// A key as the panel lists it.
-public struct APIKeyListing: Sendable {
+public struct APIKeyListing: Sendable, RowDecodable {
     public let id: UUID
     public let name: String
     public let prefix: String
@@ -58,6 +57,11 @@ public struct APIKeyListing: Sendable {
     public let createdBy: String?
     public let lastUsedAt: Date?
     public let revokedAt: Date?
+
+    public init(row: PostgresRow) throws {
+        (id, name, prefix, scopes, createdAt, createdBy, lastUsedAt, revokedAt) = try row.decode(
+            (UUID, String, String, [String], Date, String?, Date?, Date?).self)
+    }
 }
 
 /// Key tokens: `ak_` + 8 lower-case letters and digits (the prefix, shown in lists) + `_` + 43 base64url characters

@@ -8,8 +8,7 @@ public struct APIRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let key: AuthenticatedKey
     let clientAddress: String?
-    let isSecure: Bool
-    let port: String
+    let origin: Origin
 
     public init(context: AppRequestContext) throws {
         guard let key = context.apiKey else {
@@ -18,8 +17,7 @@ public struct APIRequestContext: ChildRequestContext {
         coreContext = context.coreContext
         self.key = key
         clientAddress = context.clientAddress
-        isSecure = context.isSecure
-        port = context.port
+        origin = Origin(isSecure: context.isSecure, authority: context.authority)
     }
 
     /// Refuses a key without `scope` (403). Checked before anything is looked up, so a refusal says nothing about
@@ -37,9 +35,18 @@ public struct APIRequestContext: ChildRequestContext {
     }
 
     /// The tenant of a tenant key.
-    func tenantScope() throws -> TenantScope {
-        guard let scope = key.tenantScope else { throw APIError(.forbidden, "Only a shop's key may do this.") }
-        return scope
+    func tenantID() throws -> UUID {
+        guard let id = key.owner.tenantID else { throw APIError(.forbidden, "Only a shop's key may do this.") }
+        return id
+    }
+
+    /// The shop behind `:slug` if it is this key's partner's; any other shop is "not found", word for word.
+    func partnerTenant(in snapshot: DirectorySnapshot) throws -> TenantRecord {
+        let slug = parameters.get("slug") ?? ""
+        guard let tenant = snapshot.tenantsBySlug[slug], tenant.partnerID == (try partnerID()) else {
+            throw APIError.noSuchTenant(slug)
+        }
+        return tenant
     }
 
     /// An audit entry naming the key as the actor.
@@ -50,9 +57,7 @@ public struct APIRequestContext: ChildRequestContext {
     }
 
     /// The scheme, host and port for links in e-mails (the port as the client addressed this server).
-    func origin(host: String) -> String {
-        (isSecure ? "https://" : "http://") + host + port
-    }
+    func origin(host: String) -> String { origin.url(host: host) }
 }
 
 /// Authenticates the bearer key (one round trip), applies the key's rate limit, and marks every answer with the

@@ -28,24 +28,3 @@ struct OpenAPIController: Sendable {
             body: .init(byteBuffer: document))
     }
 }
-
-/// The API's routes: the description without a key, everything else behind `APIKeyMiddleware`.
-func addAPIRoutes(
-    to router: Router<AppRequestContext>, services: AppServices, invitations: Invitations, texts: [String: String]
-) throws {
-    let api = router.group("api/v1")
-    try OpenAPIController(file: services.configuration.resourcePath("Templates") + "/api/openapi.json").addRoutes(to: api)
-    let keys = APIKeyStore(client: services.database.client, logger: services.logger)
-    let keyed = api.group()
-        .add(middleware: APIKeyMiddleware(keys: keys, limiter: APIRateLimiter(perMinute: services.configuration.apiRateLimit)))
-        .group(context: APIRequestContext.self)
-    let partners = PartnerAPIController(
-        identity: services.identity, directory: services.directory, provisioner: services.provisioner, invitations: invitations,
-        texts: texts)
-    partners.addRoutes(to: keyed)
-    DomainsAPIController(
-        identity: services.identity, domains: services.domains, directory: services.directory,
-        cnameTarget: services.configuration.domainTarget, partners: partners, texts: texts
-    ).addRoutes(to: keyed)
-    ArticlesAPIController(tenants: services.tenants, logger: services.logger, texts: texts).addRoutes(to: keyed)
-}

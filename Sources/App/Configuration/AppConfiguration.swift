@@ -48,6 +48,24 @@ public struct AppConfiguration: Sendable {
     public var domainCheckSpacing: Duration = .seconds(10)
     /// Requests a minute each API key may make, per instance (VITRINA_API_RATE_LIMIT).
     public var apiRateLimit: Int = 120
+    /// Whether this process runs the job workers and periodic work (`serve --no-workers` turns them off).
+    public var runWorkers = true
+    /// Jobs one process runs at once (VITRINA_JOB_WORKERS).
+    public var jobConcurrency = 4
+    /// The bearer token `/metrics` asks for on the public listener (VITRINA_METRICS_TOKEN); without it and without a
+    /// metrics address, `/metrics` answers 404.
+    public var metricsToken: String?
+    /// A separate listener for `/metrics` only, with no token (VITRINA_METRICS_ADDRESS, `127.0.0.1:9464`).
+    public var metricsAddress: (host: String, port: Int)?
+    /// `text` (for people) or `json` (one object per line, for log collectors) (LOG_FORMAT).
+    public var logFormat: LogFormat = .text
+    /// Tenant statements kept prepared per database connection (VITRINA_STATEMENT_CACHE).
+    public var statementsPerConnection = 256
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
 
     public init() {}
 
@@ -127,6 +145,25 @@ public struct AppConfiguration: Sendable {
             config.dnsServer = server
         }
         if let seconds = try number(env, "VITRINA_DOMAIN_CHECK_SECONDS", 30...86_400) { config.domainCheckInterval = .seconds(seconds) }
+        if let workers = try number(env, "VITRINA_JOB_WORKERS", 1...256) { config.jobConcurrency = workers }
+        if let size = try number(env, "VITRINA_STATEMENT_CACHE", 8...100_000) { config.statementsPerConnection = size }
+        if let token = env["VITRINA_METRICS_TOKEN"], !token.isEmpty {
+            guard token.count >= 16 else { throw ConfigurationError.invalid("VITRINA_METRICS_TOKEN", "…", "at least 16 characters") }
+            config.metricsToken = token
+        }
+        if let text = env["VITRINA_METRICS_ADDRESS"], !text.isEmpty {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+                throw ConfigurationError.invalid("VITRINA_METRICS_ADDRESS", text, "a host and port such as 127.0.0.1:9464")
+            }
+            config.metricsAddress = (String(parts[0]), port)
+        }
+        if let format = env["LOG_FORMAT"], !format.isEmpty {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw ConfigurationError.invalid("LOG_FORMAT", format, "text or json")
+            }
+            config.logFormat = parsed
+        }
         return config
     }
 

@@ -28,17 +28,17 @@ public struct MigrationReport: Sendable {
 public struct Migrator: Sendable {
     public let platformFiles: [MigrationFile]
     public let tenantFiles: [MigrationFile]
-    let client: PostgresClient
+    let database: Database
     let workers: Int
     let lockTimeout: String
     let logger: Logger
 
     static let advisoryLockKey: Int64 = 0x5649_5452_494E  // "VITRIN"
 
-    public init(migrationsFolder: String, client: PostgresClient, workers: Int = 4, lockTimeout: String = "5s", logger: Logger) throws {
+    public init(migrationsFolder: String, database: Database, workers: Int = 4, lockTimeout: String = "5s", logger: Logger) throws {
         self.platformFiles = try MigrationFile.load(folder: migrationsFolder + "/platform")
         self.tenantFiles = try MigrationFile.load(folder: migrationsFolder + "/tenant")
-        self.client = client
+        self.database = database
         self.workers = max(1, workers)
         self.lockTimeout = lockTimeout
         self.logger = logger
@@ -48,7 +48,7 @@ public struct Migrator: Sendable {
     public var latestTenantVersion: Int { tenantFiles.last?.version ?? 0 }
 
     public func migrate(progress: @escaping @Sendable (MigrationEvent) -> Void = { _ in }) async throws -> MigrationReport {
-        try await client.withConnection { lockConnection in
+        try await database.withConnection { lockConnection in
             let gotLock =
                 try await lockConnection.query(
                     "SELECT pg_try_advisory_lock(\(Self.advisoryLockKey))", logger: logger
@@ -78,20 +78,15 @@ public struct Migrator: Sendable {
         }
         try await recordTenantFiles()
         let latest = latestTenantVersion
-        let total =
-            try await client.query(
-                "SELECT count(*) FROM platform.tenants WHERE status <> 'purged'", logger: logger
-            ).collect().first?.decode(Int.self) ?? 0
+        let total = try await database.value(Int.self, "SELECT count(*) FROM platform.tenants WHERE status <> 'purged'") ?? 0
         report.tenantsTotal = total
-        var behind: [(id: UUID, slug: String, schema: String, version: Int)] = []
-        let rows = try await client.query(
+        let behind = try await database.values(
+            (UUID, String, String, Int).self,
             """
             SELECT id, slug, schema_name, schema_version FROM platform.tenants
             WHERE schema_version < \(latest) AND status <> 'purged' ORDER BY slug
-            """, logger: logger)
-        for try await (id, slug, schema, version) in rows.decode((UUID, String, String, Int).self) {
-            behind.append((id, slug, schema, version))
-        }
+            """
+        ).map { (id: $0.0, slug: $0.1, schema: $0.2, version: $0.3) }
         guard !behind.isEmpty else { return report }
         progress(.tenantsStarting(behind: behind.count, total: total))
         let results = try await withThrowingTaskGroup(of: (String, String?).self) { group in
@@ -121,8 +116,8 @@ public struct Migrator: Sendable {
 
     /// The bookkeeping table has to exist before anything can be read from it.
     private func bootstrap() async throws {
-        try await client.query("CREATE SCHEMA IF NOT EXISTS platform", logger: logger)
-        try await client.query(
+        try await database.execute("CREATE SCHEMA IF NOT EXISTS platform")
+        try await database.execute(
             """
             CREATE TABLE IF NOT EXISTS platform.schema_migrations (
                 scope text NOT NULL CHECK (scope IN ('platform', 'tenant')),
@@ -131,14 +126,14 @@ public struct Migrator: Sendable {
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (scope, version))
-            """, logger: logger)
+            """)
     }
 
     private func recorded(scope: String) async throws -> [Int: (name: String, checksum: String)] {
         var result: [Int: (String, String)] = [:]
-        let rows = try await client.query(
-            "SELECT version, name, checksum FROM platform.schema_migrations WHERE scope = \(scope)", logger: logger)
-        for try await (version, name, checksum) in rows.decode((Int, String, String).self) {
+        for (version, name, checksum) in try await database.values(
+            (Int, String, String).self, "SELECT version, name, checksum FROM platform.schema_migrations WHERE scope = \(scope)")
+        {
             result[version] = (name, checksum)
         }
         return result
@@ -164,16 +159,16 @@ public struct Migrator: Sendable {
 
     private func applyPlatform(_ file: MigrationFile) async throws {
         do {
-            try await client.platformTransaction(logger: logger) { connection in
-                try await connection.query("SELECT set_config('lock_timeout', \(lockTimeout), true)", logger: logger)
+            try await database.transaction { transaction in
+                try await transaction.execute("SELECT set_config('lock_timeout', \(lockTimeout), true)")
                 for statement in file.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await transaction.execute(PostgresQuery(unsafeSQL: statement))
                 }
-                try await connection.query(
+                try await transaction.execute(
                     """
                     INSERT INTO platform.schema_migrations (scope, version, name, checksum)
                     VALUES ('platform', \(file.version), \(file.name), \(file.checksum))
-                    """, logger: logger)
+                    """)
             }
         } catch {
             throw MigrationError.statementFailed(scope: "platform", version: file.version, name: file.name, message: databaseMessage(error))
@@ -185,11 +180,11 @@ public struct Migrator: Sendable {
         let known = try await recorded(scope: "tenant")
         try Self.verify(scope: "tenant", files: tenantFiles, recorded: known)
         for file in tenantFiles where known[file.version] == nil {
-            try await client.query(
+            try await database.execute(
                 """
                 INSERT INTO platform.schema_migrations (scope, version, name, checksum)
                 VALUES ('tenant', \(file.version), \(file.name), \(file.checksum))
-                """, logger: logger)
+                """)
         }
     }
 
@@ -202,24 +197,21 @@ public struct Migrator: Sendable {
     private func migrateTenant(id: UUID, schema: String, from version: Int) async -> String? {
         guard let schemaName = SchemaName(schema) else { return "invalid schema name \(schema)" }
         do {
-            try await client.withConnection { connection in
-                try await TenantDatabase.inTenantTransaction(
-                    connection, scope: TenantScope(id: id, schema: schemaName), lockTimeout: lockTimeout, logger: logger
-                ) { tenant in
+            try await database.transaction(logger: logger) { transaction in
+                try await TenantDatabase.scoped(transaction, TenantScope(id: id, schema: schemaName), lockTimeout: lockTimeout) { tenant in
                     try await applyTenantFiles(on: tenant, after: version)
-                    try await tenant.query(
-                        """
-                        UPDATE platform.tenants SET schema_version = \(latestTenantVersion), migration_error = NULL,
-                            migration_failed_at = NULL WHERE id = \(id)
-                        """)
                 }
+                try await transaction.execute(
+                    """
+                    UPDATE platform.tenants SET schema_version = \(latestTenantVersion), migration_error = NULL,
+                        migration_failed_at = NULL WHERE id = \(id)
+                    """)
             }
             return nil
         } catch {
             let message = (error as? MigrationError)?.description ?? databaseMessage(error)
-            _ = try? await client.query(
-                "UPDATE platform.tenants SET migration_error = \(message), migration_failed_at = now() WHERE id = \(id)",
-                logger: logger)
+            _ = try? await database.execute(
+                "UPDATE platform.tenants SET migration_error = \(message), migration_failed_at = now() WHERE id = \(id)")
             return message
         }
     }
@@ -229,7 +221,7 @@ public struct Migrator: Sendable {
         for file in tenantFiles where file.version > version {
             for statement in file.statements {
                 do {
-                    try await tenant.query(PostgresQuery(unsafeSQL: statement))
+                    try await tenant.execute(PostgresQuery(unsafeSQL: statement))
                 } catch {
                     throw MigrationError.statementFailed(
                         scope: "tenant", version: file.version, name: file.name, message: databaseMessage(error))
@@ -240,15 +232,11 @@ public struct Migrator: Sendable {
 
     /// Whether the database is current: platform files all applied, no tenant behind. Used by `/readyz`.
     public func status() async throws -> (platformPending: Int, tenantsBehind: Int) {
-        let applied =
-            try await client.query(
-                "SELECT count(*) FROM platform.schema_migrations WHERE scope = 'platform'", logger: logger
-            ).collect().first?.decode(Int.self) ?? 0
+        let applied = try await database.value(Int.self, "SELECT count(*) FROM platform.schema_migrations WHERE scope = 'platform'") ?? 0
         let behind =
-            try await client.query(
-                "SELECT count(*) FROM platform.tenants WHERE schema_version < \(latestTenantVersion) AND status <> 'purged'",
-                logger: logger
-            ).collect().first?.decode(Int.self) ?? 0
+            try await database.value(
+                Int.self, "SELECT count(*) FROM platform.tenants WHERE schema_version < \(latestTenantVersion) AND status <> 'purged'")
+            ?? 0
         return (max(0, platformFiles.count - applied), behind)
     }
 }

@@ -4,12 +4,23 @@ import PostgresNIO
 /// Invitations by e-mail, and new shops with their first owner's invitation. The one-time token, the branded mail in
 /// the outbox and the audit entry commit together or not at all. The panel and the API both come through here.
 public struct Invitations: Sendable {
-    let identity: IdentityServices
+    let database: Database
+    let tokens: OneTimeTokens
+    let outbox: Outbox
+    let plans: PlanStore
+    let auditLog: AuditLog
     let mail: MailComposer
     let provisioner: TenantProvisioner
 
-    public init(identity: IdentityServices, mail: MailComposer, provisioner: TenantProvisioner) {
-        self.identity = identity
+    public init(
+        database: Database, tokens: OneTimeTokens, outbox: Outbox, plans: PlanStore, auditLog: AuditLog, mail: MailComposer,
+        provisioner: TenantProvisioner
+    ) {
+        self.database = database
+        self.tokens = tokens
+        self.outbox = outbox
+        self.plans = plans
+        self.auditLog = auditLog
         self.mail = mail
         self.provisioner = provisioner
     }
@@ -30,20 +41,20 @@ public struct Invitations: Sendable {
     public func invite(
         _ email: String, role: Role, to tenant: TenantRecord, by inviter: Inviter, origin: String, language: String, audit: AuditEntry
     ) async throws {
-        try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
-            try await Plans.checkSeat(tenantID: tenant.id, on: connection, logger: identity.logger)
-            let token = try await OneTimeTokens.issue(
-                OneTimeToken(purpose: .invite, email: email, tenantID: tenant.id, role: role, createdBy: inviter.userID),
-                on: connection, logger: identity.logger)
+        try await database.transaction { transaction in
+            try await plans.checkSeat(tenantID: tenant.id, on: transaction)
+            let token = try await tokens.issue(
+                OneTimeToken(purpose: .invite, email: email, tenantID: tenant.id, role: role, createdBy: inviter.userID), on: transaction)
             let message = mail.invitation(
-                to: email, siteName: tenant.name, inviter: inviter.name, role: role, link: origin + "/admin/invite?token=" + token,
+                to: email, siteName: tenant.name, inviter: inviter.name, role: role,
+                link: origin + PanelURL.invite.path(query: [("token", token)]),
                 branding: tenant.resolvedBranding, origin: origin, language: tenant.resolvedBranding.defaultLanguage ?? language)
-            try await identity.outbox.enqueue(
+            try await outbox.enqueue(
                 OutgoingMail(
                     to: email, subject: message.subject, text: message.text, html: message.html, partnerID: tenant.partnerID,
                     tenantID: tenant.id, branding: tenant.resolvedBranding),
-                on: connection)
-            try await AuditLog.record(audit, on: connection, logger: identity.logger)
+                on: transaction)
+            try await auditLog.record(audit, on: transaction)
         }
     }
 
@@ -59,27 +70,27 @@ public struct Invitations: Sendable {
     /// points at `origin` (the shop's own host). The audit entry gets the new tenant's id. Returns the tenant's scope.
     @discardableResult
     public func createShop(
-        _ shop: NewShop, partner: PartnerRecord?, by inviter: Inviter, origin: String, audit: AuditEntry
+        _ shop: NewShop, partner: PartnerRecord?, platform: PlatformRecord, by inviter: Inviter, origin: String, audit: AuditEntry
     ) async throws -> TenantScope {
-        let partnerBranding = partner?.resolvedBranding ?? .platformDefault
+        let partnerBranding = partner?.resolvedBranding ?? platform.resolvedBranding
         let own = Branding(defaultLanguage: shop.language)
         let branding = Branding.forTenant(own, partner: partnerBranding, shopName: shop.name)
-        return try await identity.database.client.platformTransaction(logger: identity.logger) { connection in
+        return try await database.transaction { transaction in
             let scope = try await provisioner.provision(
-                NewTenant(slug: shop.slug, name: shop.name, partnerSlug: partner?.slug, branding: own), on: connection)
-            let token = try await OneTimeTokens.issue(
+                NewTenant(slug: shop.slug, name: shop.name, partnerSlug: partner?.slug, branding: own), on: transaction)
+            let token = try await tokens.issue(
                 OneTimeToken(purpose: .invite, email: shop.ownerEmail, tenantID: scope.id, role: .owner, createdBy: inviter.userID),
-                on: connection, logger: identity.logger)
+                on: transaction)
             let message = mail.invitation(
                 to: shop.ownerEmail, siteName: shop.name, inviter: inviter.name, role: .owner,
-                link: origin + "/admin/invite?token=" + token, branding: branding, origin: origin, language: shop.language)
-            try await identity.outbox.enqueue(
+                link: origin + PanelURL.invite.path(query: [("token", token)]), branding: branding, origin: origin, language: shop.language)
+            try await outbox.enqueue(
                 OutgoingMail(
                     to: shop.ownerEmail, subject: message.subject, text: message.text, html: message.html, partnerID: partner?.id,
-                    tenantID: scope.id, branding: branding), on: connection)
+                    tenantID: scope.id, branding: branding), on: transaction)
             var entry = audit
             entry.tenantID = scope.id
-            try await AuditLog.record(entry, on: connection, logger: identity.logger)
+            try await auditLog.record(entry, on: transaction)
             return scope
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PostgresNIO
 
 /// Counts failed sign-ins per account and per client address. Past a threshold, every further attempt must wait,
@@ -15,12 +14,10 @@ public struct LoginThrottle: Sendable {
     /// Failures older than this no longer count.
     public var window: Duration = .seconds(3600)
 
-    let client: PostgresClient
-    let logger: Logger
+    let database: Database
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
-        self.logger = logger
+    public init(database: Database) {
+        self.database = database
     }
 
     static func keys(email: String, address: String?) -> [String] {
@@ -40,21 +37,22 @@ public struct LoginThrottle: Sendable {
     /// check. A successful sign-in takes the count back with `succeeded`.
     public func reserve(email: String, address: String?) async throws -> Attempt {
         let keys = Self.keys(email: email, address: address)
-        return try await client.platformTransaction(logger: logger) { connection in
-            try await connection.query(
+        return try await database.transaction { transaction in
+            try await transaction.execute(
                 """
                 INSERT INTO platform.login_failures (key, failures, last_failure_at)
                 SELECT k, 0, now() FROM unnest(\(keys)::text[]) AS k ON CONFLICT (key) DO NOTHING
-                """, logger: logger)
-            let rows = try await connection.query(
+                """)
+            let rows = try await transaction.values(
+                (String, Int, Bool, Date?).self,
                 """
                 SELECT key, failures, last_failure_at < now() - make_interval(secs => \(Double(window.components.seconds))), locked_until
                 FROM platform.login_failures WHERE key = ANY(\(keys)) ORDER BY key FOR UPDATE
-                """, logger: logger)
+                """)
             var counts: [(String, Int)] = []
             var running: Date?
             let now = Date()
-            for try await (key, failures, stale, locked) in rows.decode((String, Int, Bool, Date?).self) {
+            for (key, failures, stale, locked) in rows {
                 if let locked, locked > now { running = max(running ?? locked, locked) }
                 counts.append((key, stale ? 1 : failures + 1))
             }
@@ -69,12 +67,12 @@ public struct LoginThrottle: Sendable {
                     let until = now.addingTimeInterval(seconds!)
                     wait = max(wait ?? until, until)
                 }
-                try await connection.query(
+                try await transaction.execute(
                     """
                     UPDATE platform.login_failures SET failures = \(failures), last_failure_at = now(),
                         locked_until = CASE WHEN \(seconds)::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => \(seconds)) END
                     WHERE key = \(key)
-                    """, logger: logger)
+                    """)
             }
             return Attempt(refusedUntil: nil, waitIfWrong: wait)
         }
@@ -83,12 +81,21 @@ public struct LoginThrottle: Sendable {
     /// The password was right: the account's count (and any wait this attempt started) goes, and the address gets its
     /// attempt back.
     public func succeeded(email: String, address: String?) async throws {
-        try await client.query(
+        try await database.execute(
             """
             WITH account AS (DELETE FROM platform.login_failures WHERE key = \("account:" + email))
             UPDATE platform.login_failures SET failures = greatest(failures - 1, 0),
                 locked_until = CASE WHEN failures - 1 < \(addressThreshold) THEN NULL ELSE locked_until END
             WHERE key = \("address:" + (address ?? ""))
-            """, logger: logger)
+            """)
+    }
+
+    /// Forgets failures a day old whose wait is over (run periodically).
+    public func purgeOld() async throws {
+        try await database.execute(
+            """
+            DELETE FROM platform.login_failures
+            WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())
+            """)
     }
 }

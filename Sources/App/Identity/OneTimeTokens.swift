@@ -51,90 +51,126 @@ public struct PendingInvitation: Sendable {
 }
 
 /// Invitations, password resets and panel hand-offs: random tokens, stored as SHA-256 hashes, usable once, expiring.
-public enum OneTimeTokens {
+public struct OneTimeTokens: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static let columns = "user_id, email, partner_id, tenant_id, role, created_by, note"
+
     /// Stores a new token and returns it (the only time it exists in clear).
-    public static func issue(_ token: OneTimeToken, on connection: some PostgresQueryRunner, logger: Logger) async throws -> String {
+    public func issue(_ token: OneTimeToken, on runner: (any QueryRunner)? = nil) async throws -> String {
         let raw = SecretToken.make()
         let seconds = Double(token.purpose.lifetime.components.seconds)
-        _ = try await connection.runQuery(
+        try await (runner ?? database).execute(
             """
             INSERT INTO platform.one_time_tokens
                 (token_hash, purpose, user_id, email, partner_id, tenant_id, role, created_by, note, expires_at)
             VALUES (\(Data(SecretToken.hash(raw))), \(token.purpose.rawValue), \(token.userID), \(token.email), \(token.partnerID),
                 \(token.tenantID), \(token.role?.rawValue), \(token.createdBy), \(token.note), now() + make_interval(secs => \(seconds)))
-            """, logger: logger)
+            """)
         return raw
     }
 
     /// The token's meaning if it is valid (unused, unexpired, not revoked), without using it up.
-    public static func peek(
-        _ raw: String, purpose: TokenPurpose, on connection: some PostgresQueryRunner, logger: Logger
-    ) async throws
-        -> OneTimeToken?
-    {
+    public func peek(_ raw: String, purpose: TokenPurpose, on runner: (any QueryRunner)? = nil) async throws -> OneTimeToken? {
         guard SecretToken.looksValid(raw) else { return nil }
-        let rows = try await connection.runQuery(
+        let row = try await (runner ?? database).rows(
             """
-            SELECT user_id, email, partner_id, tenant_id, role, created_by, note FROM platform.one_time_tokens
+            SELECT \(unescaped: Self.columns) FROM platform.one_time_tokens
             WHERE token_hash = \(Data(SecretToken.hash(raw))) AND purpose = \(purpose.rawValue)
                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-            """, logger: logger)
-        return try await decode(rows, purpose: purpose)
+            """
+        ).first
+        return try row.map { try OneTimeToken(row: $0, purpose: purpose) }
     }
 
     /// Uses the token up, atomically: of two concurrent uses exactly one gets the token back.
-    public static func consume(
-        _ raw: String, purpose: TokenPurpose, on connection: some PostgresQueryRunner, logger: Logger
-    )
-        async throws -> OneTimeToken?
-    {
+    public func consume(_ raw: String, purpose: TokenPurpose, on runner: (any QueryRunner)? = nil) async throws -> OneTimeToken? {
         guard SecretToken.looksValid(raw) else { return nil }
-        let rows = try await connection.runQuery(
+        let row = try await (runner ?? database).rows(
             """
             UPDATE platform.one_time_tokens SET used_at = now()
             WHERE token_hash = \(Data(SecretToken.hash(raw))) AND purpose = \(purpose.rawValue)
                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-            RETURNING user_id, email, partner_id, tenant_id, role, created_by, note
-            """, logger: logger)
-        return try await decode(rows, purpose: purpose)
-    }
-
-    private static func decode(_ rows: PostgresRowSequence, purpose: TokenPurpose) async throws -> OneTimeToken? {
-        for try await row in rows.decode((UUID?, String?, UUID?, UUID?, String?, UUID?, String?).self) {
-            return OneTimeToken(
-                purpose: purpose, userID: row.0, email: row.1, partnerID: row.2, tenantID: row.3, role: row.4.flatMap(Role.init),
-                createdBy: row.5, note: row.6)
-        }
-        return nil
+            RETURNING \(unescaped: Self.columns)
+            """
+        ).first
+        return try row.map { try OneTimeToken(row: $0, purpose: purpose) }
     }
 
     /// A tenant's invitations that can still be accepted.
-    public static func pendingInvitations(tenantID: UUID, on client: PostgresClient, logger: Logger) async throws -> [PendingInvitation] {
-        let rows = try await client.query(
+    public func pendingInvitations(tenantID: UUID) async throws -> [PendingInvitation] {
+        try await database.all(
+            PendingInvitation.self,
             """
             SELECT encode(token_hash, 'hex'), email, role, expires_at FROM platform.one_time_tokens
             WHERE tenant_id = \(tenantID) AND purpose = 'invite' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
             ORDER BY created_at DESC
-            """, logger: logger)
-        var invitations: [PendingInvitation] = []
-        for try await (id, email, role, expires) in rows.decode((String, String?, String?, Date).self) {
-            invitations.append(
-                PendingInvitation(id: id, email: email ?? "", role: role.flatMap(Role.init) ?? .viewer, expiresAt: expires))
-        }
-        return invitations
+            """)
     }
 
     /// Revokes one of a tenant's pending invitations (by the hex id the team page shows); returns its address.
-    public static func revokeInvitation(id: String, tenantID: UUID, on client: PostgresClient, logger: Logger) async throws -> String? {
+    public func revokeInvitation(id: String, tenantID: UUID) async throws -> String? {
         guard id.count == 64, id.allSatisfy(\.isHexDigit) else { return nil }
-        let rows = try await client.query(
+        let email = try await database.value(
+            String?.self,
             """
             UPDATE platform.one_time_tokens SET revoked_at = now()
             WHERE token_hash = decode(\(id), 'hex') AND tenant_id = \(tenantID) AND purpose = 'invite' AND used_at IS NULL
                 AND revoked_at IS NULL
             RETURNING email
-            """, logger: logger)
-        for try await (email) in rows.decode(String?.self) { return email ?? "" }
-        return nil
+            """)
+        return email.map { $0 ?? "" }
+    }
+
+    /// Revokes a user's unused password-reset links (after a password change or reset).
+    public func revokeResets(userID: UUID, on runner: (any QueryRunner)? = nil) async throws {
+        try await (runner ?? database).execute(
+            "UPDATE platform.one_time_tokens SET revoked_at = now() WHERE user_id = \(userID) AND purpose = 'reset' AND used_at IS NULL")
+    }
+
+    /// Whether the user was sent a reset link in the last minute (one a minute is enough: more would flood a mailbox).
+    public func resetRecentlySent(userID: UUID) async throws -> Bool {
+        try await database.value(
+            Int.self,
+            """
+            SELECT 1 FROM platform.one_time_tokens
+            WHERE user_id = \(userID) AND purpose = 'reset' AND created_at > now() - interval '1 minute' LIMIT 1
+            """) != nil
+    }
+
+    /// How many invitations of a tenant can still be accepted.
+    public func pendingInvitationCount(tenantID: UUID) async throws -> Int {
+        try await database.value(
+            Int.self,
+            """
+            SELECT count(*)::int FROM platform.one_time_tokens WHERE tenant_id = \(tenantID) AND purpose = 'invite'
+                AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+            """) ?? 0
+    }
+
+    /// Forgets tokens a week past their end (run periodically).
+    public func purgeExpired() async throws {
+        try await database.execute("DELETE FROM platform.one_time_tokens WHERE expires_at < now() - interval '7 days'")
+    }
+}
+
+extension OneTimeToken {
+    init(row: PostgresRow, purpose: TokenPurpose) throws {
+        let (userID, email, partnerID, tenantID, role, createdBy, note) = try row.decode(
+            (UUID?, String?, UUID?, UUID?, String?, UUID?, String?).self)
+        self.init(
+            purpose: purpose, userID: userID, email: email, partnerID: partnerID, tenantID: tenantID, role: role.flatMap(Role.init),
+            createdBy: createdBy, note: note)
+    }
+}
+
+extension PendingInvitation: RowDecodable {
+    public init(row: PostgresRow) throws {
+        let (id, email, role, expires) = try row.decode((String, String?, String?, Date).self)
+        self.init(id: id, email: email ?? "", role: role.flatMap(Role.init) ?? .viewer, expiresAt: expires)
     }
 }

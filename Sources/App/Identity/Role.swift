@@ -44,7 +44,7 @@ public enum Permission: String, Sendable, CaseIterable {
     // A partner's or the platform's panel.
     case viewTenants, openTenantPanel, createTenant, changeTenantStatus
     // The platform's panel only.
-    case viewPartners, viewOutbox
+    case viewPartners, viewOutbox, manageJobs
 }
 
 /// The one place that says which role may do what. Tested as a matrix.

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PostgresNIO
 
 /// How long a session lasts: it ends after `idle` without a request, and `absolute` after sign-in in any case.
@@ -16,14 +15,12 @@ public struct SessionPolicy: Sendable, Equatable {
 /// Sessions in PostgreSQL, so every server process shares them. Only a SHA-256 of the cookie's token is stored, and a
 /// session belongs to the one host it was created on.
 public struct SessionStore: Sendable {
-    let client: PostgresClient
+    let database: Database
     let policy: SessionPolicy
-    let logger: Logger
 
-    public init(client: PostgresClient, policy: SessionPolicy, logger: Logger) {
-        self.client = client
+    public init(database: Database, policy: SessionPolicy) {
+        self.database = database
         self.policy = policy
-        self.logger = logger
     }
 
     /// Starts a session and returns its (new, random) cookie token. `replacing` is the token the browser sent, if any:
@@ -36,7 +33,7 @@ public struct SessionStore: Sendable {
         let token = SecretToken.make()
         let absolute = impersonator?.lifetime.components.seconds ?? policy.absolute.components.seconds
         let oldHash = old.map { Data(SecretToken.hash($0)) } ?? Data()
-        try await client.query(
+        try await database.execute(
             """
             WITH gone AS (DELETE FROM platform.sessions WHERE token_hash = \(oldHash))
             INSERT INTO platform.sessions
@@ -44,7 +41,7 @@ public struct SessionStore: Sendable {
             VALUES (\(UUID()), \(Data(SecretToken.hash(token))), \(userID), \(host), \(SecretToken.make()), \(address),
                 \(userAgent.map { String($0.prefix(300)) }), now() + make_interval(secs => \(Double(absolute))), \(impersonator?.id),
                 \(impersonator?.reason), \(flashJSON))
-            """, logger: logger)
+            """)
         return token
     }
 
@@ -54,7 +51,8 @@ public struct SessionStore: Sendable {
         guard SecretToken.looksValid(token) else { return nil }
         let hash = Data(SecretToken.hash(token))
         let idle = Double(policy.idle.components.seconds)
-        let rows = try await client.query(
+        let rows = try await database.values(
+            (UUID, String, String?, UUID, String, String, String?, String?, String?, Date, [String]).self,
             """
             WITH s AS (
                 SELECT id, user_id, csrf_token, flash, impersonator_id, impersonation_reason, expires_at FROM platform.sessions
@@ -69,8 +67,8 @@ public struct SessionStore: Sendable {
                 array(SELECT m.role FROM platform.memberships m WHERE m.user_id = u.id
                     AND (m.tenant_id = \(tenantID) OR m.partner_id = \(partnerID) OR (m.tenant_id IS NULL AND m.partner_id IS NULL)))
             FROM s JOIN platform.users u ON u.id = s.user_id AND u.disabled_at IS NULL
-            """, logger: logger)
-        for try await row in rows.decode((UUID, String, String?, UUID, String, String, String?, String?, String?, Date, [String]).self) {
+            """)
+        for row in rows {
             let flash = row.2.flatMap { try? JSONDecoder().decode(Flash.self, from: Data($0.utf8)) }
             let impersonator = row.7.map { Impersonator(email: $0, reason: row.8 ?? "", endsAt: row.9) }
             return SignedInUser(
@@ -82,38 +80,33 @@ public struct SessionStore: Sendable {
 
     /// Ends the session with this token (sign-out).
     public func delete(token: String) async throws {
-        try await client.query("DELETE FROM platform.sessions WHERE token_hash = \(Data(SecretToken.hash(token)))", logger: logger)
+        try await database.execute("DELETE FROM platform.sessions WHERE token_hash = \(Data(SecretToken.hash(token)))")
     }
 
     /// Ends every session of a user, on every host ("sign out everywhere", a password change or reset).
     @discardableResult
-    public func deleteAll(userID: UUID, except sessionID: UUID? = nil) async throws -> Int {
-        let rows = try await client.query(
-            "DELETE FROM platform.sessions WHERE user_id = \(userID) AND id IS DISTINCT FROM \(sessionID) RETURNING id", logger: logger)
-        var count = 0
-        for try await _ in rows { count += 1 }
-        return count
+    public func deleteAll(userID: UUID, except sessionID: UUID? = nil, on runner: (any QueryRunner)? = nil) async throws -> Int {
+        try await (runner ?? database).rows(
+            "DELETE FROM platform.sessions WHERE user_id = \(userID) AND id IS DISTINCT FROM \(sessionID) RETURNING id"
+        ).count
     }
 
     /// Leaves a message for the session's next page.
     public func setFlash(_ flash: Flash, sessionID: UUID) async throws {
         let json = String(decoding: try JSONEncoder().encode(flash), as: UTF8.self)
-        try await client.query("UPDATE platform.sessions SET flash = \(json) WHERE id = \(sessionID)", logger: logger)
+        try await database.execute("UPDATE platform.sessions SET flash = \(json) WHERE id = \(sessionID)")
     }
 
     /// How many sessions the user has (the profile page shows it).
     public func count(userID: UUID) async throws -> Int {
-        let rows = try await client.query(
-            "SELECT count(*)::int FROM platform.sessions WHERE user_id = \(userID) AND expires_at > now()", logger: logger)
-        for try await (count) in rows.decode(Int.self) { return count }
-        return 0
+        try await database.value(
+            Int.self, "SELECT count(*)::int FROM platform.sessions WHERE user_id = \(userID) AND expires_at > now()") ?? 0
     }
 
     /// Deletes expired sessions (run periodically).
     public func purgeExpired() async throws {
         let idle = Double(policy.idle.components.seconds)
-        try await client.query(
-            "DELETE FROM platform.sessions WHERE expires_at < now() OR last_seen_at < now() - make_interval(secs => \(idle))",
-            logger: logger)
+        try await database.execute(
+            "DELETE FROM platform.sessions WHERE expires_at < now() OR last_seen_at < now() - make_interval(secs => \(idle))")
     }
 }

@@ -1,13 +1,20 @@
 import Foundation
-import Logging
 import PostgresNIO
 
 /// The operator's tools for accounts (`vitrina users …`): create with a role, reset a password. Every change is audited.
 public struct UserAdmin: Sendable {
-    let identity: IdentityServices
+    let database: Database
+    let users: UserStore
+    let hasher: PasswordHasher
+    let sessions: SessionStore
+    let auditLog: AuditLog
 
-    public init(identity: IdentityServices) {
-        self.identity = identity
+    public init(database: Database, users: UserStore, hasher: PasswordHasher, sessions: SessionStore, auditLog: AuditLog) {
+        self.database = database
+        self.users = users
+        self.hasher = hasher
+        self.sessions = sessions
+        self.auditLog = auditLog
     }
 
     /// Where a new account's role applies.
@@ -51,9 +58,8 @@ public struct UserAdmin: Sendable {
         let email = EmailAddress.normalize(rawEmail)
         guard EmailAddress.isValid(email) else { throw Failure.invalidEmail(rawEmail) }
         if let problem = PasswordPolicy.problem(with: password) { throw Failure.weakPassword(Self.reason(problem)) }
-        let hash = try await identity.hasher.hashOffLoop(password)
-        let logger = identity.logger
-        return try await identity.client.platformTransaction(logger: logger) { connection in
+        let hash = try await hasher.hashOffLoop(password)
+        return try await database.transaction { transaction in
             var tenantID: UUID?
             var partnerID: UUID?
             var scopeName = "the platform"
@@ -63,36 +69,33 @@ public struct UserAdmin: Sendable {
             case .partner(let slug):
                 scopeName = "partner \(slug)"
                 guard Role.partnerRoles.contains(role) else { throw Failure.roleNotAllowed(role, scopeName) }
-                let rows = try await connection.query("SELECT id FROM platform.partners WHERE slug = \(slug)", logger: logger)
-                for try await (id) in rows.decode(UUID.self) { partnerID = id }
+                partnerID = try await transaction.value(UUID.self, "SELECT id FROM platform.partners WHERE slug = \(slug)")
                 guard partnerID != nil else { throw Failure.unknownPartner(slug) }
             case .tenant(let slug):
                 scopeName = "tenant \(slug)"
                 guard Role.tenantRoles.contains(role) else { throw Failure.roleNotAllowed(role, scopeName) }
-                let rows = try await connection.query(
-                    "SELECT id, partner_id FROM platform.tenants WHERE slug = \(slug) AND status IN ('active', 'suspended')", logger: logger
-                )
-                for try await (id, partner) in rows.decode((UUID, UUID?).self) {
+                if let (id, partner) = try await transaction.value(
+                    (UUID, UUID?).self,
+                    "SELECT id, partner_id FROM platform.tenants WHERE slug = \(slug) AND status IN ('active', 'suspended')")
+                {
                     tenantID = id
                     partnerID = partner
                 }
                 guard tenantID != nil else { throw Failure.unknownTenant(slug) }
             }
-            let existing = try await UserStore.find(email: email, on: connection, logger: logger)
-            let user = try await UserStore.findOrCreate(email: email, name: name, on: connection, logger: logger)
-            try await UserStore.setPassword(userID: user.id, hash: hash, on: connection, logger: logger)
-            if !name.isEmpty {
-                try await connection.query("UPDATE platform.users SET name = \(name) WHERE id = \(user.id)", logger: logger)
-            }
+            let existing = try await users.find(email: email, on: transaction)
+            let user = try await users.findOrCreate(email: email, name: name, on: transaction)
+            try await users.setPassword(userID: user.id, hash: hash, on: transaction)
+            if !name.isEmpty { try await users.setName(userID: user.id, name: name, on: transaction) }
             if case .tenant = scope {
-                try await UserStore.grant(role, userID: user.id, tenantID: tenantID, partnerID: nil, on: connection, logger: logger)
+                try await users.grant(role, userID: user.id, tenantID: tenantID, partnerID: nil, on: transaction)
             } else {
-                try await UserStore.grant(role, userID: user.id, tenantID: nil, partnerID: partnerID, on: connection, logger: logger)
+                try await users.grant(role, userID: user.id, tenantID: nil, partnerID: partnerID, on: transaction)
             }
-            try await AuditLog.record(
+            try await auditLog.record(
                 AuditEntry(
                     actorID: nil, actorEmail: nil, partnerID: partnerID, tenantID: tenantID, action: "users.created", target: email,
-                    details: ["role": role.rawValue], address: nil), on: connection, logger: logger)
+                    details: ["role": role.rawValue], address: nil), on: transaction)
             return existing == nil
         }
     }
@@ -100,11 +103,11 @@ public struct UserAdmin: Sendable {
     /// Sets a new password and ends every session of the account.
     public func resetPassword(email rawEmail: String, password: String) async throws {
         let email = EmailAddress.normalize(rawEmail)
-        guard let user = try await identity.users.find(email: email) else { throw Failure.unknownUser(email) }
+        guard let user = try await users.find(email: email) else { throw Failure.unknownUser(email) }
         if let problem = PasswordPolicy.problem(with: password) { throw Failure.weakPassword(Self.reason(problem)) }
-        try await identity.users.setPassword(userID: user.id, hash: try await identity.hasher.hashOffLoop(password))
-        try await identity.sessions.deleteAll(userID: user.id)
-        try await identity.audit(AuditEntry(actorID: nil, actorEmail: nil, action: "users.password_reset", target: email, address: nil))
+        try await users.setPassword(userID: user.id, hash: try await hasher.hashOffLoop(password))
+        try await sessions.deleteAll(userID: user.id)
+        try await auditLog.record(AuditEntry(actorID: nil, actorEmail: nil, action: "users.password_reset", target: email, address: nil))
     }
 
     static func reason(_ problem: String) -> String {

@@ -96,7 +96,8 @@ public struct MailMessage: Sendable, Equatable {
             "MIME-Version: 1.0",
         ]
         if let html {
-            let boundary = "=_vitrina_" + MIME.randomHex(bytes: 12)
+            // The boundary names nothing: a partner's client who views the source sees no product name in it.
+            let boundary = "=_part_" + MIME.randomHex(bytes: 12)
             lines += ["Content-Type: multipart/alternative;", " boundary=\"\(boundary)\"", ""]
             lines += ["--" + boundary] + MIME.part(text, type: "text/plain")
             lines += ["--" + boundary] + MIME.part(html, type: "text/html")

@@ -13,6 +13,10 @@ public struct AppRequestContext: RequestContext {
     public var peerAddress: SocketAddress?
     /// The request's host, normalised (sessions belong to one host).
     public var host: String = ""
+    /// The request's path (where the sign-in page sends the user back to).
+    public var path: String = ""
+    /// The browser's `Accept-Language`, for pages in the user's language.
+    public var acceptLanguage: String?
     /// The host and port as the browser wrote them (from `X-Forwarded-Host` behind a trusted proxy).
     public var authority: String = ""
     /// The client's address: the peer, or the first `X-Forwarded-For` entry behind a trusted proxy.

@@ -11,8 +11,8 @@ public struct HealthController: Sendable {
     }
 
     public func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/healthz") { _, _ in JSONBody(["status": "ok"]) }
-        router.get("/readyz", use: ready)
+        router.get(SiteURL.healthz.pattern) { _, _ in JSONBody(["status": "ok"]) }
+        router.get(SiteURL.readyz.pattern, use: ready)
     }
 
     @Sendable func ready(request: Request, context: AppRequestContext) async -> Response {

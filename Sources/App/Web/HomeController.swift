@@ -12,24 +12,24 @@ public struct HomeController: Sendable {
     }
 
     public func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/", use: home)
+        router.get(SiteURL.home.pattern, use: home)
     }
 
     @Sendable func home(request: Request, context: AppRequestContext) async throws -> Response {
         guard let site = context.site else { throw HTTPError(.notFound) }
-        let language = SiteMiddleware.language(for: site, request: request)
+        let language = SiteMiddleware.language(for: site, acceptLanguage: request.headers[.acceptLanguage])
         let t = renderer.localizer.catalog(language)
         switch site {
         case .tenant:
-            return Response(status: .found, headers: [.location: "/help"])
+            return Response(status: .found, headers: [.location: SiteURL.help.path])
         case .platform:
             let page = PlatformHomePage(baseDomain: directory.snapshot.baseDomain)
             let frame = renderer.frame(branding: site.branding, language: language, nonce: context.nonce, title: t["platform_title"] ?? "")
-            return try renderer.render("pages/platform/home", page: page, frame: frame).response(from: request, context: context)
+            return try renderer.render("pages/home/platform", page: page, frame: frame).response(from: request, context: context)
         case .partner(let partner):
             let page = PartnerHomePage(name: partner.resolvedBranding.name ?? partner.name)
             let frame = renderer.frame(branding: site.branding, language: language, nonce: context.nonce, title: page.name)
-            return try renderer.render("pages/partner/home", page: page, frame: frame).response(from: request, context: context)
+            return try renderer.render("pages/home/partner", page: page, frame: frame).response(from: request, context: context)
         }
     }
 }

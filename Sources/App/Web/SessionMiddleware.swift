@@ -15,7 +15,7 @@ public struct SessionMiddleware: RouterMiddleware {
     /// Three images of at most 512 KB and the branding form's text.
     static let maximumMultipartBytes = 3 * BrandImage.maximumBytes + (256 << 10)
     /// Forms a browser submits before anyone is signed in; they accept the anonymous token too.
-    static let anonymousForms: Set<String> = ["/admin/login", "/admin/forgot", "/admin/reset", "/admin/invite"]
+    static let anonymousForms: Set<String> = Set([PanelURL.login, .forgot, .reset, .invite].map(\.path))
 
     public init(sessions: SessionStore, secretKey: SecretKey) {
         self.sessions = sessions
@@ -81,7 +81,7 @@ public struct SessionMiddleware: RouterMiddleware {
     func checkCSRF(request: Request, context: Context) throws {
         let submitted = context.form["_csrf"] ?? ""
         // Signing out of a session that has already ended (idle timeout) must still work: there is nothing to protect.
-        if context.identity == nil, request.uri.path == "/admin/logout" { return }
+        if context.identity == nil, request.uri.path == PanelURL.logout.path { return }
         if let identity = context.identity, SecretToken.constantTimeEquals(submitted, identity.csrfToken) { return }
         if Self.anonymousForms.contains(request.uri.path), let cookie = context.anonymousCSRF,
             SecretToken.constantTimeEquals(submitted, CSRF.anonymousField(cookie: cookie, host: context.host, key: secretKey))

@@ -28,6 +28,8 @@ extension PageFrame: MustacheParent {
         case "panel": panel
         case "areaLabel": areaLabel
         case "extraStyle": extraStyle
+        case "poweredBy": poweredBy
+        case "links": links
         default: nil
         }
     }
@@ -60,71 +62,18 @@ extension BrandView: MustacheParent {
     }
 }
 
-extension HelpCard: MustacheParent {
-    func child(named name: String) -> Any? {
+extension PageLinks: MustacheParent {
+    public func child(named name: String) -> Any? {
         switch name {
-        case "slug": slug
-        case "title": title
-        case "excerpt": excerpt
-        case "more": more
-        default: nil
-        }
-    }
-}
-
-extension HelpIndexPage: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "articles": articles
-        case "query": query
-        case "searched": searched
-        case "hits": hits
-        case "empty": empty
-        default: nil
-        }
-    }
-}
-
-extension SearchHitView: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "slug": slug
-        case "title": title
-        case "runs": runs
-        default: nil
-        }
-    }
-}
-
-extension SearchHitView.Run: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "text": text
-        case "mark": mark
-        default: nil
-        }
-    }
-}
-
-extension HelpArticlePage: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "slug": slug
-        case "title": title
-        case "paragraphs": paragraphs
-        case "updated": updated
-        case "others": others
-        default: nil
-        }
-    }
-}
-
-extension OtherArticle: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "slug": slug
-        case "title": title
-        case "current": current
+        case "home": home
+        case "help": help
+        case "panel": panel
+        case "login": login
+        case "logout": logout
+        case "forgot": forgot
+        case "reset": reset
+        case "invite": invite
+        case "profile": profile
         default: nil
         }
     }
@@ -138,6 +87,7 @@ extension ErrorPage: MustacheParent {
         case "message": message
         case "requestID": requestID
         case "showHome": showHome
+        case "homeURL": homeURL
         default: nil
         }
     }

@@ -61,7 +61,7 @@ struct APIKeyTests {
                 let api = APIClient(client, token: token)
                 #expect(try await api.get("/api/v1/tenants").status == .ok)
                 let id = try #require(try await env.scalar("SELECT id FROM platform.api_keys", as: UUID.self))
-                let store = APIKeyStore(client: env.client, logger: TestDatabase.logger)
+                let store = env.services.apiKeys
                 let revoked = try await store.revoke(
                     id: id, owner: .partner(try await env.partnerID("north")),
                     audit: AuditEntry(actorID: nil, actorEmail: nil, action: "api_key.revoked", address: nil))

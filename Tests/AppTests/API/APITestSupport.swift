@@ -62,7 +62,7 @@ extension TestEnvironment {
 
     /// A key made the way the panel makes one; returns the token.
     func makeKey(_ owner: APIKeyOwner, name: String = "test", scopes: [APIScope]) async throws -> String {
-        let store = APIKeyStore(client: client, logger: TestDatabase.logger)
+        let store = services.apiKeys
         return try await store.create(
             owner: owner, name: name, scopes: scopes, createdBy: nil,
             audit: AuditEntry(actorID: nil, actorEmail: nil, action: "api_key.created", target: name, address: nil)

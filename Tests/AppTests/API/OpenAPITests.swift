@@ -11,9 +11,7 @@ struct OpenAPITests {
     /// The router's routes under `/api/` as "METHOD /path/{param}", and the document's operations the same way.
     @Test func everyRouteIsInTheDocumentAndEveryDocumentedOperationIsARoute() async throws {
         try await TestEnvironment.with { env in
-            let renderer = try await Renderer(
-                templatesFolder: TestDatabase.packageRoot + "/Templates", publicFolder: TestDatabase.packageRoot + "/Public")
-            let router = try buildRouter(env.services, renderer: renderer)
+            let router = try buildRouter(env.services)
             let served = Set(
                 router.routes.filter { $0.path.description.hasPrefix("/api/") }.map { route in
                     // Hummingbird writes a capture as `{name}`, as OpenAPI does.

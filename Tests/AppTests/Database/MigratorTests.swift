@@ -9,7 +9,7 @@ import Testing
 struct MigratorTests {
     func migrator(_ env: TestEnvironment, folder: String? = nil, workers: Int = 4) throws -> Migrator {
         try Migrator(
-            migrationsFolder: folder ?? TestDatabase.packageRoot + "/Migrations", client: env.client, workers: workers,
+            migrationsFolder: folder ?? TestDatabase.packageRoot + "/Migrations", database: env.services.database, workers: workers,
             logger: TestDatabase.logger)
     }
 
@@ -103,8 +103,7 @@ struct MigratorTests {
             #expect(retry.tenantsMigrated == 1 && retry.failures.isEmpty)
             // New tenants are provisioned at the newest version.
             let provisioner = TenantProvisioner(
-                client: env.client, migrator: try migrator(env, folder: migrations), baseDomain: "vitrina.test", logger: TestDatabase.logger
-            )
+                database: env.services.database, migrator: try migrator(env, folder: migrations), baseDomain: "vitrina.test")
             let echo = try await provisioner.provision(NewTenant(slug: "echo", name: "Echo"))
             let version = try await env.client.query("SELECT schema_version FROM platform.tenants WHERE id = \(echo.id)").collect().first!
                 .decode(Int.self)
@@ -126,7 +125,8 @@ struct MigratorTests {
             try await holder.query(
                 PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).help_articles IN ACCESS EXCLUSIVE MODE"), logger: TestDatabase.logger)
             let quick = try Migrator(
-                migrationsFolder: migrations, client: env.client, workers: 1, lockTimeout: "200ms", logger: TestDatabase.logger)
+                migrationsFolder: migrations, database: env.services.database, workers: 1, lockTimeout: "200ms", logger: TestDatabase.logger
+            )
             let report = try await quick.migrate()
             #expect(report.failures.first?.message.contains("lock timeout") == true)
             try await holder.query("ROLLBACK", logger: TestDatabase.logger)

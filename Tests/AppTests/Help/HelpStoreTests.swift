@@ -15,7 +15,7 @@ struct HelpStoreTests {
                     HelpArticle(slug: "lines", title: "L", body: "Line one\nline two\n\nnext", position: 2),
                     HelpArticle(slug: "long", title: "Long", body: long, position: 3),
                 ])
-            let page = try await HelpArticleStore.indexPage(scope, in: env.services.tenants)
+            let page = try await env.services.articles.indexPage(try await env.record(scope))
             #expect(page.articles.map(\.excerpt)[0...1] == ["Short one.", "Line one line two"])
             let excerpt = page.articles[2].excerpt
             #expect(excerpt.hasSuffix("слово…"))
@@ -34,7 +34,7 @@ struct HelpStoreTests {
                     HelpArticle(slug: "payment", title: "Оплата", body: "Картой или через СБП.", position: 3),
                 ])
             func search(_ query: String) async throws -> [String] {
-                try await HelpArticleStore.search(query, scope, in: env.services.tenants).map(\.slug)
+                try await env.services.articles.search(query, try await env.record(scope)).map(\.slug)
             }
             #expect(try await search("доставку") == ["delivery"])  // another case of the same word
             #expect(try await search("returning") == ["returns"])  // English stemming
@@ -43,7 +43,7 @@ struct HelpStoreTests {
             #expect(try await search("\"привезёт заказ\"") == ["delivery"])
             #expect(try await search("nothing-matches-this") == [])
             #expect(try await search("'); DROP TABLE help_articles; --") == [])
-            let hit = try await HelpArticleStore.search("заказ", scope, in: env.services.tenants)
+            let hit = try await env.services.articles.search("заказ", try await env.record(scope))
             #expect(hit.first?.fragment.contains("\u{1}заказ\u{2}") == true)
         }
     }

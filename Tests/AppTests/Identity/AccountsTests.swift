@@ -36,12 +36,12 @@ struct AccountsTests {
             #expect(user.passwordHash?.hasPrefix("$argon2id$v=19$m=19456,t=3,p=1$") == true)
             // A hash made with the minimum settings (as an older installation would have stored it).
             let weak = try PasswordHasher().hash("correct-horse-battery")
-            try await env.identity.users.setPassword(userID: user.id, hash: weak)
+            try await env.services.users.setPassword(userID: user.id, hash: weak)
             try await env.withApp { client throws in
                 var browser = Browser(client, host: "acme.vitrina.test")
                 #expect(try await browser.signIn("anna@acme.test", "correct-horse-battery").status == .seeOther)
             }
-            let stored = try #require(try await env.identity.users.find(email: "anna@acme.test")?.passwordHash)
+            let stored = try #require(try await env.services.users.find(email: "anna@acme.test")?.passwordHash)
             #expect(stored != weak)
             #expect(stored.hasPrefix("$argon2id$v=19$m=19456,t=3,p=1$"))
             #expect(stored.split(separator: "$").count == 5)
@@ -69,23 +69,20 @@ struct AccountsTests {
             var parser = ManifestParser(file: "t.yml", baseDomain: "vitrina.test")
             let manifest = try parser.parse(yaml)
             let environment = ["TEST_ROOT_PASSWORD": "root-password-2026", "TEST_DEMO_PASSWORD": "demo-password-2026"]
-            let applier = ManifestApplier(
-                client: env.client, provisioner: env.provisioner, file: "t.yml", logger: TestDatabase.logger, environment: environment)
+            let applier = env.services.manifestApplier(file: "t.yml", environment: environment)
             let first = try await applier.apply(manifest, dryRun: false)
             #expect(first.contains { $0.text == "anna@acme.test: owner of tenant acme" })
             #expect(first.contains { $0.text == "root@example.test: platform_admin of the platform" })
             #expect(try await applier.apply(manifest, dryRun: false).isEmpty)
-            let oleg = try #require(try await env.identity.users.find(email: "oleg@acme.test"))
+            let oleg = try #require(try await env.services.users.find(email: "oleg@acme.test"))
             #expect(oleg.passwordHash == nil)
-            let anna = try #require(try await env.identity.users.find(email: "anna@acme.test"))
+            let anna = try #require(try await env.services.users.find(email: "anna@acme.test"))
             #expect(PasswordHasher().verify("demo-password-2026", against: try #require(anna.passwordHash)))
 
-            let missing = ManifestApplier(
-                client: env.client, provisioner: env.provisioner, file: "t.yml", logger: TestDatabase.logger, environment: [:])
+            let missing = env.services.manifestApplier(file: "t.yml", environment: [:])
             await #expect(throws: ManifestError.self) { try await missing.apply(manifest, dryRun: false) }
-            let weak = ManifestApplier(
-                client: env.client, provisioner: env.provisioner, file: "t.yml", logger: TestDatabase.logger,
-                environment: ["TEST_ROOT_PASSWORD": "password123", "TEST_DEMO_PASSWORD": "demo-password-2026"])
+            let weak = env.services.manifestApplier(
+                file: "t.yml", environment: ["TEST_ROOT_PASSWORD": "password123", "TEST_DEMO_PASSWORD": "demo-password-2026"])
             do {
                 _ = try await weak.apply(manifest, dryRun: false)
                 Issue.record("a common password was accepted")
@@ -110,7 +107,7 @@ struct AccountsTests {
             #expect(created.output.contains("Created anna@acme.test as owner."))
             let password = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("Password (shown once): ") })
                 .replacingOccurrences(of: "Password (shown once): ", with: "")
-            let user = try #require(try await env.identity.users.find(email: "anna@acme.test"))
+            let user = try #require(try await env.services.users.find(email: "anna@acme.test"))
             #expect(PasswordHasher().verify(password, against: try #require(user.passwordHash)))
 
             let piped = try CLI.run(
@@ -139,17 +136,16 @@ struct AccountsTests {
     }
 
     @Test func queuedMailIsSentOverSMTPAndAPermanentRefusalEndsIt() async throws {
-        try await TestEnvironment.with { env in
-            let server = FakeSMTPServer(.init(rejectedRecipients: ["bounce@acme.test"]))
-            let port = try await server.start()
-            defer { Task { try? await server.stop() } }
-            let outbox = Outbox(client: env.client, delivers: true, logger: TestDatabase.logger)
+        let server = FakeSMTPServer(.init(rejectedRecipients: ["bounce@acme.test"]))
+        let port = try await server.start()
+        defer { Task { try? await server.stop() } }
+        try await TestEnvironment.with(configure: { $0.smtpURL = "smtp://127.0.0.1:\(port)?tls=none&from=noreply@acme.test" }) { env in
+            let outbox = env.services.outbox
             try await outbox.enqueue(OutgoingMail(to: "anna@acme.test", subject: "Приглашение", text: "Текст", html: "<p>Текст</p>"))
             try await outbox.enqueue(OutgoingMail(to: "bounce@acme.test", subject: "Hello", text: "Text", html: nil))
-            let smtp = SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)?tls=none&from=noreply@acme.test"))
-            let worker = OutboxWorker(client: env.client, smtp: smtp, logger: TestDatabase.logger)
-            #expect(try await worker.sendBatch() == 2)
-            #expect(try await worker.sendBatch() == 0)
+            let worker = env.worker()
+            #expect(await worker.runDue() == 2)
+            #expect(await worker.runDue() == 0)
             let received = server.messages()
             #expect(received.count == 1)
             #expect(received.first?.rcptTo == ["anna@acme.test"])

@@ -56,8 +56,8 @@ struct PermissionsTests {
         #expect(Access(roles: [.viewer, .admin], site: .tenant(tenant)).role == .admin)
         #expect(Access(roles: [.partnerAdmin, .operator], site: .tenant(tenant)).role == .partnerAdmin)
         #expect(Access(roles: [.owner], site: .partner(partner)).role == nil)
-        #expect(Access(roles: [.owner, .partnerOwner], site: .platform).role == nil)
-        #expect(Access(roles: [.platformAdmin], site: .platform).role == .platformAdmin)
+        #expect(Access(roles: [.owner, .partnerOwner], site: .platform(PlatformRecord())).role == nil)
+        #expect(Access(roles: [.platformAdmin], site: .platform(PlatformRecord())).role == .platformAdmin)
         var independent = tenant
         independent.partnerID = nil
         #expect(Access(roles: [.partnerOwner], site: .tenant(independent)).role == nil)

@@ -1,10 +1,11 @@
-import App
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PostgresNIO
 import Testing
+
+@testable import App
 
 /// A browser on one host for router tests: keeps that host's cookies, sends forms with the page's CSRF token, and
 /// reaches the app through a trusted proxy (`X-Forwarded-Host`, and `X-Forwarded-Proto: https` when `secure`).
@@ -115,8 +116,6 @@ extension TestResponse {
 }
 
 extension TestEnvironment {
-    var identity: IdentityServices { services.identity }
-
     /// An account with a password and one role.
     @discardableResult
     func makeUser(
@@ -125,8 +124,8 @@ extension TestEnvironment {
         async throws -> UserRecord
     {
         let scope: UserAdmin.Scope = tenant.map { .tenant(slug: $0) } ?? partner.map { .partner(slug: $0) } ?? .platform
-        try await UserAdmin(identity: identity).create(email: email, name: "", role: role, scope: scope, password: password)
-        return try #require(try await identity.users.find(email: email))
+        try await services.userAdmin.create(email: email, name: "", role: role, scope: scope, password: password)
+        return try #require(try await services.users.find(email: email))
     }
 
     /// The link in the newest outbox message to `email` (invitations and resets).

@@ -1,17 +1,20 @@
-import App
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import App
+
 extension TestEnvironment {
     /// Runs `body` against the full application (router test client) on this environment's database.
     /// The app gets its own pool (a `PostgresClient` runs once, and the app's service group runs it).
     func withApp<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let database = try Database(url: url, poolSize: 16, logger: TestDatabase.logger)
-        let appServices = try AppServices(configuration: services.configuration, database: database, logger: TestDatabase.logger)
-        let app = try await buildApplication(appServices)
+        let appServices = try await AppServices.make(
+            configuration: services.configuration, database: database, logger: TestDatabase.logger, clock: services.clock,
+            resolver: services.domains.verifier.resolver)
+        let app = try await buildApplication(appServices, metrics: TestMetrics.registry)
         return try await app.test(.router) { client in try await body(client) }
     }
 }
@@ -22,8 +25,10 @@ extension TestEnvironment {
         let database = try Database(url: url, poolSize: 16, logger: TestDatabase.logger)
         var configuration = services.configuration
         configuration.port = 0
-        let appServices = try AppServices(configuration: configuration, database: database, logger: TestDatabase.logger)
-        let app = try await buildApplication(appServices)
+        let appServices = try await AppServices.make(
+            configuration: configuration, database: database, logger: TestDatabase.logger, clock: services.clock,
+            resolver: services.domains.verifier.resolver)
+        let app = try await buildApplication(appServices, metrics: TestMetrics.registry)
         return try await app.test(.live) { client in try await body(client, try #require(client.port)) }
     }
 }
@@ -39,6 +44,11 @@ extension TestClientProtocol {
 
 extension TestResponse {
     var text: String { String(buffer: body) }
+}
+
+/// swift-metrics can be bootstrapped once per process: every app in the tests shares this registry.
+enum TestMetrics {
+    static let registry = Observability.bootstrapMetrics()
 }
 
 /// Deterministic help articles with markers, as in the benchmark workload.

@@ -1,8 +1,10 @@
-import App
 import Crypto
 import Foundation
 import Logging
 import PostgresNIO
+import Testing
+
+@testable import App
 
 /// A fresh database per test, copied from a template that already holds the platform migrations.
 ///
@@ -42,7 +44,7 @@ enum TestDatabase {
             let database = try Database(url: url, poolSize: 4, logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await database.client.run() }
-                let migrator = try Migrator(migrationsFolder: packageRoot + "/Migrations", client: database.client, logger: logger)
+                let migrator = try Migrator(migrationsFolder: packageRoot + "/Migrations", database: database, logger: logger)
                 _ = try await migrator.migrate()
                 group.cancelAll()
             }
@@ -113,27 +115,24 @@ struct TestEnvironment: Sendable {
 
     /// Runs `body` with a fresh migrated database and the services' client running; drops the database after.
     static func with<T: Sendable>(
-        migrated: Bool = true, configure: (inout AppConfiguration) -> Void = { _ in },
-        _ body: @Sendable (TestEnvironment) async throws -> T
+        migrated: Bool = true, configure: (inout AppConfiguration) -> Void = { _ in }, clock: WallClock = .system,
+        resolver: (any DNSResolver)? = nil, _ body: @Sendable (TestEnvironment) async throws -> T
     ) async throws -> T {
         let url = try await TestDatabase.create(migrated: migrated)
         var config = configuration()
         configure(&config)
         let database = try Database(url: url, poolSize: config.databasePoolSize, logger: TestDatabase.logger)
-        let services = try AppServices(configuration: config, database: database, logger: TestDatabase.logger)
+        let services = try await AppServices.make(
+            configuration: config, database: database, logger: TestDatabase.logger, clock: clock, resolver: resolver)
         let environment = TestEnvironment(services: services, url: url)
-        do {
-            let value = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
-                defer { group.cancelAll() }
-                return try await body(environment)
-            }
-            await TestDatabase.drop(url)
-            return value
-        } catch {
-            await TestDatabase.drop(url)
-            throw error
+        let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            do { return .success(try await body(environment)) } catch { return .failure(error) }
         }
+        try? await services.http.client.shutdown()
+        await TestDatabase.drop(url)
+        return try result.get()
     }
 
     /// Creates a tenant with the given help articles.
@@ -143,19 +142,43 @@ struct TestEnvironment: Sendable {
     ) async throws -> TenantScope {
         let scope = try await provisioner.provision(
             NewTenant(slug: slug, name: slug.capitalized, partnerSlug: partner, domains: domains, branding: branding))
-        try await services.tenants.withTenant(scope) { tenant in
-            for article in articles { try await HelpArticleStore.upsert(article, on: tenant) }
+        if !articles.isEmpty {
+            try await withTenant(scope) { tenant in
+                for article in articles { try await services.articles.upsert(article, on: tenant) }
+            }
         }
         return scope
     }
 
     func makePartner(_ slug: String, domains: [String] = [], branding: Branding = Branding()) async throws {
-        try await client.platformTransaction(logger: TestDatabase.logger) { connection in
+        try await services.database.transaction { transaction in
             let id = UUID()
-            try await connection.query(
-                "INSERT INTO platform.partners (id, slug, name, branding) VALUES (\(id), \(slug), \(slug.capitalized), \(branding.json)::jsonb)",
-                logger: TestDatabase.logger)
-            for domain in domains { try await provisioner.addDomain(domain, partnerID: id, on: connection) }
+            try await transaction.execute(
+                "INSERT INTO platform.partners (id, slug, name, branding) VALUES (\(id), \(slug), \(slug.capitalized), \(branding.json)::jsonb)"
+            )
+            for domain in domains { try await provisioner.addDomain(domain, partnerID: id, on: transaction) }
         }
+    }
+
+    /// The tenant as the directory holds it (loaded again when the directory does not know it yet).
+    func record(_ scope: TenantScope) async throws -> TenantRecord {
+        try #require(try await services.directory.tenant(id: scope.id))
+    }
+
+    /// The door, for a tenant a test made (resolved through the directory, as everything else does).
+    func withTenant<T: Sendable>(
+        _ scope: TenantScope, readOnly: Bool = false, admitting: TenantDatabase.Admission = .active,
+        _ body: (TenantConnection) async throws -> T
+    ) async throws -> T {
+        try await services.tenants.withTenant(try await record(scope), readOnly: readOnly, admitting: admitting, body)
+    }
+}
+
+extension TestEnvironment {
+    /// A job worker on this environment's queue, with the handlers the composition root registers.
+    func worker(concurrency: Int = 4) -> JobWorker {
+        JobWorker(
+            queue: services.jobs, registry: services.jobRegistry, directory: services.directory, database: services.database,
+            concurrency: concurrency, logger: TestDatabase.logger)
     }
 }

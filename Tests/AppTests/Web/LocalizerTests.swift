@@ -27,7 +27,8 @@ struct LocalizerTests {
         let frame = renderer.frame(
             branding: Branding(name: "Shop <b>", primaryColor: "#112233"), language: "en", nonce: "n0nce", title: "T")
         let page = renderer.render(
-            "pages/errors/error", page: ErrorPage(status: 404, heading: "Gone", message: "m", requestID: nil, showHome: true), frame: frame)
+            "pages/errors/error", page: ErrorPage(status: 404, heading: "Gone", message: "m", requestID: nil, showHome: true, homeURL: "/"),
+            frame: frame)
         #expect(page.html.contains("Shop &lt;b&gt;"))
         #expect(page.html.contains("nonce=\"n0nce\""))
         #expect(page.html.contains("--brand:#112233"))
@@ -37,7 +38,7 @@ struct LocalizerTests {
 @Suite("Branding")
 struct BrandingTests {
     @Test func tenantOverridesPartnerOverridesPlatform() {
-        let partner = Branding(name: "Agency", primaryColor: "#000080", logoURL: "/static/a.svg").resolved(over: .platformDefault)
+        let partner = Branding(name: "Agency", primaryColor: "#000080", logoURL: "/static/a.svg").resolved(over: .productDefault)
         let tenant = Branding(name: "Shop").resolved(over: partner)
         #expect(tenant.name == "Shop")
         #expect(tenant.primaryColor == "#000080")

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The routes and middleware, in one place: the public site, the panel (`/admin`, registered from `PanelURL`) and the
+/// API (`/api/v1`). Each controller gets exactly the stores it uses.
+public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorRegistry? = nil) throws -> Router<AppRequestContext> {
+    let configuration = services.configuration
+    let renderer = services.renderer
+    let router = Router(context: AppRequestContext.self)
+    let apiRoutes = APIRouteTable()
+    router.addMiddleware {
+        MetricsMiddleware()
+        SecurityHeadersMiddleware(trustProxy: configuration.trustProxy)
+        APIProblemMiddleware(routes: apiRoutes)
+        SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: configuration.trustProxy)
+        FileMiddleware(
+            configuration.resourcePath("Public"),
+            cacheControl: .init([
+                (MediaType(type: .text, subType: "css"), [.public, .maxAge(31_536_000), .immutable]),
+                (MediaType(type: .any), [.public, .maxAge(86_400)]),
+            ]),
+            searchForIndexHtml: false,
+            logger: services.logger)
+    }
+    addSiteRoutes(to: router, services)
+    if let metrics, let token = configuration.metricsToken {
+        MetricsController(registry: metrics, queue: services.jobs, token: token).addRoutes(to: router)
+    }
+    addPanelRoutes(to: router, services)
+    // The provisioning API: JSON, bearer keys, problem documents (405 needs the routes, so they are told last).
+    try addAPIRoutes(to: router, services)
+    apiRoutes.set(router.routes.filter { $0.path.description.hasPrefix("/api/") })
+    return router
+}
+
+/// What every host answers outside the panel and the API.
+private func addSiteRoutes(to router: Router<AppRequestContext>, _ services: AppServices) {
+    HealthController(migrator: services.migrator).addRoutes(to: router)
+    HomeController(renderer: services.renderer, directory: services.directory).addRoutes(to: router)
+    BrandStylesheetController().addRoutes(to: router)
+    TLSAskController(directory: services.directory).addRoutes(to: router)
+    BrandAssetController(store: services.brandAssets).addRoutes(to: router)
+    DomainChallengeController(domains: services.domains, trustProxy: services.configuration.trustProxy).addRoutes(to: router)
+    HelpController(articles: services.articles, renderer: services.renderer).addRoutes(to: router.group(context: TenantRequestContext.self))
+}
+
+/// The panel, on every host: sessions and CSRF checks apply to everything under `/admin`; the pages before sign-in
+/// take the request as it comes, every other page a `PanelRequestContext` (signed in, with a role here).
+private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: AppServices) {
+    let s = services
+    let panels = PanelRenderer(renderer: s.renderer, secretKey: s.secretKey)
+    let admin = router.group(RouterPath(String(PanelURL.prefix.dropFirst())))
+        .add(middleware: SessionMiddleware(sessions: s.sessions, secretKey: s.secretKey))
+    let before = PublicPanelRoutes(group: admin)
+    SignInController(users: s.users, throttle: s.throttle, hasher: s.hasher, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
+        .addRoutes(to: before)
+    PasswordResetController(
+        database: s.database, users: s.users, tokens: s.tokens, hasher: s.hasher, sessions: s.sessions, outbox: s.outbox, mail: s.mail,
+        auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: before)
+    InvitationController(
+        database: s.database, users: s.users, tokens: s.tokens, throttle: s.throttle, hasher: s.hasher, sessions: s.sessions,
+        auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: before)
+    HandoffController(users: s.users, tokens: s.tokens, sessions: s.sessions, auditLog: s.auditLog).addRoutes(to: before)
+
+    let routes = PanelRoutes(group: admin.group(context: PanelRequestContext.self))
+    let shops = ShopList(database: s.database, plans: s.plans, directory: s.directory, panels: panels)
+    DashboardController(articles: s.articles, users: s.users, tokens: s.tokens, auditLog: s.auditLog, shops: shops, panels: panels)
+        .addRoutes(to: routes)
+    ArticlesController(articles: s.articles, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
+        .addRoutes(to: routes)
+    TeamController(users: s.users, tokens: s.tokens, invitations: s.invitations, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
+        .addRoutes(to: routes)
+    ProfileController(
+        users: s.users, throttle: s.throttle, hasher: s.hasher, tokens: s.tokens, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: routes)
+    AuditController(auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    ShopsController(
+        invitations: s.invitations, provisioner: s.provisioner, plans: s.plans, directory: s.directory, sessions: s.sessions,
+        auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: routes)
+    ShopAccessController(
+        users: s.users, tokens: s.tokens, directory: s.directory, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+    )
+    .addRoutes(to: routes)
+    BrandingController(
+        branding: s.branding, assets: s.brandAssets, directory: s.directory, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: routes)
+    DomainsController(domains: s.domains, directory: s.directory, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
+        .addRoutes(to: routes)
+    APIKeysController(keys: s.apiKeys, sessions: s.sessions, panels: panels).addRoutes(to: routes)
+    OutboxController(outbox: s.outbox, panels: panels).addRoutes(to: routes)
+    JobsController(queue: s.jobs, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+}
+
+/// The API's routes: the description without a key, everything else behind `APIKeyMiddleware`.
+private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppServices) throws {
+    let s = services
+    let texts = s.renderer.localizer.catalog("en")
+    let api = router.group("api/v1")
+    try OpenAPIController(file: s.configuration.resourcePath("Templates") + "/api/openapi.json").addRoutes(to: api)
+    let keyed = api.group()
+        .add(middleware: APIKeyMiddleware(keys: s.apiKeys, limiter: APIRateLimiter(perMinute: s.configuration.apiRateLimit)))
+        .group(context: APIRequestContext.self)
+    TenantsAPIController(
+        database: s.database, directory: s.directory, provisioner: s.provisioner, invitations: s.invitations, auditLog: s.auditLog,
+        texts: texts
+    ).addRoutes(to: keyed)
+    BrandingAPIController(branding: s.branding, directory: s.directory, auditLog: s.auditLog, texts: texts).addRoutes(to: keyed)
+    MembersAPIController(users: s.users, invitations: s.invitations, directory: s.directory, texts: texts).addRoutes(to: keyed)
+    DomainsAPIController(domains: s.domains, directory: s.directory, auditLog: s.auditLog, texts: texts).addRoutes(to: keyed)
+    ArticlesAPIController(articles: s.articles, tenants: s.tenants, directory: s.directory, auditLog: s.auditLog, texts: texts)
+        .addRoutes(to: keyed)
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Hummingbird
+
+/// Every address of the panel (`/admin/…`). Routes are registered from it, links are built from it and the navigation
+/// is derived from it, so a path is written once: adding a page means adding a case here.
+///
+/// A case's value (an id, a slug) is left out to name the route (`.article()`) and given to build a link
+/// (`.article(7).path` is `/admin/articles/7`).
+public enum PanelURL: Hashable, Sendable {
+    case home
+    // Signing in (Identity): the pages anyone may open.
+    case login, logout, forgot, reset, invite, handoff
+    // Help articles.
+    case articles, newArticle
+    case article(Int? = nil), deleteArticle(Int? = nil), moveArticle(Int? = nil)
+    // The shop's team and the user's own profile.
+    case team, teamInvite
+    case memberRole(UUID? = nil), memberRemove(UUID? = nil), invitationRevoke(String? = nil)
+    case profile, profilePassword, signOutEverywhere
+    case audit
+    // The agency's and the platform's console.
+    case newTenant
+    case openTenant(String? = nil), supportTenant(String? = nil), suspendTenant(String? = nil), resumeTenant(String? = nil)
+    case deleteTenant(String? = nil), tenantPlan(String? = nil)
+    case branding
+    case domains
+    case domainCheck(String? = nil), domainPrimary(String? = nil), domainRemove(String? = nil)
+    case apiKeys
+    case apiKeyRevoke(UUID? = nil)
+    // The platform's own pages.
+    case outbox
+    case outboxMessage(Int? = nil), outboxHTML(Int? = nil)
+    case jobs
+    case jobRetry(Int? = nil)
+
+    static let prefix = "/admin"
+
+    /// The route pattern below `/admin` and the values that fill its parameters, in order.
+    private var parts: (pattern: String, values: [String?]) {
+        switch self {
+        case .home: ("", [])
+        case .login: ("login", [])
+        case .logout: ("logout", [])
+        case .forgot: ("forgot", [])
+        case .reset: ("reset", [])
+        case .invite: ("invite", [])
+        case .handoff: ("handoff", [])
+        case .articles: ("articles", [])
+        case .newArticle: ("articles/new", [])
+        case .article(let id): ("articles/:id", [id.map(String.init)])
+        case .deleteArticle(let id): ("articles/:id/delete", [id.map(String.init)])
+        case .moveArticle(let id): ("articles/:id/move", [id.map(String.init)])
+        case .team: ("team", [])
+        case .teamInvite: ("team/invite", [])
+        case .memberRole(let user): ("team/members/:user/role", [user.map(Self.text)])
+        case .memberRemove(let user): ("team/members/:user/remove", [user.map(Self.text)])
+        case .invitationRevoke(let id): ("team/invitations/:id/revoke", [id])
+        case .profile: ("profile", [])
+        case .profilePassword: ("profile/password", [])
+        case .signOutEverywhere: ("profile/sign-out-everywhere", [])
+        case .audit: ("audit", [])
+        case .newTenant: ("tenants/new", [])
+        case .openTenant(let slug): ("tenants/:slug/open", [slug])
+        case .supportTenant(let slug): ("tenants/:slug/support", [slug])
+        case .suspendTenant(let slug): ("tenants/:slug/suspend", [slug])
+        case .resumeTenant(let slug): ("tenants/:slug/resume", [slug])
+        case .deleteTenant(let slug): ("tenants/:slug/delete", [slug])
+        case .tenantPlan(let slug): ("tenants/:slug/plan", [slug])
+        case .branding: ("branding", [])
+        case .domains: ("domains", [])
+        case .domainCheck(let host): ("domains/:host/check", [host])
+        case .domainPrimary(let host): ("domains/:host/primary", [host])
+        case .domainRemove(let host): ("domains/:host/remove", [host])
+        case .apiKeys: ("api-keys", [])
+        case .apiKeyRevoke(let id): ("api-keys/:id/revoke", [id.map(Self.text)])
+        case .outbox: ("outbox", [])
+        case .outboxMessage(let id): ("outbox/:id", [id.map(String.init)])
+        case .outboxHTML(let id): ("outbox/:id/html", [id.map(String.init)])
+        case .jobs: ("jobs", [])
+        case .jobRetry(let id): ("jobs/:id/retry", [id.map(String.init)])
+        }
+    }
+
+    /// RFC 3986's unreserved characters: everything else in a value is percent-encoded.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    private static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    /// The route's pattern below the panel's group (`articles/:id`).
+    public var pattern: RouterPath { RouterPath(parts.pattern) }
+
+    /// The address for a link or a form (`/admin/articles/7`); every parameter must have its value.
+    public var path: String {
+        let (pattern, values) = parts
+        var remaining = values.makeIterator()
+        let segments = pattern.split(separator: "/").map { segment -> String in
+            guard segment.hasPrefix(":") else { return String(segment) }
+            guard let value = remaining.next() ?? nil else { preconditionFailure("\(self) needs a value for \(segment)") }
+            return value.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? value
+        }
+        return segments.isEmpty ? Self.prefix : Self.prefix + "/" + segments.joined(separator: "/")
+    }
+
+    /// The address with a query (`/admin/login?next=%2Fadmin%2Fteam`); names and values are percent-encoded whole.
+    public func path(query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return path }
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "" }
+        return path + "?" + query.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+    }
+
+    /// What a signed-in user needs to reach the page; `nil`: any role on the site. Public pages have none either.
+    public var permission: Permission? {
+        switch self {
+        case .home, .login, .logout, .forgot, .reset, .invite, .handoff, .profile, .profilePassword, .signOutEverywhere: return nil
+        case .articles: return .viewArticles
+        case .newArticle, .article, .deleteArticle, .moveArticle: return .editArticles
+        case .team: return .viewTeam
+        case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: return .manageTeam
+        case .audit: return .viewAudit
+        case .newTenant: return .createTenant
+        case .openTenant, .supportTenant: return .openTenantPanel
+        case .suspendTenant, .resumeTenant, .deleteTenant, .tenantPlan: return .changeTenantStatus
+        case .branding: return .editBranding
+        case .domains, .domainCheck, .domainPrimary, .domainRemove: return .manageDomains
+        case .apiKeys, .apiKeyRevoke: return .manageAPIKeys
+        case .outbox, .outboxMessage, .outboxHTML: return .viewOutbox
+        case .jobs, .jobRetry: return .manageJobs
+        }
+    }
+
+    /// What a page needs on a kind of panel: the home page is a shop's dashboard or a console of shops.
+    public func permission(on kind: SiteKind) -> Permission? {
+        guard self == .home else { return permission }
+        switch kind {
+        case .tenant: return .viewDashboard
+        case .partner: return .viewTenants
+        case .platform: return .viewPartners
+        }
+    }
+
+    /// Pages shown before sign-in: they take the anonymous CSRF token.
+    public var isPublic: Bool {
+        switch self {
+        case .login, .forgot, .reset, .invite, .handoff: true
+        default: false
+        }
+    }
+
+    /// The navigation item a page belongs to (it is marked current there).
+    public var section: PanelURL {
+        switch self {
+        case .newArticle, .article, .deleteArticle, .moveArticle: .articles
+        case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: .team
+        case .profilePassword, .signOutEverywhere: .profile
+        case .newTenant, .openTenant, .supportTenant, .suspendTenant, .resumeTenant, .deleteTenant, .tenantPlan: .home
+        case .domainCheck, .domainPrimary, .domainRemove: .domains
+        case .apiKeyRevoke: .apiKeys
+        case .outboxMessage, .outboxHTML: .outbox
+        case .jobRetry: .jobs
+        default: self
+        }
+    }
+
+    /// The navigation of each kind of panel, in order (each item shown only to those it allows).
+    public static func navigation(for kind: SiteKind) -> [PanelURL] {
+        switch kind {
+        case .tenant: [.home, .articles, .team, .audit, .branding, .domains, .apiKeys, .profile]
+        case .partner: [.home, .branding, .domains, .audit, .apiKeys, .profile]
+        case .platform: [.home, .outbox, .jobs, .audit, .branding, .profile]
+        }
+    }
+
+    /// The navigation label (an interface-text key) and icon name of a page on a kind of panel.
+    public func navigationItem(on kind: SiteKind) -> (label: String, icon: String) {
+        switch self {
+        case .home:
+            switch kind {
+            case .tenant: ("nav_dashboard", "dashboard")
+            case .partner: ("nav_clients", "tenants")
+            case .platform: ("nav_overview", "tenants")
+            }
+        case .articles: ("nav_articles", "articles")
+        case .team: ("nav_team", "team")
+        case .audit: ("nav_audit", "audit")
+        case .branding: ("nav_branding", "branding")
+        case .domains: ("nav_domains", "domains")
+        case .apiKeys: ("nav_api_keys", "api-keys")
+        case .outbox: ("nav_outbox", "outbox")
+        case .jobs: ("nav_jobs", "jobs")
+        case .profile: ("nav_profile", "profile")
+        default: ("", "")
+        }
+    }
+}

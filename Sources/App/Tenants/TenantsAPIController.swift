@@ -1,0 +1,229 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// The partner half of the API: a partner's key manages its own shops (create, rename, suspend, resume, delete).
+/// Another partner's shop answers exactly as a missing one does (404). Branding (`BrandingAPIController`), teams
+/// (`MembersAPIController`) and domains (`DomainsAPIController`) have their own.
+struct TenantsAPIController: Sendable {
+    let database: Database
+    let directory: TenantDirectory
+    let provisioner: TenantProvisioner
+    let invitations: Invitations
+    let auditLog: AuditLog
+    /// The English interface texts: field problems say what the panel's forms say.
+    let texts: [String: String]
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get("tenants", use: list)
+        group.post("tenants", use: create)
+        group.get("tenants/:slug", use: show)
+        group.patch("tenants/:slug", use: rename)
+        group.delete("tenants/:slug", use: delete)
+        group.post("tenants/:slug/suspend", use: suspend)
+        group.post("tenants/:slug/resume", use: resume)
+    }
+
+    struct TenantJSON: Encodable, RowDecodable {
+        let slug: String
+        let name: String
+        let status: String
+        let host: String
+        let domains: [String]
+        let createdAt: Date
+        /// The slug of the shop's plan, if it has one.
+        let plan: String?
+        /// Members and pending invitations, against the plan's seats (`nil`: unlimited).
+        let seatsUsed: Int
+        let maxSeats: Int?
+
+        static let columns = """
+            t.slug, t.name, t.status, t.created_at,
+            ARRAY(SELECT d.host FROM platform.domains d WHERE d.tenant_id = t.id ORDER BY d.host), pl.slug, pl.max_seats,
+            platform.seats_used(t.id)
+            """
+
+        init(row: PostgresRow) throws {
+            (slug, name, status, createdAt, domains, plan, maxSeats, seatsUsed) = try row.decode(
+                (String, String, String, Date, [String], String?, Int?, Int).self)
+            host = ""
+        }
+
+        /// The same, with the shop's built-in address.
+        func with(baseDomain: String) -> TenantJSON {
+            TenantJSON(
+                slug: slug, name: name, status: status, host: slug + "." + baseDomain, domains: domains, createdAt: createdAt, plan: plan,
+                seatsUsed: seatsUsed, maxSeats: maxSeats)
+        }
+
+        init(
+            slug: String, name: String, status: String, host: String, domains: [String], createdAt: Date, plan: String?, seatsUsed: Int,
+            maxSeats: Int?
+        ) {
+            self.slug = slug
+            self.name = name
+            self.status = status
+            self.host = host
+            self.domains = domains
+            self.createdAt = createdAt
+            self.plan = plan
+            self.seatsUsed = seatsUsed
+            self.maxSeats = maxSeats
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case slug, name, status, host, domains, plan
+            case createdAt = "created_at"
+            case seatsUsed = "seats_used"
+            case maxSeats = "max_seats"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(slug, forKey: .slug)
+            try container.encode(name, forKey: .name)
+            try container.encode(status, forKey: .status)
+            try container.encode(host, forKey: .host)
+            try container.encode(domains, forKey: .domains)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(plan, forKey: .plan)
+            try container.encode(seatsUsed, forKey: .seatsUsed)
+            try container.encode(maxSeats, forKey: .maxSeats)
+        }
+    }
+
+    // MARK: Tenants
+
+    @Sendable func list(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.tenantsRead)
+        let page = try PageRequest(request)
+        if let after = page.after, !Slug.isValid(after) { throw PageRequest.badCursor }
+        let rows = try await tenants(partnerID: try context.partnerID(), after: page.after, limit: page.limit + 1)
+        return APIJSON.response(page.page(rows, key: \.slug, item: { $0 }))
+    }
+
+    @Sendable func show(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.tenantsRead)
+        return APIJSON.response(try await tenantJSON(slug: try slug(context), partnerID: try context.partnerID()))
+    }
+
+    struct NewTenantBody: Decodable {
+        var name: String?
+        var slug: String?
+        var ownerEmail: String?
+        var language: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, slug, language
+            case ownerEmail = "owner_email"
+        }
+    }
+
+    /// Creates a shop and invites its owner by e-mail (as the panel's "new shop" does).
+    @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.tenantsWrite)
+        let partnerID = try context.partnerID()
+        let body = try await APIJSON.decode(NewTenantBody.self, from: request)
+        let name = (body.name ?? "").apiText
+        let email = EmailAddress.normalize((body.ownerEmail ?? "").apiText)
+        let language = (body.language ?? "ru").apiText
+        var (slug, errors) = Invitations.check(
+            name: name, slug: (body.slug ?? "").apiText.lowercased(), ownerEmail: email)
+        if let email = errors.removeValue(forKey: "email") { errors["owner_email"] = email }
+        if !Localizer.supported.contains(language) { errors["language"] = "form_invalid_choice" }
+        try APIError.refuse(errors, texts: texts)
+        let snapshot = directory.snapshot
+        guard let partner = snapshot.partnersByID[partnerID] else { throw APIError(.forbidden, "The key's partner is gone.") }
+        do {
+            try await invitations.createShop(
+                Invitations.NewShop(slug: slug, name: name, ownerEmail: email, language: language), partner: partner,
+                platform: snapshot.platform,
+                by: Invitations.Inviter(userID: nil, name: partner.resolvedBranding.name ?? partner.name),
+                origin: context.origin(host: slug + "." + snapshot.baseDomain),
+                audit: context.audit("tenant.created", target: slug, details: ["owner": email]))
+        } catch TenancyError.slugTaken, TenancyError.domainTaken, TenancyError.domainReserved {
+            try APIError.refuse(["slug": "tenants_slug_taken"], texts: texts)
+        } catch TenancyError.reservedSlug {
+            try APIError.refuse(["slug": "tenants_slug_reserved"], texts: texts)
+        }
+        try await directory.reload()
+        var response = APIJSON.response(try await tenantJSON(slug: slug, partnerID: partnerID), status: .created)
+        response.headers[.location] = "/api/v1/tenants/" + slug
+        return response
+    }
+
+    struct RenameBody: Decodable {
+        var name: String?
+    }
+
+    @Sendable func rename(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.tenantsWrite)
+        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let body = try await APIJSON.decode(RenameBody.self, from: request)
+        let name = (body.name ?? "").apiText
+        if let problem = Invitations.checkName(name) { try APIError.refuse(["name": problem], texts: texts) }
+        let audit = context.audit("tenant.renamed", target: tenant.slug, tenantID: tenant.id, details: ["from": tenant.name, "to": name])
+        try await database.transaction(logger: context.logger) { transaction in
+            try await transaction.execute("UPDATE platform.tenants SET name = \(name), updated_at = now() WHERE id = \(tenant.id)")
+            try await auditLog.record(audit, on: transaction)
+        }
+        try await directory.reload()
+        return APIJSON.response(try await tenantJSON(slug: tenant.slug, partnerID: try context.partnerID()))
+    }
+
+    /// Soft deletion, as in the panel: the shop stops answering, its data stays, and `resume` brings it back.
+    @Sendable func delete(request: Request, context: APIRequestContext) async throws -> Response {
+        _ = try await changeStatus(.delete, context: context)
+        return APIJSON.noContent()
+    }
+
+    @Sendable func suspend(request: Request, context: APIRequestContext) async throws -> Response {
+        APIJSON.response(try await changeStatus(.suspend, context: context))
+    }
+
+    @Sendable func resume(request: Request, context: APIRequestContext) async throws -> Response {
+        APIJSON.response(try await changeStatus(.resume, context: context))
+    }
+
+    private func changeStatus(_ action: TenantProvisioner.Action, context: APIRequestContext) async throws -> TenantJSON {
+        try context.require(.tenantsWrite)
+        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let changed: Bool
+        do {
+            changed = try await provisioner.perform(action, slug: tenant.slug)
+        } catch TenancyError.invalidTransition(_, let from, let verb) {
+            throw APIError(.conflict, "The shop is \(from.rawValue): it cannot be \(verb).")
+        }
+        if changed {
+            try await auditLog.record(context.audit("tenant." + action.pastTense, target: tenant.slug, tenantID: tenant.id))
+            try await directory.reload()
+        }
+        return try await tenantJSON(slug: tenant.slug, partnerID: try context.partnerID())
+    }
+
+    // MARK: Helpers
+
+    private func slug(_ context: APIRequestContext) throws -> String {
+        context.parameters.get("slug") ?? ""
+    }
+
+    private func tenantJSON(slug: String, partnerID: UUID) async throws -> TenantJSON {
+        guard let tenant = try await tenants(partnerID: partnerID, slug: slug, limit: 1).first else { throw APIError.noSuchTenant(slug) }
+        return tenant
+    }
+
+    /// The partner's shops in slug order (byte order, so cursors compare the same way everywhere).
+    private func tenants(partnerID: UUID, slug: String? = nil, after: String? = nil, limit: Int) async throws -> [TenantJSON] {
+        let baseDomain = directory.snapshot.baseDomain
+        return try await database.all(
+            TenantJSON.self,
+            """
+            SELECT \(unescaped: TenantJSON.columns)
+            FROM platform.tenants t LEFT JOIN platform.plans pl ON pl.id = t.plan_id
+            WHERE t.partner_id = \(partnerID) AND t.status <> 'purged' AND (\(slug)::text IS NULL OR t.slug = \(slug))
+                AND (\(after)::text IS NULL OR t.slug COLLATE "C" > \(after))
+            ORDER BY t.slug COLLATE "C" LIMIT \(limit)
+            """
+        ).map { $0.with(baseDomain: baseDomain) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+
+/// Every address outside the panel and the API: the public pages of a host, the files every host serves, and the
+/// probes. Routes are registered from it and links are built from it (`PanelURL` does the same for `/admin`).
+public enum SiteURL: Hashable, Sendable {
+    case home
+    case help
+    case helpArticle(String? = nil)
+    /// The host's custom CSS.
+    case brandStylesheet
+    /// An uploaded logo or favicon, by its file name (`<sha256>.<ext>`).
+    case brandAsset(String? = nil)
+    case healthz, readyz
+    /// The question a TLS proxy asks before it requests a certificate.
+    case tlsAllowed
+    /// A custom domain's HTTP challenge, under a label (`domain-challenge`, or the branded one).
+    case domainChallenge(label: String, token: String? = nil)
+    case metrics
+
+    /// Prefixes that answer on any host, before the host is resolved (files, challenges).
+    static let staticPrefix = "/static/"
+    static let brandAssetPrefix = "/brand-assets/"
+    static let wellKnownPrefix = "/.well-known/"
+
+    private var parts: (pattern: String, values: [String?]) {
+        switch self {
+        case .home: ("/", [])
+        case .help: ("/help", [])
+        case .helpArticle(let slug): ("/help/:slug", [slug])
+        case .brandStylesheet: ("/brand.css", [])
+        case .brandAsset(let file): ("/brand-assets/:file", [file])
+        case .healthz: ("/healthz", [])
+        case .readyz: ("/readyz", [])
+        case .tlsAllowed: ("/internal/tls/allowed", [])
+        case .domainChallenge(let label, let token): ("/.well-known/\(label)/:token", [token])
+        case .metrics: ("/metrics", [])
+        }
+    }
+
+    public var pattern: RouterPath { RouterPath(parts.pattern) }
+
+    /// The address for a link (`/help/delivery`); every parameter must have its value.
+    public var path: String {
+        let (pattern, values) = parts
+        var remaining = values.makeIterator()
+        let segments = pattern.split(separator: "/").map { segment -> String in
+            guard segment.hasPrefix(":") else { return String(segment) }
+            guard let value = remaining.next() ?? nil else { preconditionFailure("\(self) needs a value for \(segment)") }
+            return value.addingPercentEncoding(withAllowedCharacters: PanelURL.unreserved) ?? value
+        }
+        return "/" + segments.joined(separator: "/")
+    }
+
+    /// Routes that answer on any host, whatever it resolves to (load balancers probe them by IP; a proxy asks for
+    /// certificates on loopback).
+    static let hostIndependentPaths: Set<String> = [SiteURL.healthz.path, SiteURL.readyz.path, SiteURL.tlsAllowed.path]
+}
