@@ -6,18 +6,26 @@ MANIFEST ?= tenants.example.yml
 # The demo accounts' password (tenants.example.yml reads it from VITRINA_DEMO_PASSWORD).
 DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 
-.PHONY: run test deps build release bench lint format screenshots clean
+.PHONY: run test test-unit deps build release bench lint format screenshots clean
 
 ## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
 run: deps
 	$(SWIFT) build --product vitrina
 	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls
 
+# `make test FILTER=Jobs` (or any regular expression of suite and test names) runs only what matches.
+FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
+
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
 	@scripts/install-deps.sh dnsmasq
 	$(SWIFT) build --build-tests
-	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+	scripts/with-test-postgres.sh $(SWIFT) test --skip-build $(FILTER_ARGS)
+
+## The tests that need no database (parsers, page models, the permission matrix, ...): seconds, no PostgreSQL.
+test-unit: deps
+	$(SWIFT) build --build-tests
+	VITRINA_TEST_LANE=unit $(SWIFT) test --skip-build $(FILTER_ARGS)
 
 deps:
 	@scripts/install-deps.sh

@@ -81,6 +81,8 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                // Built with the tests, so the CLI tests never run a stale binary.
+                "vitrina",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

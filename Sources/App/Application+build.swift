@@ -42,6 +42,7 @@ public struct AppServices: Sendable {
     public let userAdmin: UserAdmin
     public let exporter: TenantExporter
     public let importer: TenantImporter
+    public let drift: SchemaDrift
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests).
     public static func make(
@@ -101,6 +102,7 @@ public struct AppServices: Sendable {
         userAdmin = UserAdmin(database: database, users: users, hasher: hasher, sessions: sessions, auditLog: auditLog)
         exporter = TenantExporter(tenants: tenants, directory: directory)
         importer = TenantImporter(database: database, provisioner: provisioner, migrator: migrator)
+        drift = SchemaDrift(database: database, migrator: migrator)
     }
 
     /// `tenants.yml`, applied with the installation's stores.

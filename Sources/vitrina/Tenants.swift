@@ -7,7 +7,9 @@ import PostgresNIO
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and manage tenants; apply a tenants.yml manifest.",
-        subcommands: [Apply.self, Create.self, List.self, Show.self, Suspend.self, Resume.self, Delete.self, Export.self, Import.self])
+        subcommands: [
+            Apply.self, Create.self, List.self, Show.self, Suspend.self, Resume.self, Delete.self, Export.self, Import.self, Drift.self,
+        ])
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -201,6 +203,41 @@ struct Tenants: AsyncParsableCommand {
                     return try await services.importer.importFile(file, slug: slug, withDomains: !withoutDomains)
                 }
                 say("Imported \(file) as tenant \(result.slug) (\(result.rows.values.reduce(0, +)) rows).")
+            }
+        }
+    }
+}
+
+extension Tenants {
+    struct Drift: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare every tenant schema's catalog with the one the tenant migrations make; name any difference.",
+            discussion: """
+                Statements are prepared once per connection on the premise that every tenant schema is the same. This \
+                builds a reference schema from Migrations/tenant (in a transaction that is rolled back) and lists, per \
+                tenant, what is missing from its schema or should not be there. Exits with 1 when any schema differs.
+                """)
+        @OptionGroup var options: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await Runtime.run {
+                let report = try await Runtime.withServices(options) { services in try await services.drift.check() }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    say(String(decoding: try encoder.encode(report), as: UTF8.self))
+                } else if report.differences.isEmpty {
+                    say("All \(report.checked) tenant schema(s) match the reference (tenant migrations up to \(report.referenceVersion)).")
+                } else {
+                    for difference in report.differences {
+                        say("\(difference.slug) (\(difference.schema)) differs from the reference:")
+                        for line in difference.missing { say("  - missing: \(line)") }
+                        for line in difference.unexpected { say("  + unexpected: \(line)") }
+                    }
+                    say("\(report.differences.count) of \(report.checked) tenant schema(s) differ.")
+                }
+                if !report.differences.isEmpty { throw ExitCode(1) }
             }
         }
     }

@@ -53,6 +53,7 @@ public struct TenantDatabase: Sendable {
     ) async throws -> [Row] {
         try admitting.check(tenant)
         let logger = Self.tagged(logger ?? self.logger, tenant.id)
+        logger.trace("Tenant door opened", metadata: ["door": "read", "statement": .string(statement.name)])
         let rows = try await database.withConnection { connection in
             try await statements.execute(statement, schema: tenant.schema, on: connection, logger: logger)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 
 /// Help articles in a tenant's schema. The public pages' reads are single prepared statements through the door
@@ -14,8 +15,10 @@ public struct HelpArticleStore: Sendable {
 
     /// The index page in one round trip: the tenant's branding (read fresh, not cached) and every article's title and
     /// excerpt, in order. A help centre without articles has no rows, and its page uses the directory's branding.
-    public func indexPage(_ tenant: TenantRecord) async throws -> (branding: Branding?, articles: [HelpArticleSummary]) {
-        let rows = try await tenants.read(tenant, Self.index(tenant))
+    public func indexPage(
+        _ tenant: TenantRecord, logger: Logger? = nil
+    ) async throws -> (branding: Branding?, articles: [HelpArticleSummary]) {
+        let rows = try await tenants.read(tenant, Self.index(tenant), logger: logger)
         return (rows.first.map { Branding.fromJSON($0.branding) }, rows.map(\.summary))
     }
 
@@ -35,7 +38,9 @@ public struct HelpArticleStore: Sendable {
     }
 
     /// One article and the titles of the others (for the sidebar), or `nil` article when the slug is unknown.
-    public func article(_ slug: String, _ tenant: TenantRecord) async throws -> (article: HelpArticle?, others: [HelpArticleSummary]) {
+    public func article(
+        _ slug: String, _ tenant: TenantRecord, logger: Logger? = nil
+    ) async throws -> (article: HelpArticle?, others: [HelpArticleSummary]) {
         let rows = try await tenants.read(
             tenant,
             TenantStatement(
@@ -45,7 +50,7 @@ public struct HelpArticleStore: Sendable {
                     FROM {schema}.help_articles ORDER BY position, id
                     """,
                 binds: [PostgresData(string: slug)]
-            ) { row in try row.decode((String, String, String?, Int, Date).self) })
+            ) { row in try row.decode((String, String, String?, Int, Date).self) }, logger: logger)
         let found = rows.first { $0.2 != nil }.map {
             HelpArticle(slug: $0.0, title: $0.1, body: $0.2 ?? "", position: $0.3, updatedAt: $0.4)
         }
@@ -54,7 +59,7 @@ public struct HelpArticleStore: Sendable {
 
     /// Full-text search in Russian and English (the `russian` configuration stems both), best matches first; words
     /// typed in part also match as prefixes.
-    public func search(_ query: String, _ tenant: TenantRecord, limit: Int = 20) async throws -> [HelpSearchHit] {
+    public func search(_ query: String, _ tenant: TenantRecord, limit: Int = 20, logger: Logger? = nil) async throws -> [HelpSearchHit] {
         try await tenants.read(
             tenant,
             TenantStatement(
@@ -74,7 +79,7 @@ public struct HelpArticleStore: Sendable {
             ) { row in
                 let (slug, title, fragment) = try row.decode((String, String, String).self)
                 return HelpSearchHit(slug: slug, title: title, fragment: fragment)
-            })
+            }, logger: logger)
     }
 
     /// `word1:* & word2:*` from the letters and digits typed, or "" when there are none.

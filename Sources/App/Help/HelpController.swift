@@ -20,7 +20,7 @@ public struct HelpController: Sendable {
     @Sendable func index(request: Request, context: TenantRequestContext) async throws -> HTMLPage {
         let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if !query.isEmpty { return try await search(String(query.prefix(200)), context: context) }
-        let (branding, list) = try await articles.indexPage(context.tenant)
+        let (branding, list) = try await articles.indexPage(context.tenant, logger: context.logger)
         // The branding read with the articles; a help centre without articles has only the directory's copy.
         let frame = frame(
             branding.map { Branding.forTenant($0, partner: context.tenant.partnerBranding, shopName: context.tenant.name) },
@@ -31,7 +31,7 @@ public struct HelpController: Sendable {
     }
 
     func search(_ query: String, context: TenantRequestContext) async throws -> HTMLPage {
-        let hits = try await articles.search(query, context.tenant)
+        let hits = try await articles.search(query, context.tenant, logger: context.logger)
         let page = HelpIndexPage(articles: [], query: query, searched: true, hits: hits.map(SearchHitView.init))
         return renderer.render("pages/help/index", page: page, frame: frame(titleKey: "help_search_title", context: context))
     }
@@ -40,7 +40,7 @@ public struct HelpController: Sendable {
     @Sendable func article(request: Request, context: TenantRequestContext) async throws -> HTMLPage {
         let slug = context.parameters.get("slug") ?? ""
         guard Slug.isValidArticleSlug(slug) else { throw HTTPError(.notFound) }
-        let (found, others) = try await articles.article(slug, context.tenant)
+        let (found, others) = try await articles.article(slug, context.tenant, logger: context.logger)
         guard let article = found else { throw HTTPError(.notFound) }
         var frame = frame(titleKey: "", context: context)
         frame.title = article.title

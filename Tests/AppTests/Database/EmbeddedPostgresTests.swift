@@ -5,7 +5,7 @@ import Testing
 
 @testable import App
 
-@Suite("Embedded PostgreSQL", .serialized)
+@Suite("Embedded PostgreSQL", .serialized, .enabled(if: TestLane.usesDatabase, "needs PostgreSQL: it runs in `make test`"))
 struct EmbeddedPostgresTests {
     func isRunning(_ folder: String) throws -> Bool {
         let binaries = try PostgresBinaries.locate()

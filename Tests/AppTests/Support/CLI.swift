@@ -6,9 +6,30 @@ import Foundation
 enum CLI {
     static var binary: String { TestDatabase.packageRoot + "/.build/debug/vitrina" }
 
+    /// Refuses a `vitrina` binary older than any source file: a CLI test must never pass or fail on a stale build.
+    /// (The test target depends on the executable, so `swift test` builds it; this catches `--skip-build` on an old one.)
+    static func checkFresh() throws {
+        let manager = FileManager.default
+        let built = try manager.attributesOfItem(atPath: binary)[.modificationDate] as? Date ?? .distantPast
+        let sources = TestDatabase.packageRoot + "/Sources"
+        let enumerator = manager.enumerator(atPath: sources)
+        while let path = enumerator?.nextObject() as? String {
+            guard path.hasSuffix(".swift") else { continue }
+            let changed = try manager.attributesOfItem(atPath: sources + "/" + path)[.modificationDate] as? Date ?? .distantPast
+            if changed > built {
+                throw CLIStale(description: "\(binary) is older than Sources/\(path): build it (swift build --product vitrina) first")
+            }
+        }
+    }
+
+    struct CLIStale: Error, CustomStringConvertible {
+        let description: String
+    }
+
     static func run(
         _ arguments: [String], database: DatabaseURL, extraEnvironment: [String: String] = [:], stdin: String? = nil
     ) throws -> ProcessRunner.Result {
+        try checkFresh()
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = database.urlString
         environment["VITRINA_BASE_DOMAIN"] = "vitrina.test"

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import App
@@ -9,10 +10,15 @@ import Testing
 extension TestEnvironment {
     /// Runs `body` against the full application (router test client) on this environment's database.
     /// The app gets its own pool (a `PostgresClient` runs once, and the app's service group runs it).
-    func withApp<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let database = try Database(url: url, poolSize: 16, logger: TestDatabase.logger)
+    func withApp<T: Sendable>(
+        logger: Logger = TestDatabase.logger, configure: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        let database = try Database(url: url, poolSize: 16, logger: logger)
+        var configuration = services.configuration
+        configure(&configuration)
         let appServices = try await AppServices.make(
-            configuration: services.configuration, database: database, logger: TestDatabase.logger, clock: services.clock,
+            configuration: configuration, database: database, logger: logger, clock: services.clock,
             resolver: services.domains.verifier.resolver)
         let app = try await buildApplication(appServices, metrics: TestMetrics.registry)
         return try await app.test(.router) { client in try await body(client) }

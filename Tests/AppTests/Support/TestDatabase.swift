@@ -71,6 +71,7 @@ enum TestDatabase {
 
     /// A new database; `migrated: false` gives an empty one (for migration tests).
     static func create(migrated: Bool = true) async throws -> DatabaseURL {
+        try TestLane.requireDatabase()
         let server = try await serverTask.value
         let template = migrated ? try await templateTask.value : "template0"
         let name = "vt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()

@@ -134,3 +134,28 @@ struct ProvisioningTests {
         }
     }
 }
+
+@Suite("Schema drift")
+struct SchemaDriftTests {
+    @Test func theDriftCheckNamesWhatDiffersFromTheReference() async throws {
+        try await TestEnvironment.with { env in
+            let acme = try await env.makeTenant("acme")
+            try await env.makeTenant("bolt")
+            #expect(try await env.services.drift.check().differences.isEmpty)
+            #expect(try await env.services.drift.check().checked == 2)
+            try await env.client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(acme.schema.value).help_articles ADD COLUMN extra text"))
+            try await env.client.query(PostgresQuery(unsafeSQL: "DROP INDEX \(acme.schema.value).help_articles_search"))
+            let report = try await env.services.drift.check()
+            #expect(report.differences.map(\.slug) == ["acme"])
+            let difference = try #require(report.differences.first)
+            #expect(difference.unexpected == ["column help_articles.extra text"])
+            #expect(difference.missing.count == 2 && difference.missing.contains("relation help_articles_search (i)"))
+            #expect(difference.missing.contains { $0.hasPrefix("index CREATE INDEX help_articles_search ON help_articles USING gin") })
+            // The command says the same, and exits with 1.
+            let result = try CLI.run(["tenants", "drift"], database: env.url)
+            #expect(result.status == 1)
+            #expect(result.output.contains("acme (") && result.output.contains("+ unexpected: column help_articles.extra text"))
+            #expect(!result.output.contains("bolt ("))
+        }
+    }
+}
