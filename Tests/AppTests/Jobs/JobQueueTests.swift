@@ -135,7 +135,7 @@ struct JobQueueTests {
             #expect(try await env.job(refused).error == "refused for good")
             // The other one fails for good on its last attempt.
             script.outcome = .fail
-            try await env.services.jobs.retryFailed(id: exhausted)
+            #expect(try await env.services.jobs.retryFailed(id: exhausted) != nil)
             #expect(await worker.runDue() == 1)
             #expect(try await env.job(exhausted).status == "queued")
             clock.advance(by: 10)
@@ -170,7 +170,7 @@ struct JobQueueTests {
             var registry = JobRegistry()
             registry.register(TestJob.self) { job, context in
                 let tenant = try #require(context.tenant)
-                try await env.services.tenants.withTenant(tenant, logger: context.logger) { connection in
+                _ = try await env.services.tenants.withTenant(tenant, logger: context.logger) { connection in
                     try await env.services.articles.upsert(
                         HelpArticle(slug: "job-\(job.number)", title: "From a job", body: "B"), on: connection)
                 }
@@ -230,7 +230,10 @@ struct JobQueueTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await worker.run() }
                 try await DomainTests.eventually {
-                    try await env.scalar("SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'LISTEN%'", as: Int.self) == 1
+                    // The cluster is shared with other suites: count this database's listeners on the queue's channel only.
+                    try await env.scalar(
+                        "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%vitrina_jobs%'",
+                        as: Int.self) == 1
                 }
                 try await env.services.jobs.enqueue(TestJob(number: 5))
                 try await DomainTests.eventually { script.runs[5] == 1 }

@@ -34,7 +34,7 @@ enum TestDatabase {
             try MigrationFile.load(folder: packageRoot + "/Migrations/platform").map(\.checksum).joined()
             + MigrationFile.load(folder: packageRoot + "/Migrations/tenant").map(\.checksum).joined()
         let name = "vt_template_" + SHA256.hash(data: Data(checksum.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
-        try await admin(server) { connection in
+        _ = try await admin(server) { connection in
             let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger).collect()
             guard exists.isEmpty else { return }
             let building = name + "_building_" + String(Int.random(in: 1000...9999))
@@ -75,7 +75,7 @@ enum TestDatabase {
         let server = try await serverTask.value
         let template = migrated ? try await templateTask.value : "template0"
         let name = "vt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try await admin(server) { connection in
+        _ = try await admin(server) { connection in
             try await connection.query(
                 PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template) STRATEGY FILE_COPY"), logger: logger)
         }

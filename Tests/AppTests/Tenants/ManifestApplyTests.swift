@@ -54,7 +54,7 @@ struct ManifestApplyTests {
 
     @Test func changesAreDetectedFieldByField() async throws {
         try await TestEnvironment.with { env in
-            try await applier(env).apply(try manifest(), dryRun: false)
+            _ = try await applier(env).apply(try manifest(), dryRun: false)
             let edited = Self.yaml
                 .replacingOccurrences(of: "\"#2E7D32\"", with: "\"#1B5E20\"")
                 .replacingOccurrences(of: "14 дней.", with: "30 дней.")
@@ -83,7 +83,7 @@ struct ManifestApplyTests {
         try await TestEnvironment.with { env in
             try await env.makeTenant("squatter", domains: ["tea.example"])
             await #expect {
-                try await applier(env).apply(try manifest(), dryRun: false)
+                _ = try await applier(env).apply(try manifest(), dryRun: false)
             } throws: { error in
                 let issue = (error as? ManifestError)?.issues.first
                 return issue?.path == "tenants[0]" && issue?.message.contains("tea.example") == true
@@ -95,7 +95,7 @@ struct ManifestApplyTests {
 
     @Test func pruneRemovesDomainsAndArticlesTheFileNoLongerNames() async throws {
         try await TestEnvironment.with { env in
-            try await applier(env).apply(try manifest(), dryRun: false)
+            _ = try await applier(env).apply(try manifest(), dryRun: false)
             let smaller = Self.yaml
                 .replacingOccurrences(of: "domains: [tea.example]", with: "domains: []")
                 .replacingOccurrences(of: "      - {slug: returns, title: Возврат, body: \"14 дней.\"}\n", with: "")
