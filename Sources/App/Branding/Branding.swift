@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Stored per partner and per tenant as JSON holding only the fields that level sets; resolution layers a tenant over
 /// its partner over the platform's defaults, each level overriding only what it sets.
-public struct Branding: Sendable, Codable, Equatable {
+public struct Branding: Sendable, Codable, Hashable {
     public var name: String?
     public var primaryColor: String?
     public var accentColor: String?

@@ -72,7 +72,7 @@ public struct ArticlesController: Sendable {
         var body: String
         var errors: [String: String] = [:]
         var hasErrors: Bool { !errors.isEmpty }
-        /// Stored for the template (Mustache sees stored properties only).
+        /// Stored for the template (templates read stored properties of values that are not a `TemplateParent`).
         var showErrors = false
         var preview: Preview?
         var publicURL: String?

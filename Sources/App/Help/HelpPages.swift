@@ -1,11 +1,9 @@
-import Mustache
-
-// The public help centre's page models. They answer Mustache's look-ups by name directly: the default path reflects
+// The public help centre's page models. They answer the templates' look-ups by name directly: the default path reflects
 // over every value with `Mirror` on every look-up, which cost half of a help page's render time.
 
 /// One card on the index page. It carries its link and the "read more" label itself: a look-up that has to climb
-/// Mustache's context stack to `frame.t` from inside the loop cost more than the rest of the card.
-struct HelpCard: MustacheParent {
+/// the template's context stack to `frame.t` from inside the loop cost more than the rest of the card.
+struct HelpCard: TemplateParent {
     let href: String
     let title: String
     let excerpt: String
@@ -22,7 +20,7 @@ struct HelpCard: MustacheParent {
     }
 }
 
-struct HelpIndexPage: MustacheParent {
+struct HelpIndexPage: TemplateParent {
     let articles: [HelpCard]
     let query: String
     let searched: Bool
@@ -52,8 +50,8 @@ struct HelpIndexPage: MustacheParent {
 }
 
 /// A search hit with its fragment split into plain and highlighted runs (escaped by the template).
-struct SearchHitView: MustacheParent {
-    struct Run: MustacheParent {
+struct SearchHitView: TemplateParent {
+    struct Run: TemplateParent {
         let text: String
         let mark: Bool
 
@@ -98,7 +96,7 @@ struct SearchHitView: MustacheParent {
     }
 }
 
-struct HelpArticlePage: MustacheParent {
+struct HelpArticlePage: TemplateParent {
     let slug: String
     let title: String
     let paragraphs: [String]
@@ -117,7 +115,7 @@ struct HelpArticlePage: MustacheParent {
     }
 }
 
-struct OtherArticle: MustacheParent {
+struct OtherArticle: TemplateParent {
     let href: String
     let title: String
     let current: Bool

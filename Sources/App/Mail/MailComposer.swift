@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 
 /// What an e-mail template sees: the brand, the interface text and the message's own sentences.
 struct EmailView {
@@ -67,6 +66,6 @@ public struct MailComposer: Sendable {
     }
 
     private func render(_ template: String, _ view: EmailView) -> String {
-        renderer.library.render(view, withTemplate: template) ?? ""
+        renderer.renderTemplate(template, view)
     }
 }

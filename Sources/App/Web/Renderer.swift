@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
-import Mustache
+import Synchronization
 
 /// What every page's frame shows: branding, interface text, language, the CSP nonce and asset URLs.
 public struct PageFrame: Sendable {
@@ -61,7 +61,7 @@ public struct HTMLPage: ResponseGenerator {
 
 /// Renders pages from `Templates/` inside the layout, with the frame every page needs.
 public struct Renderer: Sendable {
-    /// Every template a route can ask for; start-up fails when one is missing (Mustache would render nothing).
+    /// Every template a route can ask for; start-up fails when one is missing (it would render nothing).
     public static let requiredTemplates = [
         "themes/default/layout", "pages/help/index", "pages/help/article", "pages/errors/error", "pages/home/platform",
         "pages/home/partner", "themes/default/panel", "themes/default/auth", "themes/topbar/layout", "themes/topbar/panel",
@@ -80,26 +80,25 @@ public struct Renderer: Sendable {
     /// Plain-text templates (e-mail text parts): they must not escape HTML.
     public static let textTemplates = ["emails/invite-text", "emails/reset-text"]
 
-    let library: MustacheLibrary
+    let library: TemplateLibrary
     public let localizer: Localizer
     let stylesheet: String
+    private let brands = BrandViews()
 
     public init(templatesFolder: String, publicFolder: String) async throws {
-        // Templates opt into the fast escaper with `{{% CONTENT_TYPE: VITRINA_HTML}}`; it must exist before parsing.
-        MustacheContentTypes.register(FastHTMLContentType(), named: FastHTMLContentType.name)
         do {
-            library = try await MustacheLibrary(directory: templatesFolder)
-        } catch let error as MustacheLibrary.ParserError {
-            throw ConfigurationError.message("Template \(error.filename) line \(error.context.lineNumber): \(error.error)")
+            library = try TemplateLibrary(directory: templatesFolder)
+        } catch let error as TemplateError {
+            throw ConfigurationError.message(error.description)
         }
-        for name in Self.requiredTemplates + Self.textTemplates where library.getTemplate(named: name) == nil {
+        for name in Self.requiredTemplates + Self.textTemplates where library.template(named: name) == nil {
             throw ConfigurationError.message("Template \(templatesFolder)/\(name).mustache is missing.")
         }
-        for name in Self.requiredTemplates {
+        // A text part rendered with HTML escaping would show "&amp;" to the reader.
+        for name in Self.textTemplates {
             let text = (try? String(contentsOfFile: "\(templatesFolder)/\(name).mustache", encoding: .utf8)) ?? ""
-            guard text.hasPrefix("{{% CONTENT_TYPE: \(FastHTMLContentType.name)}}") else {
-                throw ConfigurationError.message(
-                    "Template \(templatesFolder)/\(name).mustache must start with {{% CONTENT_TYPE: \(FastHTMLContentType.name)}}.")
+            guard text.hasPrefix("{{% CONTENT_TYPE: TEXT}}") else {
+                throw ConfigurationError.message("Template \(templatesFolder)/\(name).mustache must start with {{% CONTENT_TYPE: TEXT}}.")
             }
         }
         localizer = try Localizer(folder: templatesFolder + "/locales")
@@ -111,7 +110,7 @@ public struct Renderer: Sendable {
     /// The frame for a page on a site in a language.
     public func frame(branding: Branding, language: String, nonce: String, title: String) -> PageFrame {
         let t = localizer.catalog(language)
-        let brand = BrandView(branding)
+        let brand = brands.view(of: branding)
         var frame = PageFrame(
             layout: Self.themeTemplate("layout", branding: branding), lang: language, t: t, brand: brand, nonce: nonce, title: title,
             stylesheet: stylesheet)
@@ -121,8 +120,13 @@ public struct Renderer: Sendable {
 
     /// Renders `template` with `page` in `frame`.
     public func render(_ template: String, page: Any, frame: PageFrame, status: HTTPResponse.Status = .ok) -> HTMLPage {
-        let html = library.render(RenderContext(frame: frame, page: page, layout: frame.layout), withTemplate: template) ?? ""
+        let html = renderTemplate(template, RenderContext(frame: frame, page: page, layout: frame.layout))
         return HTMLPage(html: html, status: status)
+    }
+
+    /// `template` rendered with `value` ("" when there is no such template: start-up checked the ones routes use).
+    func renderTemplate(_ template: String, _ value: Any) -> String {
+        library.render(value, withTemplate: template) ?? ""
     }
 }
 
@@ -130,7 +134,7 @@ public struct Renderer: Sendable {
 struct RenderContext {
     let frame: PageFrame
     let page: Any
-    /// The theme's layout, chosen per request with `{{<*layout}}` (stored: Mustache sees stored properties only).
+    /// The theme's layout, chosen per request with `{{<*layout}}`.
     let layout: String
 }
 
@@ -138,5 +142,22 @@ extension Data {
     /// Hex SHA-256 of the bytes.
     var hashValueHex: String {
         Crypto.SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Brand views already derived (colour shades, the drawn icon, the custom CSS's version), by branding: a site's
+/// branding changes rarely and every page needs its view. Bounded; emptied when full.
+final class BrandViews: Sendable {
+    private let views = Mutex<[Branding: BrandView]>([:])
+    static let capacity = 1024
+
+    func view(of branding: Branding) -> BrandView {
+        if let view = views.withLock({ $0[branding] }) { return view }
+        let view = BrandView(branding)
+        views.withLock { views in
+            if views.count >= Self.capacity { views.removeAll(keepingCapacity: true) }
+            views[branding] = view
+        }
+        return view
     }
 }

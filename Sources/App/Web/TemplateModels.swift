@@ -1,9 +1,7 @@
-import Mustache
-
-// Page models answer Mustache's look-ups by name directly: the default path reflects over every value with `Mirror`
+// Page models answer the templates' look-ups by name directly: the default path reflects over every value with `Mirror`
 // on every look-up, which cost half of a help page's render time.
 
-extension RenderContext: MustacheParent {
+extension RenderContext: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "frame": frame
@@ -14,7 +12,7 @@ extension RenderContext: MustacheParent {
     }
 }
 
-extension PageFrame: MustacheParent {
+extension PageFrame: TemplateParent {
     public func child(named name: String) -> Any? {
         switch name {
         case "t": t
@@ -35,7 +33,7 @@ extension PageFrame: MustacheParent {
     }
 }
 
-extension BrandView: MustacheParent {
+extension BrandView: TemplateParent {
     public func child(named name: String) -> Any? {
         switch name {
         case "name": self.name
@@ -62,7 +60,7 @@ extension BrandView: MustacheParent {
     }
 }
 
-extension PageLinks: MustacheParent {
+extension PageLinks: TemplateParent {
     public func child(named name: String) -> Any? {
         switch name {
         case "home": home
@@ -79,7 +77,7 @@ extension PageLinks: MustacheParent {
     }
 }
 
-extension ErrorPage: MustacheParent {
+extension ErrorPage: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "status": status
@@ -93,33 +91,10 @@ extension ErrorPage: MustacheParent {
     }
 }
 
-extension PlatformHomePage: MustacheParent {
+extension PlatformHomePage: TemplateParent {
     func child(named name: String) -> Any? { name == "baseDomain" ? baseDomain : nil }
 }
 
-extension PartnerHomePage: MustacheParent {
+extension PartnerHomePage: TemplateParent {
     func child(named name: String) -> Any? { name == "name" ? self.name : nil }
-}
-
-/// HTML escaping that copies the string untouched when nothing needs escaping (most text), byte-wise otherwise.
-struct FastHTMLContentType: MustacheContentType {
-    static let name = "VITRINA_HTML"
-
-    func escapeText(_ text: String) -> String {
-        let utf8 = text.utf8
-        guard utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }) else { return text }
-        var output = [UInt8]()
-        output.reserveCapacity(utf8.count + 16)
-        for byte in utf8 {
-            switch byte {
-            case 0x3C: output.append(contentsOf: "&lt;".utf8)
-            case 0x3E: output.append(contentsOf: "&gt;".utf8)
-            case 0x26: output.append(contentsOf: "&amp;".utf8)
-            case 0x22: output.append(contentsOf: "&quot;".utf8)
-            case 0x27: output.append(contentsOf: "&#39;".utf8)
-            default: output.append(byte)
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
 }

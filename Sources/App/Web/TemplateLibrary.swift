@@ -1,0 +1,217 @@
+import Foundation
+
+/// A value templates look into by name, answering without reflection (page models on hot pages conform; anything else
+/// is read with `Mirror`, which costs a walk over every stored property on every look-up).
+protocol TemplateParent {
+    func child(named name: String) -> Any?
+}
+
+extension Dictionary: TemplateParent where Key == String {
+    func child(named name: String) -> Any? { self[name] }
+}
+
+/// A list a section repeats over, element by element, without copying it into `[Any]`.
+protocol TemplateSequence {
+    var isEmptyTemplateSequence: Bool { get }
+    func forEachTemplateElement(_ body: (Any) -> Void)
+}
+
+extension Array: TemplateSequence {
+    var isEmptyTemplateSequence: Bool { isEmpty }
+    func forEachTemplateElement(_ body: (Any) -> Void) { for element in self { body(element) } }
+}
+
+/// An optional of any type, to see through one held in an `Any`.
+private protocol AnyOptional {
+    var wrapped: Any? { get }
+}
+
+extension Optional: AnyOptional {
+    fileprivate var wrapped: Any? { self.map { $0 as Any } }
+}
+
+/// Every template under `Templates/`, compiled at start-up and rendered from memory.
+///
+/// Rendering follows Mustache: a name's first part is looked up from the innermost section's value outwards, its other
+/// parts inside what was found; a section repeats over a list, shows once for `true` or any other present value (which
+/// it makes the innermost), and not at all for `nil`, `false` or an empty list; an inverted section shows exactly when a
+/// section would not. Variables are HTML-escaped unless the template says `{{% CONTENT_TYPE: TEXT}}` or uses `{{{…}}}`.
+/// A parent's blocks are replaced by those its child defines, the child's winning over any parent between them.
+/// Partials are not re-indented.
+struct TemplateLibrary: Sendable {
+    private let templates: [String: CompiledTemplate]
+
+    /// Templates as name → text (names as in `{{> name}}`).
+    init(templates texts: [String: String]) throws {
+        var templates: [String: CompiledTemplate] = [:]
+        for (name, text) in texts {
+            var parser = TemplateParser(name: name, text: text)
+            templates[name] = try parser.compile()
+        }
+        self.templates = templates
+    }
+
+    /// Every `*.mustache` file under `directory`, named by its path inside it without the extension.
+    init(directory: String) throws {
+        var texts: [String: String] = [:]
+        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let files = FileManager.default.enumerator(atPath: root)
+        while let relative = files?.nextObject() as? String {
+            guard relative.hasSuffix(".mustache") else { continue }
+            let text = try String(contentsOfFile: root + "/" + relative, encoding: .utf8)
+            texts[String(relative.dropLast(".mustache".count))] = text
+        }
+        try self.init(templates: texts)
+    }
+
+    func template(named name: String) -> CompiledTemplate? { templates[name] }
+
+    /// `name` rendered with `value` as the outermost context; nil when there is no such template.
+    func render(_ value: Any, withTemplate name: String) -> String? {
+        guard let template = templates[name] else { return nil }
+        var state = RenderState(library: self, root: value)
+        state.render(template.nodes)
+        return state.output
+    }
+}
+
+/// One rendering: the output so far, the section values in force and the parent blocks overridden.
+private struct RenderState {
+    let library: TemplateLibrary
+    var stack: [Any]
+    var output = ""
+    var overrides: [String: [TemplateNode]] = [:]
+    /// How many partials and parents deep the rendering is; a template including itself stops here instead of
+    /// exhausting the stack.
+    var depth = 0
+    static let maximumDepth = 32
+
+    init(library: TemplateLibrary, root: Any) {
+        self.library = library
+        stack = [root]
+        stack.reserveCapacity(8)
+        output.reserveCapacity(16 * 1024)
+    }
+
+    mutating func render(_ nodes: [TemplateNode]) {
+        for node in nodes {
+            switch node {
+            case .text(let text):
+                output.append(text)
+            case .variable(let path, let escaped):
+                guard let value = resolve(path) else { continue }
+                let text =
+                    switch value {
+                    case let string as String: string
+                    case let number as Int: String(number)
+                    default: String(describing: value)
+                    }
+                if escaped { Self.appendEscaped(text, to: &output) } else { output.append(text) }
+            case .section(let path, let nodes):
+                switch resolve(path) {
+                case nil:
+                    continue
+                case let flag as Bool:
+                    if flag { render(nodes) }
+                case let list as any TemplateSequence:
+                    list.forEachTemplateElement { element in
+                        stack.append(element)
+                        render(nodes)
+                        stack.removeLast()
+                    }
+                case let value?:
+                    stack.append(value)
+                    render(nodes)
+                    stack.removeLast()
+                }
+            case .inverted(let path, let nodes):
+                let shown: Bool =
+                    switch resolve(path) {
+                    case nil: true
+                    case let flag as Bool: !flag
+                    case let list as any TemplateSequence: list.isEmptyTemplateSequence
+                    default: false
+                    }
+                if shown { render(nodes) }
+            case .partial(let name):
+                guard depth < Self.maximumDepth, let template = library.template(named: name) else { continue }
+                depth += 1
+                render(template.nodes)
+                depth -= 1
+            case .parent(let name, let dynamic, let blocks):
+                let templateName = dynamic ? resolve(TemplatePath(name[...])) as? String : name
+                guard depth < Self.maximumDepth, let templateName, let template = library.template(named: templateName) else { continue }
+                let outer = overrides
+                overrides = outer.merging(blocks) { childmost, _ in childmost }
+                depth += 1
+                render(template.nodes)
+                depth -= 1
+                overrides = outer
+            case .block(let name, let defaults):
+                render(overrides[name] ?? defaults)
+            }
+        }
+    }
+
+    /// The value a name stands for: its first part from the innermost value outwards, the rest inside it.
+    func resolve(_ path: TemplatePath) -> Any? {
+        guard let first = path.parts.first else { return stack.last }
+        var found: Any?
+        for object in stack.reversed() where found == nil {
+            found = Self.child(first, of: object)
+            if path.anchored { break }
+        }
+        guard var current = found else { return nil }
+        for part in path.parts.dropFirst() {
+            guard let child = Self.child(part, of: current) else { return nil }
+            current = child
+        }
+        return current
+    }
+
+    static func child(_ name: String, of object: Any) -> Any? {
+        if let parent = object as? any TemplateParent { return unwrapped(parent.child(named: name)) }
+        switch object {
+        case is String, is Bool, is Int, is Double, is any TemplateSequence: return nil
+        default: break
+        }
+        guard let value = Mirror(reflecting: object).children.first(where: { $0.label == name })?.value else { return nil }
+        return unwrapped(value)
+    }
+
+    /// `value` without the optionals around it (`nil` when one of them is empty).
+    static func unwrapped(_ value: Any?) -> Any? {
+        guard let value else { return nil }
+        guard let optional = value as? any AnyOptional else { return value }
+        return unwrapped(optional.wrapped)
+    }
+
+    /// Appends `text` HTML-escaped: runs without `<>&"'` are copied whole.
+    static func appendEscaped(_ text: String, to output: inout String) {
+        let utf8 = text.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let replacement: String? =
+                switch utf8[index] {
+                case 0x3C: "&lt;"
+                case 0x3E: "&gt;"
+                case 0x26: "&amp;"
+                case 0x22: "&quot;"
+                case 0x27: "&#39;"
+                default: nil
+                }
+            if let replacement {
+                if runStart != index { output.append(contentsOf: text[runStart..<index]) }
+                output.append(replacement)
+                runStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        if runStart == utf8.startIndex {
+            output.append(text)
+        } else if runStart != utf8.endIndex {
+            output.append(contentsOf: text[runStart..<utf8.endIndex])
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+
+/// A Mustache template compiled once at start-up: its text cut into nodes, every name split into its path, every
+/// variable told whether it escapes (from the `CONTENT_TYPE` pragma in force where it stands).
+///
+/// The subset Vitrina's templates use: variables (`{{a.b}}`, `{{.}}`, `{{{raw}}}`, `{{&raw}}`), sections and inverted
+/// sections, comments, partials (`{{> name}}`), parents with a dynamic name (`{{<*layout}}…{{/*layout}}`) and with a
+/// fixed one, blocks (`{{$name}}…{{/name}}`), and the `CONTENT_TYPE` pragma (`HTML`, the default, or `TEXT`). Tags alone
+/// on their line leave no blank line behind, as the Mustache specification says.
+struct CompiledTemplate: Sendable {
+    let name: String
+    let nodes: [TemplateNode]
+}
+
+/// A name in a template: its dotted parts, or the current value (`.`).
+struct TemplatePath: Sendable, Hashable {
+    let parts: [String]
+    /// Looked up in the innermost value only (`.name`), not outwards.
+    let anchored: Bool
+    /// `.`, the value on top of the stack.
+    var isCurrent: Bool { parts.isEmpty }
+
+    init(_ text: Substring) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        parts = trimmed == "." ? [] : trimmed.split(separator: ".").map(String.init)
+        anchored = trimmed.count > 1 && trimmed.hasPrefix(".")
+    }
+}
+
+indirect enum TemplateNode: Sendable {
+    case text(String)
+    case variable(TemplatePath, escaped: Bool)
+    case section(TemplatePath, [TemplateNode])
+    case inverted(TemplatePath, [TemplateNode])
+    case partial(String)
+    /// A parent template (named, or `*name`: the name is a value) rendered with these blocks overriding its own.
+    case parent(name: String, dynamic: Bool, blocks: [String: [TemplateNode]])
+    /// A block with its default content.
+    case block(String, [TemplateNode])
+}
+
+/// A template that cannot be compiled: where and why.
+struct TemplateError: Error, CustomStringConvertible {
+    let template: String
+    let line: Int
+    let message: String
+
+    var description: String { "Template \(template) line \(line): \(message)" }
+}
+
+/// Compiles template text into nodes.
+struct TemplateParser {
+    let name: String
+    private let text: String
+    private var escaping = true
+
+    init(name: String, text: String) {
+        self.name = name
+        self.text = text
+    }
+
+    /// A tag as the scanner found it.
+    private struct Tag {
+        let sigil: Character?
+        let content: Substring
+        let range: Range<String.Index>
+        let triple: Bool
+    }
+
+    /// An open section, parent or block, and the nodes collected inside it.
+    private struct Frame {
+        enum Kind { case root, section, inverted, parent(dynamic: Bool), block }
+        let kind: Kind
+        let name: String
+        let path: TemplatePath?
+        var nodes: [TemplateNode] = []
+        let line: Int
+    }
+
+    mutating func compile() throws -> CompiledTemplate {
+        var stack = [Frame(kind: .root, name: "", path: nil, line: 1)]
+        var index = text.startIndex
+        var line = 1
+        while index < text.endIndex {
+            guard let open = text.range(of: "{{", range: index..<text.endIndex) else {
+                append(.text(String(text[index...])), to: &stack)
+                break
+            }
+            let triple = text[open.upperBound...].hasPrefix("{")
+            let close = text.range(of: triple ? "}}}" : "}}", range: open.upperBound..<text.endIndex)
+            guard let close else { throw TemplateError(template: name, line: line, message: "a tag is not closed") }
+            var content = text[(triple ? text.index(after: open.upperBound) : open.upperBound)..<close.lowerBound]
+            var sigil: Character?
+            if let first = content.first, "#^/!>$<%&=".contains(first) {
+                sigil = first
+                content = content.dropFirst()
+            }
+            let tag = Tag(sigil: sigil, content: content, range: open.lowerBound..<close.upperBound, triple: triple)
+            // A tag alone on its line (only blanks around it) takes the line with it.
+            var before = text[index..<open.lowerBound]
+            var after = close.upperBound
+            if Self.isStandalone(sigil: sigil), let (kept, next) = standalone(before: before, tagEnd: close.upperBound) {
+                before = kept
+                after = next
+            }
+            if !before.isEmpty { append(.text(String(before)), to: &stack) }
+            line += text[index..<after].filter(Self.endsLine).count
+            try handle(tag, line: line, stack: &stack)
+            index = after
+        }
+        guard stack.count == 1, let root = stack.first else {
+            throw TemplateError(template: name, line: line, message: "\(stack.last?.name ?? "") is never closed")
+        }
+        return CompiledTemplate(name: name, nodes: root.nodes)
+    }
+
+    private static func isStandalone(sigil: Character?) -> Bool {
+        guard let sigil else { return false }
+        return "#^/!>$<%".contains(sigil)
+    }
+
+    /// The text before the tag without the line's leading blanks, and where to go on after the line's end, when the
+    /// tag stands alone on its line.
+    private func standalone(before: Substring, tagEnd: String.Index) -> (Substring, String.Index)? {
+        let lineStart = before.lastIndex(where: Self.endsLine).map { before.index(after: $0) } ?? before.startIndex
+        guard before[lineStart...].allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
+        // The line must start at the text's start or after a newline.
+        if lineStart == before.startIndex, before.startIndex != text.startIndex, !Self.endsLine(text[text.index(before: before.startIndex)])
+        {
+            return nil
+        }
+        var end = tagEnd
+        while end < text.endIndex, text[end] == " " || text[end] == "\t" { end = text.index(after: end) }
+        if end == text.endIndex { return (before[..<lineStart], end) }
+        if Self.endsLine(text[end]) { return (before[..<lineStart], text.index(after: end)) }
+        return nil
+    }
+
+    /// A line feed, or a carriage return and line feed (one `Character` in Swift).
+    private static func endsLine(_ character: Character) -> Bool { character == "\n" || character == "\r\n" }
+
+    private mutating func handle(_ tag: Tag, line: Int, stack: inout [Frame]) throws {
+        let content = tag.content.trimmingCharacters(in: .whitespaces)
+        switch tag.sigil {
+        case nil:
+            append(.variable(TemplatePath(tag.content), escaped: escaping && !tag.triple), to: &stack)
+        case "&":
+            append(.variable(TemplatePath(tag.content), escaped: false), to: &stack)
+        case "!":
+            break
+        case "%":
+            let parts = content.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0] == "CONTENT_TYPE" else {
+                throw TemplateError(template: name, line: line, message: "unknown pragma \(content)")
+            }
+            switch parts[1] {
+            case "HTML": escaping = true
+            case "TEXT": escaping = false
+            default: throw TemplateError(template: name, line: line, message: "unknown content type \(parts[1])")
+            }
+        case ">":
+            append(.partial(content), to: &stack)
+        case "#":
+            stack.append(Frame(kind: .section, name: content, path: TemplatePath(tag.content), line: line))
+        case "^":
+            stack.append(Frame(kind: .inverted, name: content, path: TemplatePath(tag.content), line: line))
+        case "$":
+            stack.append(Frame(kind: .block, name: content, path: nil, line: line))
+        case "<":
+            let dynamic = content.hasPrefix("*")
+            stack.append(Frame(kind: .parent(dynamic: dynamic), name: content, path: nil, line: line))
+        case "/":
+            guard stack.count > 1, let frame = stack.popLast(), frame.name == content else {
+                throw TemplateError(template: name, line: line, message: "{{/\(content)}} closes nothing open")
+            }
+            switch frame.kind {
+            case .root: break
+            case .section: append(.section(frame.path!, frame.nodes), to: &stack)
+            case .inverted: append(.inverted(frame.path!, frame.nodes), to: &stack)
+            case .block: append(.block(frame.name, frame.nodes), to: &stack)
+            case .parent(let dynamic):
+                // Inside a parent tag only block definitions count: they override the parent's blocks.
+                var blocks: [String: [TemplateNode]] = [:]
+                for node in frame.nodes { if case .block(let name, let nodes) = node { blocks[name] = nodes } }
+                append(.parent(name: dynamic ? String(frame.name.dropFirst()) : frame.name, dynamic: dynamic, blocks: blocks), to: &stack)
+            }
+        default:
+            throw TemplateError(template: name, line: line, message: "unknown tag {{\(tag.sigil.map(String.init) ?? "")\(content)}}")
+        }
+    }
+
+    private func append(_ node: TemplateNode, to stack: inout [Frame]) {
+        stack[stack.count - 1].nodes.append(node)
+    }
+}
