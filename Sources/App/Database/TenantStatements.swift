@@ -66,10 +66,27 @@ final class TenantStatements: Sendable {
     let capacity: Int
     private let connections = Mutex<[ObjectIdentifier: Prepared]>([:])
 
-    /// One connection's statements, most recently used last.
+    /// One connection's statements, each with the tick of its last use (the smallest goes first when full).
     struct Prepared {
-        var statements: [String: PreparedQuery] = [:]
-        var order: [String] = []
+        var statements: [String: (query: PreparedQuery, used: UInt64)] = [:]
+        var tick: UInt64 = 0
+
+        /// The statement under `key`, marked as just used.
+        mutating func use(_ key: String) -> PreparedQuery? {
+            guard let found = statements[key] else { return nil }
+            tick += 1
+            statements[key] = (found.query, tick)
+            return found.query
+        }
+
+        /// Adds a statement; returns the least recently used one when that makes more than `capacity`.
+        mutating func add(_ query: PreparedQuery, as key: String, capacity: Int) -> PreparedQuery? {
+            tick += 1
+            statements[key] = (query, tick)
+            // The scan runs once per statement prepared beyond capacity (rare); look-ups stay O(1).
+            guard statements.count > capacity, let oldest = statements.min(by: { $0.value.used < $1.value.used })?.key else { return nil }
+            return statements.removeValue(forKey: oldest)?.query
+        }
     }
 
     init(capacity: Int) {
@@ -101,16 +118,8 @@ final class TenantStatements: Sendable {
     }
 
     private func lookup(_ key: String, on connection: PostgresConnection) -> PreparedQuery? {
-        connections.withLock { connections in
-            let id = ObjectIdentifier(connection)
-            guard let prepared = connections[id]?.statements[key] else { return nil }
-            // Move to the most recently used end; the list is short (one entry per tenant statement seen here).
-            if connections[id]!.order.last != key {
-                connections[id]!.order.removeAll { $0 == key }
-                connections[id]!.order.append(key)
-            }
-            return prepared
-        }
+        // Mutated in place: a copy of the entry would copy its whole table.
+        connections.withLock { $0[ObjectIdentifier(connection)]?.use(key) }
     }
 
     /// Records a new statement; returns the one it pushed out, if the connection was full.
@@ -118,16 +127,7 @@ final class TenantStatements: Sendable {
         let id = ObjectIdentifier(connection)
         let (isNew, evicted) = connections.withLock { connections -> (Bool, PreparedQuery?) in
             let isNew = connections[id] == nil
-            var entry = connections[id] ?? Prepared()
-            entry.statements[key] = prepared
-            entry.order.removeAll { $0 == key }
-            entry.order.append(key)
-            var evicted: PreparedQuery?
-            if entry.order.count > capacity {
-                let oldest = entry.order.removeFirst()
-                evicted = entry.statements.removeValue(forKey: oldest)
-            }
-            connections[id] = entry
+            let evicted = connections[id, default: Prepared()].add(prepared, as: key, capacity: capacity)
             return (isNew, evicted)
         }
         if isNew {
@@ -142,8 +142,7 @@ final class TenantStatements: Sendable {
     private func forget(_ key: String, on connection: PostgresConnection) {
         connections.withLock { connections in
             let id = ObjectIdentifier(connection)
-            connections[id]?.statements.removeValue(forKey: key)
-            connections[id]?.order.removeAll { $0 == key }
+            _ = connections[id]?.statements.removeValue(forKey: key)
         }
     }
 

@@ -96,7 +96,7 @@ public enum PanelURL: Hashable, Sendable {
         let segments = pattern.split(separator: "/").map { segment -> String in
             guard segment.hasPrefix(":") else { return String(segment) }
             guard let value = remaining.next() ?? nil else { preconditionFailure("\(self) needs a value for \(segment)") }
-            return value.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? value
+            return URLComponent.encode(value)
         }
         return segments.isEmpty ? Self.prefix : Self.prefix + "/" + segments.joined(separator: "/")
     }
@@ -104,8 +104,7 @@ public enum PanelURL: Hashable, Sendable {
     /// The address with a query (`/admin/login?next=%2Fadmin%2Fteam`); names and values are percent-encoded whole.
     public func path(query: [(String, String)]) -> String {
         guard !query.isEmpty else { return path }
-        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "" }
-        return path + "?" + query.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+        return path + "?" + query.map { URLComponent.encode($0.0) + "=" + URLComponent.encode($0.1) }.joined(separator: "&")
     }
 
     /// What a signed-in user needs to reach the page; `nil`: any role on the site. Public pages have none either.

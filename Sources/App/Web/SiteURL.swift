@@ -47,7 +47,7 @@ public enum SiteURL: Hashable, Sendable {
         let segments = pattern.split(separator: "/").map { segment -> String in
             guard segment.hasPrefix(":") else { return String(segment) }
             guard let value = remaining.next() ?? nil else { preconditionFailure("\(self) needs a value for \(segment)") }
-            return value.addingPercentEncoding(withAllowedCharacters: PanelURL.unreserved) ?? value
+            return URLComponent.encode(value)
         }
         return "/" + segments.joined(separator: "/")
     }
@@ -55,4 +55,20 @@ public enum SiteURL: Hashable, Sendable {
     /// Routes that answer on any host, whatever it resolves to (load balancers probe them by IP; a proxy asks for
     /// certificates on loopback).
     static let hostIndependentPaths: Set<String> = [SiteURL.healthz.path, SiteURL.readyz.path, SiteURL.tlsAllowed.path]
+}
+
+/// Percent-encoding of one path segment or query part: everything but RFC 3986's unreserved characters.
+enum URLComponent {
+    /// `text` encoded; most values (slugs, ids, numbers) need nothing and are returned as they are without a copy.
+    static func encode(_ text: String) -> String {
+        let plain = text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                true
+            default: false
+            }
+        }
+        return plain ? text : text.addingPercentEncoding(withAllowedCharacters: PanelURL.unreserved) ?? ""
+    }
 }
