@@ -19,6 +19,8 @@ struct VitrinaBench {
         var w2Tenants = 1000
         var connections = 64
         var renderIterations = 0
+        var peer = "../shared/bench/peers/django-tenants"
+        var runPeer = true
 
         init(_ arguments: [String]) {
             var iterator = arguments.dropFirst().makeIterator()
@@ -35,6 +37,8 @@ struct VitrinaBench {
                 case "--render": renderIterations = Int(iterator.next() ?? "") ?? 1000
                 case "--only-w1": w2 = false
                 case "--only-w2": w1 = false
+                case "--peer": peer = iterator.next() ?? peer
+                case "--no-peer": runPeer = false
                 default:
                     FileHandle.standardError.write(Data("unknown option \(argument)\n".utf8))
                     exit(2)
@@ -198,7 +202,14 @@ struct Bench {
                 + "p50 \(Stats.f(Stats.median(results.map(\.p50)), 2)) ms, p90 \(Stats.f(Stats.median(results.map(\.p90)), 2)) ms, "
                 + "p99 \(Stats.f(Stats.median(results.map(\.p99)), 2)) ms, non-2xx \(results.map(\.non2xx).reduce(0, +))")
         ProcessRunner.terminate(server)
-        try pgbenchCeiling()
+        let rate = Stats.median(results.map(\.requestsPerSecond))
+        let ceiling = try await pgbenchCeiling()
+        let peer = options.runPeer ? try peer() : nil
+        say("\n== W1 summary ==")
+        var summary = "Vitrina \(Stats.f(rate, 0)) req/s, p99 \(Stats.f(Stats.median(results.map(\.p99)), 2)) ms"
+        if let ceiling { summary += "; \(Stats.f(100 * rate / ceiling, 0)) % of PostgreSQL's ceiling (\(Stats.f(ceiling, 0)) tps)" }
+        if let peer { summary += "; django-tenants \(Stats.f(peer, 0)) req/s (Vitrina × \(Stats.f(rate / peer, 1)))" }
+        say(summary)
     }
 
     func waitForServer() -> Bool {
@@ -209,29 +220,78 @@ struct Bench {
         return false
     }
 
-    /// The database's own ceiling for W1: pgbench sending the statement one request sends (HelpArticleStore's index
-    /// statement through `platform.tenant_rows`; the tenant picked at random, its schema and id looked up inside the
-    /// statement instead of coming from the app's in-memory directory).
-    func pgbenchCeiling() throws {
-        let file = options.workdir + "/w1-request.sql"
-        try """
-        \\set i random(1, 100)
-        SELECT * FROM platform.tenant_rows((SELECT schema_name FROM platform.tenants WHERE slug = 't' || :i), 'SELECT (SELECT t.branding::text FROM platform.tenants t WHERE t.id = ($1[1])::uuid), a.slug, a.title, a.excerpt FROM help_articles a ORDER BY a.position, a.id', ARRAY[(SELECT id::text FROM platform.tenants WHERE slug = 't' || :i)]) AS r(branding text, slug text, title text, excerpt text);
-        """.write(toFile: file, atomically: true, encoding: .utf8)
+    /// The database's own ceiling for W1: pgbench sending the statement one page sends, the way Vitrina sends it
+    /// (prepared, schema-qualified, one prepared statement per tenant and connection), across the 100 tenants: one
+    /// script per tenant, picked at random for each transaction. Returns transactions per second.
+    func pgbenchCeiling() async throws -> Double? {
         guard let pgbench = pgbenchPath() else {
             say("pgbench not found; skipping the PostgreSQL ceiling.")
-            return
+            return nil
+        }
+        let tenants = try await withServices("bench_w1") { services in
+            try await services.database.values(
+                (String, UUID, String).self, "SELECT slug, id, schema_name FROM platform.tenants ORDER BY slug")
+        }
+        var scripts: [String] = []
+        for (slug, id, schema) in tenants {
+            let file = options.workdir + "/w1-\(slug).sql"
+            // HelpArticleStore.index with the tenant's values in place of {schema} and $1.
+            try """
+            SELECT (SELECT t.branding::text FROM platform.tenants t WHERE t.id = '\(id.uuidString.lowercased())'), a.slug, a.title, a.excerpt FROM \(schema).help_articles a ORDER BY a.position, a.id;
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+            scripts += ["-f", file]
         }
         let output = try ProcessRunner.run(
             [
                 pgbench, "-n", "-M", "prepared", "-c", "\(options.connections)", "-j", "2", "-T", "\(options.duration)", "-h", socketFolder,
-                "-U", serverURL.username, "-f", file, "bench_w1",
-            ]
+                "-U", serverURL.username,
+            ] + scripts + ["bench_w1"]
         ).output
-        let tps = output.split(separator: "\n").first { $0.hasPrefix("tps = ") }.map(String.init) ?? output
+        let line = output.split(separator: "\n").first { $0.hasPrefix("tps = ") }.map(String.init) ?? output
+        let tps = Double(line.dropFirst("tps = ".count).prefix { $0.isNumber || $0 == "." })
         say(
-            "PostgreSQL ceiling (pgbench -M prepared, the request's one statement, -c\(options.connections) -j2, \(options.duration) s): \(tps)"
+            "PostgreSQL ceiling (pgbench -M prepared, the page's statement per tenant over \(tenants.count) tenants, -c\(options.connections) -j2, \(options.duration) s): \(line)"
         )
+        return tps
+    }
+
+    /// django-tenants' W1 on this machine in this run (shared/bench/peers/django-tenants: `setup.sh`, then
+    /// `W1_CONFIGS=sync:5:1 run.sh w1`), when the peer's folder is there. Returns the median requests per second.
+    func peer() throws -> Double? {
+        let folder = options.peer
+        guard FileManager.default.isExecutableFile(atPath: folder + "/run.sh") else {
+            say("django-tenants peer not found at \(folder); skipping it (--peer FOLDER).")
+            return nil
+        }
+        say("\n== W1 peer: django-tenants (gunicorn sync, 5 workers), same workload ==")
+        let setup = try ProcessRunner.run([folder + "/setup.sh"])
+        guard setup.status == 0 else {
+            say("The peer's setup failed (exit \(setup.status)):\n" + setup.output.split(separator: "\n").suffix(5).joined(separator: "\n"))
+            return nil
+        }
+        let run = try ProcessRunner.run(
+            [folder + "/run.sh", "w1"],
+            environment: ProcessInfo.processInfo.environment.merging([
+                "W1_CONFIGS": "sync:5:1", "RUNS": "\(options.runs)", "DURATION": "\(options.duration)s", "WARMUP": "\(options.warmup)s",
+            ]) { $1 })
+        var rates: [Double] = []
+        var p99s: [Double] = []
+        for line in run.output.split(separator: "\n") where line.hasPrefix("W1 ") {
+            guard let json = line.firstIndex(of: "{"),
+                let object = try? JSONSerialization.jsonObject(with: Data(line[json...].utf8)) as? [String: Any],
+                let rps = object["rps"] as? Double
+            else { continue }
+            rates.append(rps)
+            if let latency = object["latency_ms"] as? [String: Any], let p99 = latency["p99"] as? Double { p99s.append(p99) }
+            say("  peer " + line.prefix(upTo: json).trimmingCharacters(in: .whitespaces) + " \(Stats.f(rps, 0)) req/s")
+        }
+        guard !rates.isEmpty else {
+            say("The peer printed no W1 figures (exit \(run.status)).")
+            return nil
+        }
+        let median = Stats.median(rates)
+        say("django-tenants W1 (median of \(rates.count)): \(Stats.f(median, 0)) req/s, p99 \(Stats.f(Stats.median(p99s), 1)) ms")
+        return median
     }
 
     func pgbenchPath() -> String? {
