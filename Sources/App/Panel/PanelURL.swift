@@ -92,13 +92,7 @@ public enum PanelURL: Hashable, Sendable {
     /// The address for a link or a form (`/admin/articles/7`); every parameter must have its value.
     public var path: String {
         let (pattern, values) = parts
-        var remaining = values.makeIterator()
-        let segments = pattern.split(separator: "/").map { segment -> String in
-            guard segment.hasPrefix(":") else { return String(segment) }
-            guard let value = remaining.next() ?? nil else { preconditionFailure("\(self) needs a value for \(segment)") }
-            return URLComponent.encode(value)
-        }
-        return segments.isEmpty ? Self.prefix : Self.prefix + "/" + segments.joined(separator: "/")
+        return URLComponent.fill(pattern, with: values, prefix: Self.prefix) { preconditionFailure("\(self) needs a value for \($0)") }
     }
 
     /// The address with a query (`/admin/login?next=%2Fadmin%2Fteam`); names and values are percent-encoded whole.

@@ -130,12 +130,46 @@ public struct Renderer: Sendable {
     }
 }
 
-/// What templates see: `{{frame.…}}`, `{{page.…}}` and `layout`.
-struct RenderContext {
-    let frame: PageFrame
-    let page: Any
+/// What templates see: `{{frame.…}}`, `{{page.…}}` and `layout`. A class, like `FrameView`: a look-up hands out a
+/// reference instead of copying a struct of many fields into a new box each time.
+final class RenderContext {
+    let frame: FrameView
+    let page: Any?
+    /// `page` as a `TemplateParent`, when it is one (cast once per page, not per look-up).
+    let pageParent: (any TemplateParent)?
     /// The theme's layout, chosen per request with `{{<*layout}}`.
     let layout: String
+
+    init(frame: PageFrame, page: Any?, layout: String) {
+        self.frame = FrameView(frame)
+        // Unwrapped once here: look-ups take a `TemplateParent`'s values as they are.
+        self.page = TemplateLibrary.unwrapped(page)
+        pageParent = self.page as? any TemplateParent
+        self.layout = layout
+    }
+}
+
+/// The frame as templates read it, its larger parts boxed once per page.
+final class FrameView {
+    let frame: PageFrame
+    let brand: TemplateBox<BrandView>
+    let links: TemplateBox<PageLinks>
+    let panel: TemplateBox<PanelChrome>?
+
+    init(_ frame: PageFrame) {
+        self.frame = frame
+        brand = TemplateBox(frame.brand)
+        links = TemplateBox(frame.links)
+        panel = frame.panel.map(TemplateBox.init)
+    }
+}
+
+/// A reference to a value templates read, so that passing it around copies a pointer.
+final class TemplateBox<Value: TemplateParent>: TemplateParent {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+    func child(named name: String) -> Any? { value.child(named: name) }
+    func parent(named name: String) -> (any TemplateParent)? { value.parent(named: name) }
 }
 
 extension Data {

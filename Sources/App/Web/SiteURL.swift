@@ -43,13 +43,7 @@ public enum SiteURL: Hashable, Sendable {
     /// The address for a link (`/help/delivery`); every parameter must have its value.
     public var path: String {
         let (pattern, values) = parts
-        var remaining = values.makeIterator()
-        let segments = pattern.split(separator: "/").map { segment -> String in
-            guard segment.hasPrefix(":") else { return String(segment) }
-            guard let value = remaining.next() ?? nil else { preconditionFailure("\(self) needs a value for \(segment)") }
-            return URLComponent.encode(value)
-        }
-        return "/" + segments.joined(separator: "/")
+        return URLComponent.fill(pattern, with: values, prefix: "") { preconditionFailure("\(self) needs a value for \($0)") }
     }
 
     /// Routes that answer on any host, whatever it resolves to (load balancers probe them by IP; a proxy asks for
@@ -70,5 +64,35 @@ enum URLComponent {
             }
         }
         return plain ? text : text.addingPercentEncoding(withAllowedCharacters: PanelURL.unreserved) ?? ""
+    }
+
+    /// `prefix` and `pattern` (`/help/:slug`, `articles/:id`) with each `:name` segment replaced, in order, by the
+    /// next value, encoded; `missing` is called with the segment a value is missing for. Built in one pass.
+    static func fill(_ pattern: String, with values: [String?], prefix: String, missing: (Substring) -> Never) -> String {
+        guard !values.isEmpty else {
+            let path = prefix + (pattern.hasPrefix("/") || pattern.isEmpty ? pattern : "/" + pattern)
+            return path.isEmpty ? "/" : path
+        }
+        var path = prefix
+        path.reserveCapacity(prefix.utf8.count + pattern.utf8.count + 32)
+        var remaining = values.makeIterator()
+        let slash = UInt8(ascii: "/")
+        let utf8 = pattern.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: slash) ?? utf8.endIndex
+            if start < end {
+                let segment = pattern[start..<end]
+                path += "/"
+                if utf8[start] == UInt8(ascii: ":") {
+                    guard let value = remaining.next() ?? nil else { missing(segment) }
+                    path += encode(value)
+                } else {
+                    path += segment
+                }
+            }
+            start = end < utf8.endIndex ? utf8.index(after: end) : end
+        }
+        return path
     }
 }

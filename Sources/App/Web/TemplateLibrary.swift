@@ -3,7 +3,16 @@ import Foundation
 /// A value templates look into by name, answering without reflection (page models on hot pages conform; anything else
 /// is read with `Mirror`, which costs a walk over every stored property on every look-up).
 protocol TemplateParent {
+    /// The value under `name`, `nil` when there is none. Taken as it is: return an optional property as itself (Swift
+    /// makes an empty one `nil`), never an optional wrapped in an `Any`.
     func child(named name: String) -> Any?
+    /// `child(named:)` when that is itself a `TemplateParent`, for the middle of a dotted name. The default casts;
+    /// containers on every page (the frame, the brand) answer without a dynamic cast.
+    func parent(named name: String) -> (any TemplateParent)?
+}
+
+extension TemplateParent {
+    func parent(named name: String) -> (any TemplateParent)? { child(named: name) as? any TemplateParent }
 }
 
 extension Dictionary: TemplateParent where Key == String {
@@ -73,12 +82,31 @@ struct TemplateLibrary: Sendable {
         state.render(template.nodes)
         return state.output
     }
+
+    /// `value` without the optionals around it (`nil` when one of them is empty): what `Mirror` gives for an optional
+    /// property.
+    static func unwrapped(_ value: Any?) -> Any? {
+        guard let value else { return nil }
+        // Most values are text: no protocol look-up for them.
+        if value is String { return value }
+        guard let optional = value as? any AnyOptional else { return value }
+        return unwrapped(optional.wrapped)
+    }
 }
 
 /// One rendering: the output so far, the section values in force and the parent blocks overridden.
 private struct RenderState {
     let library: TemplateLibrary
-    var stack: [Any]
+    /// The section values in force, innermost last, each with its `TemplateParent` form found once when pushed (the
+    /// look-ups that climb the stack ask every entry).
+    var stack: [Entry]
+
+    /// A value, and the same value as a `TemplateParent` when it is one and that is known. (A struct, not a tuple:
+    /// a tuple of existentials is copied through the runtime's generic value witnesses.)
+    struct Entry {
+        let value: Any
+        let parent: (any TemplateParent)?
+    }
     var output = ""
     var overrides: [String: [TemplateNode]] = [:]
     /// How many partials and parents deep the rendering is; a template including itself stops here instead of
@@ -88,7 +116,7 @@ private struct RenderState {
 
     init(library: TemplateLibrary, root: Any) {
         self.library = library
-        stack = [root]
+        stack = [Self.entry(root)]
         stack.reserveCapacity(8)
         output.reserveCapacity(16 * 1024)
     }
@@ -115,12 +143,12 @@ private struct RenderState {
                     if flag { render(nodes) }
                 case let list as any TemplateSequence:
                     list.forEachTemplateElement { element in
-                        stack.append(element)
+                        stack.append(Self.entry(element))
                         render(nodes)
                         stack.removeLast()
                     }
                 case let value?:
-                    stack.append(value)
+                    stack.append(Self.entry(value))
                     render(nodes)
                     stack.removeLast()
                 }
@@ -139,7 +167,7 @@ private struct RenderState {
                 render(template.nodes)
                 depth -= 1
             case .parent(let name, let dynamic, let blocks):
-                let templateName = dynamic ? resolve(TemplatePath(name[...])) as? String : name
+                let templateName = dynamic.map { resolve($0) as? String } ?? name
                 guard depth < Self.maximumDepth, let templateName, let template = library.template(named: templateName) else { continue }
                 let outer = overrides
                 overrides = outer.merging(blocks) { childmost, _ in childmost }
@@ -155,39 +183,56 @@ private struct RenderState {
 
     /// The value a name stands for: its first part from the innermost value outwards, the rest inside it.
     func resolve(_ path: TemplatePath) -> Any? {
-        guard let first = path.parts.first else { return stack.last }
-        var found: Any?
-        for object in stack.reversed() where found == nil {
-            found = Self.child(first, of: object)
-            if path.anchored { break }
+        guard let first = path.parts.first else { return stack.last?.value }
+        let count = path.parts.count
+        var found: Entry?
+        var level = stack.count - 1
+        while found == nil, level >= 0 {
+            found = Self.lookUp(first, in: stack[level], inTheMiddle: count > 1)
+            level = path.anchored ? -1 : level - 1
         }
         guard var current = found else { return nil }
-        for part in path.parts.dropFirst() {
-            guard let child = Self.child(part, of: current) else { return nil }
-            current = child
+        var index = 1
+        while index < count {
+            guard let next = Self.lookUp(path.parts[index], in: current, inTheMiddle: index < count - 1) else { return nil }
+            current = next
+            index += 1
         }
-        return current
+        return current.value
+    }
+
+    /// `name` inside `entry`; in the middle of a dotted name, asked as a parent first (no cast for the containers
+    /// that answer `parent(named:)` themselves).
+    static func lookUp(_ name: String, in entry: borrowing Entry, inTheMiddle: Bool) -> Entry? {
+        guard let parent = entry.parent else { return child(name, of: entry.value).map { Entry(value: $0, parent: nil) } }
+        if inTheMiddle, let inner = parent.parent(named: name) { return Entry(value: inner, parent: inner) }
+        return parent.child(named: name).map { Entry(value: $0, parent: nil) }
+    }
+
+    static func entry(_ value: Any) -> Entry {
+        Entry(value: value, parent: value as? any TemplateParent)
     }
 
     static func child(_ name: String, of object: Any) -> Any? {
-        if let parent = object as? any TemplateParent { return unwrapped(parent.child(named: name)) }
+        if let parent = object as? any TemplateParent { return parent.child(named: name) }
         switch object {
         case is String, is Bool, is Int, is Double, is any TemplateSequence: return nil
         default: break
         }
         guard let value = Mirror(reflecting: object).children.first(where: { $0.label == name })?.value else { return nil }
-        return unwrapped(value)
-    }
-
-    /// `value` without the optionals around it (`nil` when one of them is empty).
-    static func unwrapped(_ value: Any?) -> Any? {
-        guard let value else { return nil }
-        guard let optional = value as? any AnyOptional else { return value }
-        return unwrapped(optional.wrapped)
+        return TemplateLibrary.unwrapped(value)
     }
 
     /// Appends `text` HTML-escaped: runs without `<>&"'` are copied whole.
     static func appendEscaped(_ text: String, to output: inout String) {
+        // Most text has nothing to escape: one scan over the bytes, then one copy.
+        let clean = text.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }
+        }
+        if clean == true {
+            output.append(text)
+            return
+        }
         let utf8 = text.utf8
         var runStart = utf8.startIndex
         var index = runStart

@@ -1,12 +1,91 @@
 // Page models answer the templates' look-ups by name directly: the default path reflects over every value with `Mirror`
 // on every look-up, which cost half of a help page's render time.
 
+extension FrameView: TemplateParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "brand": brand
+        case "links": links
+        case "panel": panel
+        default: frame.child(named: name)
+        }
+    }
+
+    func parent(named name: String) -> (any TemplateParent)? {
+        switch name {
+        case "brand": brand
+        case "links": links
+        case "panel": panel
+        case "t": frame.t
+        default: nil
+        }
+    }
+}
+
+extension PanelChrome: TemplateParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "siteName": siteName
+        case "areaLabel": areaLabel
+        case "userName": userName
+        case "userEmail": userEmail
+        case "roleLabel": roleLabel
+        case "nav": nav
+        case "crumbs": crumbs
+        case "flash": flash
+        case "publicURL": publicURL
+        case "support": support
+        default: nil
+        }
+    }
+}
+
+extension PanelChrome.NavItem: TemplateParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "href": href
+        case "label": label
+        case "icon": icon
+        case "current": current
+        default: nil
+        }
+    }
+}
+
+extension PanelChrome.Crumb: TemplateParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "href": href
+        case "label": label
+        default: nil
+        }
+    }
+}
+
+extension PanelChrome.FlashView: TemplateParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "message": message
+        case "isError": isError
+        default: nil
+        }
+    }
+}
+
 extension RenderContext: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "frame": frame
         case "page": page
         case "layout": layout
+        default: nil
+        }
+    }
+
+    func parent(named name: String) -> (any TemplateParent)? {
+        switch name {
+        case "frame": frame
+        case "page": pageParent
         default: nil
         }
     }

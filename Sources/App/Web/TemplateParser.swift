@@ -34,7 +34,8 @@ indirect enum TemplateNode: Sendable {
     case inverted(TemplatePath, [TemplateNode])
     case partial(String)
     /// A parent template (named, or `*name`: the name is a value) rendered with these blocks overriding its own.
-    case parent(name: String, dynamic: Bool, blocks: [String: [TemplateNode]])
+    /// `dynamic`: the path whose value names the parent.
+    case parent(name: String, dynamic: TemplatePath?, blocks: [String: [TemplateNode]])
     /// A block with its default content.
     case block(String, [TemplateNode])
 }
@@ -182,7 +183,8 @@ struct TemplateParser {
                 // Inside a parent tag only block definitions count: they override the parent's blocks.
                 var blocks: [String: [TemplateNode]] = [:]
                 for node in frame.nodes { if case .block(let name, let nodes) = node { blocks[name] = nodes } }
-                append(.parent(name: dynamic ? String(frame.name.dropFirst()) : frame.name, dynamic: dynamic, blocks: blocks), to: &stack)
+                let name = dynamic ? String(frame.name.dropFirst()) : frame.name
+                append(.parent(name: name, dynamic: dynamic ? TemplatePath(name[...]) : nil, blocks: blocks), to: &stack)
             }
         default:
             throw TemplateError(template: name, line: line, message: "unknown tag {{\(tag.sigil.map(String.init) ?? "")\(content)}}")

@@ -40,9 +40,12 @@ struct TemplateTests {
         let withLogo = Shop(name: "x", logo: "/l.png", tags: [])
         #expect(try render("{{#shop.logo}}<img src=\"{{.}}\">{{/shop.logo}}", ["shop": withLogo]) == "<img src=\"/l.png\">")
         #expect(try render("{{shop.name.nothing}}|{{nothing.name}}", ["shop": shop]) == "|")
-        // An optional held in an `Any` is seen through: absent is absent.
-        let boxed: [String: Any] = ["value": String?.none as Any]
-        #expect(try render("{{#value}}shown{{/value}}{{^value}}hidden{{/value}}", boxed) == "hidden")
+        // An optional held in an `Any` (read by reflection) is seen through: absent is absent.
+        struct Holder { let value: Any }
+        #expect(
+            try render("{{#h.value}}shown{{/h.value}}{{^h.value}}hidden{{/h.value}}", ["h": Holder(value: String?.none as Any)]) == "hidden"
+        )
+        #expect(try render("{{#h.value}}{{.}}{{/h.value}}", ["h": Holder(value: String?.some("x") as Any)]) == "x")
     }
 
     @Test func sectionsRepeatShowOrHide() throws {
