@@ -32,7 +32,8 @@ ACCOUNTS = [
      [("clients", "/admin"), ("new-shop", "/admin/tenants/new"), ("branding", "/admin/branding"), ("domains", "/admin/domains"),
       ("api-keys", "/admin/api-keys"), ("audit", "/admin/audit")]),
     ("panel-platform", "localhost", "admin@vitrina.example",
-     [("dashboard", "/admin"), ("outbox", "/admin/outbox"), ("audit", "/admin/audit")]),
+     [("dashboard", "/admin"), ("outbox", "/admin/outbox"), ("jobs", "/admin/jobs"), ("audit", "/admin/audit"),
+      ("branding", "/admin/branding")]),
 ]
 TIMEOUT = 20
 SAVE_EMPTY_ARTICLE = """(() => { const form = document.querySelector('form[action="/admin/articles/new"]');

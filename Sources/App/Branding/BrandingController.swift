@@ -47,6 +47,9 @@ public struct BrandingController: Sendable {
         var hasWarnings: Bool
         var preview: BrandView
         var previewName: String
+        /// What the empty fields stand for here (the level above's values), shown as placeholders.
+        var inherited: [String: String]
+        var inheritHint: String
     }
 
     @Sendable func show(request: Request, context: PanelRequestContext) async throws -> HTMLPage {
@@ -101,13 +104,16 @@ public struct BrandingController: Sendable {
         let site = context.panel.site
         let snapshot = directory.snapshot
         // What the brand will look like: the draft layered exactly as pages layer it.
-        let resolved: Branding
-        switch site {
-        case .tenant(let tenant): resolved = Branding.forTenant(draft, partner: tenant.partnerBranding, shopName: tenant.name)
-        case .partner(let partner):
-            resolved = Branding.forPartner(draft, partnerName: partner.name, platform: snapshot.platform.resolvedBranding)
-        case .platform: resolved = Branding.forPlatform(draft)
+        func layered(_ draft: Branding) -> Branding {
+            switch site {
+            case .tenant(let tenant): Branding.forTenant(draft, partner: tenant.partnerBranding, shopName: tenant.name)
+            case .partner(let partner): Branding.forPartner(draft, partnerName: partner.name, platform: snapshot.platform.resolvedBranding)
+            case .platform: Branding.forPlatform(draft)
+            }
         }
+        let resolved = layered(draft)
+        let above = layered(Branding())
+        let inherited = ["name": above.name, "primary_color": above.primaryColor, "accent_color": above.accentColor].compactMapValues { $0 }
         let preview = BrandView(resolved)
         let warnings = BrandView.contrastWarnings(resolved).map { t[$0] ?? $0 }
         let fontLabels = [
@@ -130,7 +136,8 @@ public struct BrandingController: Sendable {
             poweredByLabel: (t["brand_field_powered_by"] ?? "").replacingOccurrences(
                 of: "%platform", with: snapshot.platform.resolvedBranding.name ?? ""),
             allowTenantBranding: draft.allowTenantBranding ?? true, errors: errors, showErrors: !errors.isEmpty, warnings: warnings,
-            hasWarnings: !warnings.isEmpty, preview: preview, previewName: preview.name)
+            hasWarnings: !warnings.isEmpty, preview: preview, previewName: preview.name, inherited: inherited,
+            inheritHint: t[site.kind == .platform ? "brand_inherit_hint_platform" : "brand_inherit_hint"] ?? "")
         return panels.page(
             "pages/branding/edit", page, context: context, title: t["nav_branding"] ?? "", current: .branding, status: status,
             previewStyle: Self.previewStyle(preview))

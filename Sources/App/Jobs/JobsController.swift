@@ -44,7 +44,8 @@ public struct JobsController: Sendable {
         let hasDepth: Bool
         let rows: [FailedRow]
         let empty: Bool
-        let pager: Pager
+        /// Only when there is something to page through.
+        let pager: Pager?
     }
 
     @Sendable func list(request: Request, context: PanelRequestContext) async throws -> HTMLPage {
@@ -68,9 +69,11 @@ public struct JobsController: Sendable {
         }
         let page = JobsPage(
             depth: depthRows, hasDepth: !depthRows.isEmpty, rows: rows, empty: rows.isEmpty,
-            pager: Pager(page: pageNumber, perPage: 50, total: total, language: language, t: t) {
-                PanelURL.jobs.path(query: [("page", "\($0)")])
-            })
+            pager: total == 0
+                ? nil
+                : Pager(page: pageNumber, perPage: 50, total: total, language: language, t: t) {
+                    PanelURL.jobs.path(query: [("page", "\($0)")])
+                })
         return panels.page("pages/jobs/list", page, context: context, title: t["nav_jobs"] ?? "", current: .jobs)
     }
 

@@ -32,7 +32,8 @@ public struct OutboxController: Sendable {
         let rows: [OutboxRow]
         let empty: Bool
         let delivers: Bool
-        let pager: Pager
+        /// Only when there is something to page through.
+        let pager: Pager?
     }
 
     struct OutboxMessagePage {
@@ -60,9 +61,11 @@ public struct OutboxController: Sendable {
         }
         let page = OutboxPage(
             rows: rows, empty: rows.isEmpty, delivers: outbox.delivers,
-            pager: Pager(page: pageNumber, perPage: 50, total: total, language: language, t: t) {
-                PanelURL.outbox.path(query: [("page", "\($0)")])
-            })
+            pager: total == 0
+                ? nil
+                : Pager(page: pageNumber, perPage: 50, total: total, language: language, t: t) {
+                    PanelURL.outbox.path(query: [("page", "\($0)")])
+                })
         return panels.page("pages/mail/outbox", page, context: context, title: t["nav_outbox"] ?? "", current: .outbox)
     }
 
