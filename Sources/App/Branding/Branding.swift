@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What pages and e-mails look like for a host: product name, logos, colours, font, custom CSS, support and legal
 /// links, the e-mail sender, the default language, and (partner level) "powered by" and whether tenants may rebrand.
@@ -196,5 +197,22 @@ extension UInt8 {
     var isHexDigit: Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
             || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
+    }
+}
+
+/// Brandings decoded from their stored JSON, by the text: pages that read the branding fresh with their rows decode
+/// the same few hundred bytes on every request otherwise. Bounded; emptied when full.
+final class DecodedBrandings: Sendable {
+    private let decoded = Mutex<[String: Branding]>([:])
+    static let capacity = 1024
+
+    func branding(fromJSON text: String) -> Branding {
+        if let branding = decoded.withLock({ $0[text] }) { return branding }
+        let branding = Branding.fromJSON(text)
+        decoded.withLock { decoded in
+            if decoded.count >= Self.capacity { decoded.removeAll(keepingCapacity: true) }
+            decoded[text] = branding
+        }
+        return branding
     }
 }

@@ -80,8 +80,11 @@ public struct TenantDatabase: Sendable {
     }
 
     static func tagged(_ logger: Logger, _ tenantID: UUID) -> Logger {
+        let id = Logger.MetadataValue.string(tenantID.uuidString.lowercased())
+        // Requests arrive tagged already (SiteMiddleware): setting it again would re-format the handler's metadata.
+        guard logger[metadataKey: "tenant_id"] != id else { return logger }
         var logger = logger
-        logger[metadataKey: "tenant_id"] = .string(tenantID.uuidString.lowercased())
+        logger[metadataKey: "tenant_id"] = id
         return logger
     }
 

@@ -6,6 +6,7 @@ import PostgresNIO
 /// (`TenantDatabase.read`); the editor's and the API's work runs inside the tenant's transaction (`on:`).
 public struct HelpArticleStore: Sendable {
     let tenants: TenantDatabase
+    private let brandings = DecodedBrandings()
 
     public init(tenants: TenantDatabase) {
         self.tenants = tenants
@@ -19,7 +20,7 @@ public struct HelpArticleStore: Sendable {
         _ tenant: TenantRecord, logger: Logger? = nil
     ) async throws -> (branding: Branding?, articles: [HelpArticleSummary]) {
         let rows = try await tenants.read(tenant, Self.index(tenant), logger: logger)
-        return (rows.first.map { Branding.fromJSON($0.branding) }, rows.map(\.summary))
+        return (rows.first.map { brandings.branding(fromJSON: $0.branding) }, rows.map(\.summary))
     }
 
     /// The index statement: the branding is an uncorrelated sub-select, read once per page rather than once per row.
