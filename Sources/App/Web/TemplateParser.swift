@@ -21,7 +21,7 @@ struct TemplatePath: Sendable, Hashable {
     var isCurrent: Bool { parts.isEmpty }
 
     init(_ text: Substring) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmedBlanks
         parts = trimmed == "." ? [] : trimmed.split(separator: ".").map(String.init)
         anchored = trimmed.count > 1 && trimmed.hasPrefix(".")
     }
@@ -83,13 +83,14 @@ struct TemplateParser {
         var index = text.startIndex
         var line = 1
         while index < text.endIndex {
-            guard let open = text.range(of: "{{", range: index..<text.endIndex) else {
+            guard let open = find("{{", from: index) else {
                 append(.text(String(text[index...])), to: &stack)
                 break
             }
-            let triple = text[open.upperBound...].hasPrefix("{")
-            let close = text.range(of: triple ? "}}}" : "}}", range: open.upperBound..<text.endIndex)
-            guard let close else { throw TemplateError(template: name, line: line, message: "a tag is not closed") }
+            let triple = text.utf8[open.upperBound...].first == UInt8(ascii: "{")
+            guard let close = find(triple ? "}}}" : "}}", from: open.upperBound) else {
+                throw TemplateError(template: name, line: line, message: "a tag is not closed")
+            }
             var content = text[(triple ? text.index(after: open.upperBound) : open.upperBound)..<close.lowerBound]
             var sigil: Character?
             if let first = content.first, "#^/!>$<%&=".contains(first) {
@@ -105,7 +106,7 @@ struct TemplateParser {
                 after = next
             }
             if !before.isEmpty { append(.text(String(before)), to: &stack) }
-            line += text[index..<after].filter(Self.endsLine).count
+            line += text.utf8[index..<after].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
             try handle(tag, line: line, stack: &stack)
             index = after
         }
@@ -123,25 +124,42 @@ struct TemplateParser {
     /// The text before the tag without the line's leading blanks, and where to go on after the line's end, when the
     /// tag stands alone on its line.
     private func standalone(before: Substring, tagEnd: String.Index) -> (Substring, String.Index)? {
-        let lineStart = before.lastIndex(where: Self.endsLine).map { before.index(after: $0) } ?? before.startIndex
-        guard before[lineStart...].allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
+        // Bytes, not characters: "\r\n" is one `Character`, and the scan runs over every text between tags.
+        let bytes = text.utf8
+        let lineStart = before.utf8.lastIndex(of: 0x0A).map { bytes.index(after: $0) } ?? before.startIndex
+        guard bytes[lineStart..<before.endIndex].allSatisfy(Self.isBlank) else { return nil }
         // The line must start at the text's start or after a newline.
-        if lineStart == before.startIndex, before.startIndex != text.startIndex, !Self.endsLine(text[text.index(before: before.startIndex)])
-        {
+        if lineStart == before.startIndex, before.startIndex != text.startIndex, bytes[bytes.index(before: before.startIndex)] != 0x0A {
             return nil
         }
         var end = tagEnd
-        while end < text.endIndex, text[end] == " " || text[end] == "\t" { end = text.index(after: end) }
-        if end == text.endIndex { return (before[..<lineStart], end) }
-        if Self.endsLine(text[end]) { return (before[..<lineStart], text.index(after: end)) }
+        while end < bytes.endIndex, Self.isBlank(bytes[end]) { end = bytes.index(after: end) }
+        if end == bytes.endIndex { return (before[..<lineStart], end) }
+        if bytes[end] == 0x0A { return (before[..<lineStart], bytes.index(after: end)) }
+        if bytes[end] == 0x0D, bytes.index(after: end) < bytes.endIndex, bytes[bytes.index(after: end)] == 0x0A {
+            return (before[..<lineStart], bytes.index(end, offsetBy: 2))
+        }
         return nil
     }
 
-    /// A line feed, or a carriage return and line feed (one `Character` in Swift).
-    private static func endsLine(_ character: Character) -> Bool { character == "\n" || character == "\r\n" }
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+
+    /// Where `needle` (ASCII) next occurs at or after `start`.
+    private func find(_ needle: StaticString, from start: String.Index) -> Range<String.Index>? {
+        let bytes = text.utf8
+        let first = needle.utf8Start.pointee
+        let count = needle.utf8CodeUnitCount
+        var index = start
+        while let candidate = bytes[index...].firstIndex(of: first) {
+            guard let end = bytes.index(candidate, offsetBy: count, limitedBy: bytes.endIndex) else { return nil }
+            if bytes[candidate..<end].elementsEqual(UnsafeBufferPointer(start: needle.utf8Start, count: count)) { return candidate..<end }
+            index = bytes.index(after: candidate)
+        }
+        return nil
+    }
 
     private mutating func handle(_ tag: Tag, line: Int, stack: inout [Frame]) throws {
-        let content = tag.content.trimmingCharacters(in: .whitespaces)
+        let content = String(tag.content.trimmedBlanks)
         switch tag.sigil {
         case nil:
             append(.variable(TemplatePath(tag.content), escaped: escaping && !tag.triple), to: &stack)
@@ -150,7 +168,7 @@ struct TemplateParser {
         case "!":
             break
         case "%":
-            let parts = content.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = content.split(separator: ":", maxSplits: 1).map { String($0.trimmedBlanks) }
             guard parts.count == 2, parts[0] == "CONTENT_TYPE" else {
                 throw TemplateError(template: name, line: line, message: "unknown pragma \(content)")
             }
@@ -193,5 +211,14 @@ struct TemplateParser {
 
     private func append(_ node: TemplateNode, to stack: inout [Frame]) {
         stack[stack.count - 1].nodes.append(node)
+    }
+}
+
+extension Substring {
+    /// Without the spaces and tabs at either end.
+    var trimmedBlanks: Substring {
+        let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
+        let end = lastIndex { $0 != " " && $0 != "\t" }.map(index(after:)) ?? start
+        return self[start..<end]
     }
 }
