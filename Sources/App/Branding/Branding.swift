@@ -201,16 +201,17 @@ extension UInt8 {
 }
 
 /// Brandings decoded from their stored JSON, by the text: pages that read the branding fresh with their rows decode
-/// the same few hundred bytes on every request otherwise. Bounded; emptied when full.
+/// the same few hundred bytes on every request otherwise. At most `capacity` (custom CSS makes an entry up to about
+/// 40 KB); when full, an arbitrary entry makes room.
 final class DecodedBrandings: Sendable {
     private let decoded = Mutex<[String: Branding]>([:])
-    static let capacity = 1024
+    static let capacity = 256
 
     func branding(fromJSON text: String) -> Branding {
         if let branding = decoded.withLock({ $0[text] }) { return branding }
         let branding = Branding.fromJSON(text)
         decoded.withLock { decoded in
-            if decoded.count >= Self.capacity { decoded.removeAll(keepingCapacity: true) }
+            if decoded.count >= Self.capacity { decoded.remove(at: decoded.startIndex) }
             decoded[text] = branding
         }
         return branding

@@ -94,7 +94,15 @@ public struct Renderer: Sendable {
         for name in Self.requiredTemplates + Self.textTemplates where library.template(named: name) == nil {
             throw ConfigurationError.message("Template \(templatesFolder)/\(name).mustache is missing.")
         }
-        // A text part rendered with HTML escaping would show "&amp;" to the reader.
+        // A page that turned escaping off would let any value write HTML; a text part rendered with HTML escaping
+        // would show "&amp;" to its reader.
+        for name in Self.requiredTemplates {
+            let text = (try? String(contentsOfFile: "\(templatesFolder)/\(name).mustache", encoding: .utf8)) ?? ""
+            guard !text.contains("CONTENT_TYPE: TEXT") else {
+                throw ConfigurationError.message(
+                    "Template \(templatesFolder)/\(name).mustache is HTML: it must not say {{% CONTENT_TYPE: TEXT}}.")
+            }
+        }
         for name in Self.textTemplates {
             let text = (try? String(contentsOfFile: "\(templatesFolder)/\(name).mustache", encoding: .utf8)) ?? ""
             guard text.hasPrefix("{{% CONTENT_TYPE: TEXT}}") else {
@@ -180,16 +188,17 @@ extension Data {
 }
 
 /// Brand views already derived (colour shades, the drawn icon, the custom CSS's version), by branding: a site's
-/// branding changes rarely and every page needs its view. Bounded; emptied when full.
+/// branding changes rarely and every page needs its view. At most `capacity` (each entry holds its branding, custom
+/// CSS included: up to about 20 KB); when full, an arbitrary entry makes room.
 final class BrandViews: Sendable {
     private let views = Mutex<[Branding: BrandView]>([:])
-    static let capacity = 1024
+    static let capacity = 512
 
     func view(of branding: Branding) -> BrandView {
         if let view = views.withLock({ $0[branding] }) { return view }
         let view = BrandView(branding)
         views.withLock { views in
-            if views.count >= Self.capacity { views.removeAll(keepingCapacity: true) }
+            if views.count >= Self.capacity { views.remove(at: views.startIndex) }
             views[branding] = view
         }
         return view

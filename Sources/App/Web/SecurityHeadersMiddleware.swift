@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -37,9 +36,11 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         return response
     }
 
-    /// 128 random bits, base64, from BoringSSL's generator (seeded from the kernel; no system call per request).
+    /// 128 random bits, base64: two draws from the system generator (each draw is a system call).
     static func makeNonce() -> String {
-        SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.base64EncodedString()
+        var generator = SystemRandomNumberGenerator()
+        let words: [UInt64] = [generator.next(), generator.next()]
+        return words.withUnsafeBytes { Data($0) }.base64EncodedString()
     }
 }
 

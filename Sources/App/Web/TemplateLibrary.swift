@@ -30,6 +30,21 @@ extension Array: TemplateSequence {
     func forEachTemplateElement(_ body: (Any) -> Void) { for element in self { body(element) } }
 }
 
+extension ArraySlice: TemplateSequence {
+    var isEmptyTemplateSequence: Bool { isEmpty }
+    func forEachTemplateElement(_ body: (Any) -> Void) { for element in self { body(element) } }
+}
+
+extension Set: TemplateSequence {
+    var isEmptyTemplateSequence: Bool { isEmpty }
+    func forEachTemplateElement(_ body: (Any) -> Void) { for element in self { body(element) } }
+}
+
+extension ReversedCollection: TemplateSequence {
+    var isEmptyTemplateSequence: Bool { isEmpty }
+    func forEachTemplateElement(_ body: (Any) -> Void) { for element in self { body(element) } }
+}
+
 /// An optional of any type, to see through one held in an `Any`.
 private protocol AnyOptional {
     var wrapped: Any? { get }
@@ -109,10 +124,12 @@ private struct RenderState {
     }
     var output = ""
     var overrides: [String: [TemplateNode]] = [:]
-    /// How many partials and parents deep the rendering is; a template including itself stops here instead of
-    /// exhausting the stack.
+    /// How many partials and parents deep the rendering is, and how many it has expanded in all: a template that
+    /// includes itself (once or twice per level) stops there instead of exhausting the stack or the processor.
     var depth = 0
+    var expansions = 0
     static let maximumDepth = 32
+    static let maximumExpansions = 10_000
 
     init(library: TemplateLibrary, root: Any) {
         self.library = library
@@ -162,13 +179,19 @@ private struct RenderState {
                     }
                 if shown { render(nodes) }
             case .partial(let name):
-                guard depth < Self.maximumDepth, let template = library.template(named: name) else { continue }
+                guard depth < Self.maximumDepth, expansions < Self.maximumExpansions, let template = library.template(named: name) else {
+                    continue
+                }
                 depth += 1
+                expansions += 1
                 render(template.nodes)
                 depth -= 1
             case .parent(let name, let dynamic, let blocks):
                 let templateName = dynamic.map { resolve($0) as? String } ?? name
-                guard depth < Self.maximumDepth, let templateName, let template = library.template(named: templateName) else { continue }
+                guard depth < Self.maximumDepth, expansions < Self.maximumExpansions, let templateName,
+                    let template = library.template(named: templateName)
+                else { continue }
+                expansions += 1
                 let outer = overrides
                 overrides = outer.merging(blocks) { childmost, _ in childmost }
                 depth += 1

@@ -106,12 +106,15 @@ struct TemplateParser {
                 after = next
             }
             if !before.isEmpty { append(.text(String(before)), to: &stack) }
-            line += text.utf8[index..<after].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            // The tag's own line for messages; then past what the tag took (its line end, when alone on it).
+            line += Self.lineEnds(in: text.utf8[index..<open.lowerBound])
             try handle(tag, line: line, stack: &stack)
+            line += Self.lineEnds(in: text.utf8[open.lowerBound..<after])
             index = after
         }
         guard stack.count == 1, let root = stack.first else {
-            throw TemplateError(template: name, line: line, message: "\(stack.last?.name ?? "") is never closed")
+            let open = stack[stack.count - 1]
+            throw TemplateError(template: name, line: open.line, message: "\(open.name) is never closed")
         }
         return CompiledTemplate(name: name, nodes: root.nodes)
     }
@@ -144,6 +147,8 @@ struct TemplateParser {
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
+    private static func lineEnds(in bytes: Substring.UTF8View) -> Int { bytes.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
+
     /// Where `needle` (ASCII) next occurs at or after `start`.
     private func find(_ needle: StaticString, from start: String.Index) -> Range<String.Index>? {
         let bytes = text.utf8
@@ -160,6 +165,9 @@ struct TemplateParser {
 
     private mutating func handle(_ tag: Tag, line: Int, stack: inout [Frame]) throws {
         let content = String(tag.content.trimmedBlanks)
+        guard !content.isEmpty || tag.sigil == "!" else {
+            throw TemplateError(template: name, line: line, message: "an empty tag")
+        }
         switch tag.sigil {
         case nil:
             append(.variable(TemplatePath(tag.content), escaped: escaping && !tag.triple), to: &stack)

@@ -53,6 +53,8 @@ struct TemplateTests {
             "cards": [Card(title: "A"), Card(title: "B<")], "none": [Card](), "yes": true, "no": false, "title": "outer",
         ]
         #expect(try render("{{#cards}}[{{title}}]{{/cards}}", value) == "[A][B&lt;]")
+        #expect(try render("{{#xs}}{{.}}{{/xs}}", ["xs": ["a", "b"].reversed()]) == "ba")
+        #expect(try render("{{#xs}}{{.}}{{/xs}}", ["xs": Set(["a"])]) == "a")
         #expect(try render("{{#none}}x{{/none}}{{^none}}empty{{/none}}", value) == "empty")
         #expect(try render("{{#yes}}{{title}}{{/yes}}{{#no}}never{{/no}}{{^no}}not{{/no}}{{^yes}}never{{/yes}}", value) == "outernot")
         // A name not found on the element is looked up outwards.
@@ -87,6 +89,9 @@ struct TemplateTests {
                 == "1–20 of 50")
         let looped = try render("{{> loop}}", [String: String](), partials: partials)
         #expect(looped == String(repeating: "x", count: 32))
+        // One that includes itself twice per level stops after a bounded number of expansions, not 2^32.
+        let doubled = try render("{{> twice}}", [String: String](), partials: ["twice": "y{{> twice}}{{> twice}}"])
+        #expect(doubled.count <= 10_001)
     }
 
     @Test func tagsAloneOnTheirLineLeaveNoBlankLine() throws {
@@ -107,7 +112,9 @@ struct TemplateTests {
                 return "\(error)"
             }
         }
-        #expect(error("a\n{{#open}}\nb") == "Template broken line 3: open is never closed")
+        #expect(error("a\n{{#open}}\nb") == "Template broken line 2: open is never closed")
+        #expect(error("a\n{{/b}}\n") == "Template broken line 2: {{/b}} closes nothing open")
+        #expect(error("a {{ }} b") == "Template broken line 1: an empty tag")
         #expect(error("a\n\n{{#a}}{{/b}}") == "Template broken line 3: {{/b}} closes nothing open")
         #expect(error("{{name") == "Template broken line 1: a tag is not closed")
         #expect(error("{{% CONTENT_TYPE: XML}}") == "Template broken line 1: unknown content type XML")
