@@ -43,20 +43,25 @@ public struct AppServices: Sendable {
     public let exporter: TenantExporter
     public let importer: TenantImporter
     public let drift: SchemaDrift
+    /// Bots' settings and knowledge, cached per shop (kept honest by `vitrina_knowledge` notifications).
+    public let botSnapshots: BotSnapshots
+    /// The installation's embedding model, when semantic retrieval is on.
+    public let embeddings: (any EmbeddingModel)?
+    public let botEngine: BotEngine
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests).
     public static func make(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock = .system,
-        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil
+        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil, embeddings: (any EmbeddingModel)? = nil
     ) async throws -> AppServices {
         try await AppServices(
             configuration: configuration, database: database, logger: logger, clock: clock, resolver: resolver,
-            challengeFetcher: challengeFetcher)
+            challengeFetcher: challengeFetcher, embeddings: embeddings)
     }
 
     private init(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock, resolver: (any DNSResolver)?,
-        challengeFetcher: (any ChallengeFetcher)?
+        challengeFetcher: (any ChallengeFetcher)?, embeddings: (any EmbeddingModel)?
     ) async throws {
         self.configuration = configuration
         self.database = database
@@ -103,6 +108,9 @@ public struct AppServices: Sendable {
         exporter = TenantExporter(tenants: tenants, directory: directory)
         importer = TenantImporter(database: database, provisioner: provisioner, migrator: migrator)
         drift = SchemaDrift(database: database, migrator: migrator)
+        botSnapshots = BotSnapshots()
+        self.embeddings = embeddings
+        botEngine = BotEngine(tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger)
     }
 
     /// `tenants.yml`, applied with the installation's stores.
@@ -160,7 +168,10 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let configuration = services.configuration
     let router = try buildRouter(services, metrics: metrics)
-    var background: [any Service] = [services.database.client, services.http, services.directoryRefresher]
+    var background: [any Service] = [
+        services.database.client, services.http, services.directoryRefresher,
+        BotSnapshotListener(snapshots: services.botSnapshots, database: services.database, logger: services.logger),
+    ]
     if configuration.runWorkers { background += services.workers() }
     if let metrics, let address = configuration.metricsAddress {
         let metricsRouter = Router()

@@ -74,7 +74,7 @@ public struct JobWorker: Service {
         let (wakeups, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await Listener(database: database, channel: JobQueue.channel, logger: logger).run { waker.yield() }
+                await Listener(database: database, channel: JobQueue.channel, logger: logger).run { _ in waker.yield() }
             }
             group.addTask {
                 await Periodic.run(every: pollInterval) { waker.yield() }
@@ -185,19 +185,26 @@ struct Listener: Sendable {
     let channel: String
     let logger: Logger
 
-    func run(_ notified: @escaping @Sendable () -> Void) async {
+    /// Calls `notified` with each notification's payload, and with `nil` whenever listening (re)starts, since what was
+    /// sent while nobody listened is lost: a caller that caches must treat `nil` as "anything may have changed".
+    /// `connected(false)` says listening stopped (a lost connection, shutdown).
+    func run(connected: @escaping @Sendable (Bool) -> Void = { _ in }, _ notified: @escaping @Sendable (String?) -> Void) async {
+        defer { connected(false) }
         var backoff: Duration = .milliseconds(250)
         while !Task.isCancelledOrShuttingDown {
             do {
                 let connection = try await database.connect()
                 do {
                     try await connection.listen(on: channel) { notifications in
-                        notified()
+                        notified(nil)
+                        connected(true)
                         backoff = .milliseconds(250)
-                        for try await _ in notifications.cancelOnGracefulShutdown() { notified() }
+                        for try await notification in notifications.cancelOnGracefulShutdown() { notified(notification.payload) }
                     }
+                    connected(false)
                     try? await connection.close()
                 } catch {
+                    connected(false)
                     try? await connection.close()
                     throw error
                 }

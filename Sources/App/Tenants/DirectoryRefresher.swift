@@ -24,7 +24,7 @@ public struct DirectoryRefresher: Service {
         let (requests, requester) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await Listener(database: database, channel: Self.channel, logger: logger).run { requester.yield("notified") }
+                await Listener(database: database, channel: Self.channel, logger: logger).run { _ in requester.yield("notified") }
             }
             group.addTask { await Periodic.run(every: interval) { requester.yield("periodic") } }
             group.addTask {

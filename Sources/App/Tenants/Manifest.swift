@@ -53,6 +53,8 @@ public struct TenantSpec: Sendable {
     public var admins: [AdminSpec]?
     /// The slug of one of its partner's plans.
     public var plan: String? = nil
+    /// The bot, its knowledge, templates and rules (`bot:`, `faq:`, `synonyms:`, `templates:`, `rules:`).
+    public var bot = BotSpec()
 }
 
 /// One problem in a manifest: where (file, line, path of the field) and what.

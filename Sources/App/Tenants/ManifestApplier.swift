@@ -194,6 +194,8 @@ public struct ManifestApplier: Sendable {
             else { throw TenancyError.unknownPlan(tenant: spec.slug, plan: plan) }
             if changed, !isNewTenant { changes.append(.init(kind: .update, text: "tenant \(spec.slug): plan \(plan)")) }
         }
+        try await applyBot(
+            spec.bot, tenant: spec.slug, scope: scope, isNewTenant: isNewTenant, prune: prune, on: connection, into: &changes)
         guard let list = spec.helpArticles else { return }
         // The whole file is one transaction, and a new tenant is not in the directory yet: the door's scoped form.
         let articleChanges = try await TenantDatabase.scoped(connection, scope) { tenant -> (created: Int, changes: [ManifestChange]) in

@@ -138,7 +138,8 @@ public struct ManifestParser {
         guard
             let map = mapping(
                 node, path: path,
-                allowed: ["slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins", "plan"])
+                allowed: Set(["slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins", "plan"])
+                    .union(Self.botKeys))
         else { return nil }
         let slug = slugField(map, path: path, node: node)
         if let slug, Slug.reserved.contains(slug) { report(map["slug"], path + ".slug", "'\(slug)' is reserved for the platform") }
@@ -175,10 +176,11 @@ public struct ManifestParser {
         }
         let admins = map["admins"].map { adminList($0, path: path + ".admins", scope: .tenant) }
         let plan = map["plan"].flatMap { string($0, path: path + ".plan") }
+        let bot = botSpec(map, path: path, articles: articles)
         guard let slug, let name else { return nil }
         return TenantSpec(
             path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding,
-            helpArticles: articles, admins: admins, plan: plan)
+            helpArticles: articles, admins: admins, plan: plan, bot: bot)
     }
 
     /// `{slug, name, bots, messages_per_month, seats, llm_tokens_per_month}`; a limit left out (or `unlimited`) is none.

@@ -39,7 +39,7 @@ public struct TenantExporter: Sendable {
             let header = try await headerLine(scope: scope, on: tenantConnection)
             try handle.write(contentsOf: Data((header + "\n").utf8))
             var counts: [String: Int] = [:]
-            for table in try await Self.tables(of: scope.schema, on: tenantConnection) {
+            for table in try await Self.tables(of: scope.schema, on: tenantConnection) where !Self.derivedTables.contains(table) {
                 let generated = try await Self.generatedColumns(table, schema: scope.schema, on: tenantConnection)
                 let sql =
                     "SELECT json_build_object('table', \(Self.literal(table)), 'row', to_jsonb(r) - \(Self.textArray(generated)))::text FROM \(Self.identifier(table)) r"
@@ -86,6 +86,10 @@ public struct TenantExporter: Sendable {
         guard let header else { throw TenancyError.invalidExport("the tenant is gone") }
         return header
     }
+
+    /// Tables the schema's triggers rebuild from the others (the bot's search index): not exported, and rebuilt on
+    /// import as the entries are inserted (vectors are embedded again by the job queue).
+    static let derivedTables: Set<String> = ["knowledge_passages", "knowledge_words"]
 
     /// The schema's tables, parents before children (by foreign keys), then by name.
     static func tables(of schema: SchemaName, on runner: any QueryRunner) async throws -> [String] {

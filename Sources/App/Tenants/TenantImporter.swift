@@ -76,7 +76,9 @@ public struct TenantImporter: Sendable {
             let scope = try await provisioner.provision(spec, on: transaction)
             // The new tenant is not in the directory yet: the door's scoped form, on the transaction that creates it.
             return try await TenantDatabase.scoped(transaction, scope) { tenant in
-                let known = try await TenantExporter.tables(of: scope.schema, on: tenant)
+                let known = try await TenantExporter.tables(of: scope.schema, on: tenant).filter {
+                    !TenantExporter.derivedTables.contains($0)
+                }
                 // Seed rows made by provisioning give way to the exported ones.
                 for table in known.reversed() where tables[table] != nil {
                     try await tenant.execute(PostgresQuery(unsafeSQL: "DELETE FROM \(TenantExporter.identifier(table))"))
@@ -87,7 +89,7 @@ public struct TenantImporter: Sendable {
                     try await insert(rows, into: table, on: tenant)
                     counts[table] = rows.count
                 }
-                if let unknown = order.first(where: { !known.contains($0) }) {
+                if let unknown = order.first(where: { !known.contains($0) && !TenantExporter.derivedTables.contains($0) }) {
                     throw TenancyError.invalidExport("table \(unknown) does not exist in this version's tenant schema")
                 }
                 return counts

@@ -1,0 +1,255 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A shopper's message as a channel (or the test chat, the CLI, the API) hands it to the engine.
+public struct ShopperMessage: Sendable {
+    public var text: String
+    public var channel: ConversationChannel
+    /// The shopper's id on the channel (a visitor token, a Telegram user id); nil for a one-off test contact.
+    public var externalContactID: String?
+    /// Continue this conversation (else the contact's latest on the channel, or a new one).
+    public var conversationID: Int?
+    /// The channel's id of the message: the same id twice is one message (redeliveries).
+    public var channelMessageID: String?
+    /// Which bot (else the shop's first).
+    public var botID: Int?
+    public var contactName: String?
+
+    public init(
+        text: String, channel: ConversationChannel, externalContactID: String? = nil, conversationID: Int? = nil,
+        channelMessageID: String? = nil,
+        botID: Int? = nil, contactName: String? = nil
+    ) {
+        self.text = text
+        self.channel = channel
+        self.externalContactID = externalContactID
+        self.conversationID = conversationID
+        self.channelMessageID = channelMessageID
+        self.botID = botID
+        self.contactName = contactName
+    }
+}
+
+/// What became of a message.
+public struct BotReply: Sendable {
+    public var conversationID: Int
+    public var shopperMessageID: Int?
+    /// The bot's (or the quota's system) message, when one was sent.
+    public var messageID: Int?
+    public var answer: BotAnswer?
+    /// The conversation's state after the message.
+    public var state: ConversationState
+    /// The message had been received already (same channel message id): nothing new was stored or sent.
+    public var duplicate = false
+    public var language: BotLanguage
+}
+
+/// The conversation the caller named does not exist (or belongs to another bot or channel).
+public struct ConversationNotFound: Error, Sendable, CustomStringConvertible {
+    public let id: Int
+    public var description: String { "There is no conversation \(id)." }
+}
+
+/// The shop has no bot (it was deleted).
+public struct NoBot: Error, Sendable, CustomStringConvertible {
+    public var description: String { "This shop has no bot." }
+}
+
+/// Answers shoppers: stores the message, runs the pipeline and stores the answer with its explanation, in one
+/// transaction through the tenant door. The query's vector is computed before the transaction opens (a network call
+/// never runs inside one); when the embedding model is down, retrieval is lexical and the explanation says so.
+public struct BotEngine: Sendable {
+    let tenants: TenantDatabase
+    let snapshots: BotSnapshots
+    let embeddings: (any EmbeddingModel)?
+    let pipeline: AnswerPipeline
+    let conversations = ConversationStore()
+    let clock: WallClock
+    let logger: Logger
+
+    public init(
+        tenants: TenantDatabase, snapshots: BotSnapshots, embeddings: (any EmbeddingModel)?, pipeline: AnswerPipeline = .standard(),
+        clock: WallClock = .system, logger: Logger
+    ) {
+        self.tenants = tenants
+        self.snapshots = snapshots
+        self.embeddings = embeddings
+        self.pipeline = pipeline
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func reply(to message: ShopperMessage, in tenant: TenantRecord, logger: Logger? = nil) async throws -> BotReply {
+        let logger = logger ?? self.logger
+        let normalized = NormalizedText(String(message.text.prefix(4000)))
+        let (queryVector, mode) = await embedQuery(normalized, logger: logger)
+        return try await tenants.withTenant(tenant, logger: logger) { connection in
+            try await reply(
+                to: message, normalized: normalized, queryVector: queryVector, mode: mode, tenant: tenant, on: connection)
+        }
+    }
+
+    private func reply(
+        to message: ShopperMessage, normalized: NormalizedText, queryVector: [Float]?, mode: String, tenant: TenantRecord,
+        on connection: TenantConnection
+    ) async throws -> BotReply {
+        var conversation: Conversation
+        if let id = message.conversationID {
+            guard let found = try await conversations.lock(id, on: connection), message.botID == nil || found.botID == message.botID else {
+                throw ConversationNotFound(id: id)
+            }
+            conversation = found
+        } else {
+            var botID = message.botID
+            if botID == nil { botID = try await BotStore.find(id: nil, on: connection)?.id }
+            guard let botID else { throw NoBot() }
+            let contact = try await conversations.contact(
+                channel: message.channel, externalID: message.externalContactID, name: message.contactName, on: connection)
+            conversation = try await conversations.open(
+                botID: botID, contactID: contact, channel: message.channel, reuse: message.externalContactID != nil, on: connection)
+        }
+        guard let snapshot = try await snapshots.snapshot(botID: conversation.botID, schema: tenant.schema, on: connection) else {
+            throw NoBot()
+        }
+        let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
+        let language = snapshot.bot.language(for: message.text, current: conversation.language, shopDefault: shopDefault)
+
+        let stored = try await storeShopperMessage(message, conversation: conversation, tenant: tenant, on: connection)
+        guard let shopperMessageID = stored.id else {
+            return BotReply(conversationID: conversation.id, state: conversation.state, duplicate: true, language: language)
+        }
+        if conversation.state == .resolved {
+            conversation.state = try await conversations.apply(.shopperReturned, to: conversation, on: connection)
+            conversation.fallbacksInRow = 0
+        }
+        guard conversation.state.botAnswers else {
+            // People have it: the bot keeps quiet.
+            try await touch(conversation, language: language, on: connection)
+            return BotReply(
+                conversationID: conversation.id, shopperMessageID: shopperMessageID, state: conversation.state, language: language)
+        }
+        let values = TemplateValues(
+            contactName: conversation.contactName, shopName: tenant.resolvedBranding.name ?? tenant.name,
+            botName: snapshot.bot.displayName(language), channel: conversation.channel)
+        var answer: BotAnswer
+        if let limit = stored.limit, stored.used > limit {
+            var turn = Turn(
+                message: normalized, language: language, snapshot: snapshot, analysis: QueryAnalysis(words: []), values: values,
+                now: clock.now())
+            answer = HandoffStep.handOff(.quota, &turn, step: .quota)
+            answer.notes.append("\(stored.used) of \(limit) messages this month")
+        } else {
+            let analysis = try await QueryAnalysis.analyse(normalized, phraseSynonyms: snapshot.phraseSynonyms, on: connection)
+            var turn = Turn(
+                message: normalized, language: language, snapshot: snapshot, analysis: analysis, queryVector: queryVector,
+                retrievalMode: mode, fallbacksInRow: conversation.fallbacksInRow, values: values, now: clock.now())
+            answer = try await pipeline.answer(&turn)
+            if !turn.fields.isEmpty {
+                try await connection.execute(
+                    """
+                    UPDATE contacts SET fields = fields || \(BotJSON.string(turn.fields))::jsonb, updated_at = now()
+                    WHERE id = \(conversation.contactID)
+                    """)
+                answer.notes.append("set " + turn.fields.keys.sorted().joined(separator: ", "))
+            }
+        }
+        let explanation = Explanation(answer: answer, mode: mode, language: language, threshold: snapshot.bot.threshold)
+        let fallbacks = answer.step == .fallback ? conversation.fallbacksInRow + 1 : 0
+        let messageID = try await connection.value(
+            Int.self,
+            """
+            WITH r AS (INSERT INTO messages (conversation_id, channel, author, text, parts, explanation, delivery)
+                VALUES (\(conversation.id), \(conversation.channel.rawValue), \(answer.step == .quota ? "system" : "bot"), \(answer.text),
+                    \(BotJSON.encode(answer.parts))::jsonb, \(explanation.json)::jsonb, 'queued') RETURNING id),
+            c AS (UPDATE conversations SET fallbacks_in_row = \(fallbacks), language = \(language.rawValue), updated_at = now(),
+                last_message_at = now() WHERE id = \(conversation.id))
+            SELECT id::int FROM r
+            """)
+        var state = conversation.state
+        if let reason = answer.handoff {
+            state = try await conversations.apply(.handOff(reason), to: conversation, on: connection)
+        }
+        return BotReply(
+            conversationID: conversation.id, shopperMessageID: shopperMessageID, messageID: messageID, answer: answer, state: state,
+            language: language)
+    }
+
+    /// Inserts the shopper's message and counts it in the month's usage, in one statement; returns the message's id
+    /// (nil for a redelivery), the month's count and the plan's limit.
+    private func storeShopperMessage(
+        _ message: ShopperMessage, conversation: Conversation, tenant: TenantRecord, on connection: TenantConnection
+    ) async throws -> (id: Int?, used: Int, limit: Int?) {
+        let row = try await connection.value(
+            (Int?, Int?, Int?).self,
+            """
+            WITH m AS (INSERT INTO messages (conversation_id, channel, author, text, channel_message_id)
+                    VALUES (\(conversation.id), \(conversation.channel.rawValue), 'shopper', \(String(message.text.prefix(10000))),
+                        \(message.channelMessageID))
+                    ON CONFLICT (channel, channel_message_id) WHERE channel_message_id IS NOT NULL DO NOTHING RETURNING id),
+            u AS (INSERT INTO platform.message_usage AS u (tenant_id, month, messages)
+                    SELECT \(tenant.id), date_trunc('month', now() AT TIME ZONE 'UTC')::date, 1 FROM m
+                    ON CONFLICT (tenant_id, month) DO UPDATE SET messages = u.messages + 1 RETURNING messages),
+            c AS (UPDATE conversations SET last_message_at = now() WHERE id = \(conversation.id) AND EXISTS (SELECT 1 FROM m))
+            SELECT (SELECT id::int FROM m), (SELECT messages FROM u),
+                (SELECT p.max_messages_per_month FROM platform.tenants t JOIN platform.plans p ON p.id = t.plan_id WHERE t.id = \(tenant.id))
+            """)
+        guard let row else { return (nil, 0, nil) }
+        return (row.0, row.1 ?? 0, row.2)
+    }
+
+    private func touch(_ conversation: Conversation, language: BotLanguage, on connection: TenantConnection) async throws {
+        try await connection.execute(
+            "UPDATE conversations SET language = \(language.rawValue), updated_at = now() WHERE id = \(conversation.id)")
+    }
+
+    /// The query's vector, or nil and why retrieval is lexical.
+    func embedQuery(_ text: NormalizedText, logger: Logger) async -> ([Float]?, String) {
+        guard let embeddings else { return (nil, "lexical") }
+        guard !text.isEmpty else { return (nil, "lexical") }
+        do {
+            let vectors = try await embeddings.embed([text.text], as: .query, logger: logger)
+            return (vectors.first, "lexical+semantic")
+        } catch {
+            logger.notice("Embeddings unavailable; answering from lexical retrieval", metadata: ["error": "\(error)"])
+            return (nil, "lexical (embeddings unavailable)")
+        }
+    }
+}
+
+extension BotJSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}
+
+/// Why the bot said what it said, as `messages.explanation` stores it and the test chat, the CLI and the API show it.
+public struct Explanation: Sendable, Codable, Equatable {
+    public var step: AnswerStepKind
+    public var entry: EntryReference?
+    public var rule: String?
+    public var score: Double?
+    public var threshold: Double?
+    public var candidates: [ExplainedCandidate]
+    public var retrieval: String
+    public var language: BotLanguage
+    public var handoff: HandoffReason?
+    public var notes: [String]
+
+    init(answer: BotAnswer, mode: String, language: BotLanguage, threshold: Double?) {
+        step = answer.step
+        entry = answer.entry
+        rule = answer.rule
+        score = answer.score
+        self.threshold = threshold
+        candidates = answer.candidates
+        retrieval = mode
+        self.language = language
+        handoff = answer.handoff
+        notes = answer.notes
+    }
+
+    var json: String { BotJSON.encode(self) }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import Yams
+
+/// A question set (`Tests/Fixtures/bot-eval/*.yml`): questions and what answers them — entry slugs (any of them first
+/// is right), `none` (off-topic: the fallback must answer) or `handoff`.
+public struct QuestionSet: Sendable {
+    public enum Expectation: Sendable, Equatable {
+        case entries([String])
+        case none
+        case handoff
+    }
+
+    public struct Question: Sendable {
+        public var text: String
+        public var expect: Expectation
+        public var line: Int
+    }
+
+    public var shop: String?
+    public var questions: [Question]
+
+    /// Parses a question set; mistakes are reported as `file:line: message`.
+    public static func parse(_ text: String, file: String) throws -> QuestionSet {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch { throw BotSettingsError("\(file): not YAML: \(error)") }
+        guard let root = node?.mapping else { throw BotSettingsError("\(file): expected `questions:` at the top.") }
+        guard let items = root["questions"]?.sequence else { throw BotSettingsError("\(file):1: `questions:` must be a list.") }
+        var questions: [Question] = []
+        for item in items {
+            let line = item.mark.map { $0.line } ?? 0
+            guard let map = item.mapping, let q = map["q"]?.string, !q.isEmpty else {
+                throw BotSettingsError("\(file):\(line): each question needs `q:` (the shopper's text).")
+            }
+            let expect: Expectation
+            if let single = map["expect"]?.string {
+                switch single {
+                case "none": expect = .none
+                case "handoff": expect = .handoff
+                default: expect = .entries([single])
+                }
+            } else if let list = map["expect"]?.sequence {
+                expect = .entries(list.compactMap(\.string))
+            } else {
+                throw BotSettingsError("\(file):\(line): `expect:` must be entry slugs, none or handoff.")
+            }
+            questions.append(Question(text: q, expect: expect, line: line))
+        }
+        return QuestionSet(shop: root["shop"]?.string, questions: questions)
+    }
+}
+
+/// How a bot did on a question set.
+public struct EvaluationReport: Sendable, Codable {
+    public struct Miss: Sendable, Codable {
+        public var question: String
+        public var expected: String
+        public var step: String
+        public var entry: String?
+        public var score: Double?
+        public var candidates: [ExplainedCandidate]
+    }
+
+    public var shop: String
+    public var retrieval: String
+    public var answerable: Int
+    public var rightFirst: Int
+    /// Answerable questions the bot asked back about, offering the right entry.
+    public var clarifiedRight: Int
+    public var offTopic: Int
+    public var keptOut: Int
+    public var handoffRequests: Int
+    public var handedOff: Int
+    public var misses: [Miss]
+    /// Every question's outcome (for tuning: `bot eval --json`).
+    public var results: [Miss] = []
+
+    public var accuracy: Double { answerable == 0 ? 1 : Double(rightFirst) / Double(answerable) }
+    public var keptOutShare: Double { offTopic == 0 ? 1 : Double(keptOut) / Double(offTopic) }
+
+    enum CodingKeys: String, CodingKey {
+        case shop, retrieval, answerable, misses, results
+        case rightFirst = "right_first"
+        case clarifiedRight = "clarified_right"
+        case offTopic = "off_topic"
+        case keptOut = "kept_out"
+        case handoffRequests = "handoff_requests"
+        case handedOff = "handed_off"
+    }
+}
+
+extension BotEngine {
+    /// Runs a question set through the pipeline, each question as the first message of a new conversation, without
+    /// storing anything (a read-only transaction per question).
+    public func evaluate(_ set: QuestionSet, in tenant: TenantRecord, tuning: Retriever.Tuning? = nil) async throws -> EvaluationReport {
+        let pipeline = tuning.map { AnswerPipeline.standard(retriever: Retriever(tuning: $0)) } ?? self.pipeline
+        var report = EvaluationReport(
+            shop: tenant.slug, retrieval: "lexical", answerable: 0, rightFirst: 0, clarifiedRight: 0, offTopic: 0, keptOut: 0,
+            handoffRequests: 0, handedOff: 0, misses: [])
+        for question in set.questions {
+            let (answer, mode) = try await dryAnswer(question.text, in: tenant, pipeline: pipeline)
+            if mode != "lexical" || report.retrieval == "lexical" { report.retrieval = mode }
+            var right = false
+            let expected: String
+            switch question.expect {
+            case .entries(let slugs):
+                report.answerable += 1
+                expected = slugs.joined(separator: " | ")
+                right = (answer.step == .knowledge || answer.step == .rule) && answer.entry.map { slugs.contains($0.slug) } == true
+                if right {
+                    report.rightFirst += 1
+                } else if answer.step == .clarify, answer.candidates.prefix(2).contains(where: { slugs.contains($0.entry) }) {
+                    report.clarifiedRight += 1
+                }
+            case .none:
+                report.offTopic += 1
+                expected = "none"
+                right = answer.step == .fallback || (answer.step == .handoff && answer.handoff == .fallbacks)
+                if right { report.keptOut += 1 }
+            case .handoff:
+                report.handoffRequests += 1
+                expected = "handoff"
+                right = answer.handoff != nil
+                if right { report.handedOff += 1 }
+            }
+            let outcome = EvaluationReport.Miss(
+                question: question.text, expected: expected, step: answer.step.rawValue, entry: answer.entry?.slug, score: answer.score,
+                candidates: Array(answer.candidates.prefix(5)))
+            if !right { report.misses.append(outcome) }
+            report.results.append(outcome)
+        }
+        return report
+    }
+
+    /// The answer a first message would get, computed in a read-only transaction.
+    func dryAnswer(_ text: String, in tenant: TenantRecord, pipeline: AnswerPipeline) async throws -> (BotAnswer, String) {
+        let normalized = NormalizedText(String(text.prefix(4000)))
+        let (vector, mode) = await embedQuery(normalized, logger: logger)
+        // An operator's measuring tool: a suspended shop's bot can be measured too.
+        let answer = try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) { connection -> BotAnswer in
+            guard let snapshot = try await snapshots.snapshot(botID: nil, schema: tenant.schema, on: connection) else { throw NoBot() }
+            let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
+            let language = snapshot.bot.language(for: text, current: nil, shopDefault: shopDefault)
+            let analysis = try await QueryAnalysis.analyse(normalized, phraseSynonyms: snapshot.phraseSynonyms, on: connection)
+            var turn = Turn(
+                message: normalized, language: language, snapshot: snapshot, analysis: analysis, queryVector: vector, retrievalMode: mode,
+                values: TemplateValues(
+                    shopName: tenant.resolvedBranding.name ?? tenant.name, botName: snapshot.bot.displayName(language), channel: .test),
+                now: clock.now())
+            return try await pipeline.answer(&turn)
+        }
+        return (answer, mode)
+    }
+}

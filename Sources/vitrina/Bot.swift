@@ -1,0 +1,127 @@
+import App
+import ArgumentParser
+import Foundation
+
+/// `vitrina bot …`: talk to a shop's bot and measure it, through the same pipeline shoppers get.
+struct BotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bot", abstract: "Ask a shop's bot a question, or measure it on a question set.", subcommands: [Ask.self, Eval.self])
+
+    struct Ask: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send TEXT as a shopper and print the answer (a new `test` conversation unless --conversation is given).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The shop's slug.") var shop: String
+        @Argument(help: "What the shopper writes.") var text: String
+        @Option(help: "Continue this conversation.") var conversation: Int?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            try await Runtime.run {
+                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CLIError.usage("TEXT is empty.") }
+                let reply = try await Runtime.withServices(options) { services in
+                    let tenant = try await BotCommand.tenant(shop, services)
+                    do {
+                        return try await services.botEngine.reply(
+                            to: ShopperMessage(text: text, channel: .test, conversationID: conversation), in: tenant)
+                    } catch let error as ConversationNotFound {
+                        throw CLIError.usage(error.description)
+                    }
+                }
+                if json {
+                    say(BotCommand.json(reply))
+                    return
+                }
+                guard let answer = reply.answer else {
+                    say("(the bot is silent: conversation \(reply.conversationID) is \(reply.state.rawValue))")
+                    return
+                }
+                say(answer.text)
+                for part in answer.parts { say("  [\(part.title)]" + (part.url.map { " " + $0 } ?? "")) }
+                var why = "— \(answer.step.rawValue)"
+                if let entry = answer.entry { why += " · \(entry.source.rawValue) \(entry.slug)" }
+                if let rule = answer.rule { why += " · rule \(rule)" }
+                if let score = answer.score { why += " · score \(score)" }
+                why += " · conversation \(reply.conversationID) (\(reply.state.rawValue))"
+                say(why)
+                for candidate in answer.candidates.prefix(3) {
+                    say("    \(candidate.score)  \(candidate.source.rawValue) \(candidate.entry)")
+                }
+            }
+        }
+    }
+
+    struct Eval: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a question set and print accuracy, off-topic questions kept out, hand-offs, and the misses.",
+            discussion: "Each item: {q: \"...\", expect: [entry-slug, ...] | none | handoff}. See Tests/Fixtures/bot-eval/README.md.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The shop's slug.") var shop: String
+        @Argument(help: "The question set (YAML).") var file: String
+        @Flag(help: "Print one JSON object (with every question's outcome and top candidates).") var json = false
+        @Option(name: .customLong("set"), help: "Override a retrieval setting for this run, e.g. --set threshold=0.4 (tuning).")
+        var settings: [String] = []
+
+        func run() async throws {
+            try await Runtime.run {
+                var tuning: Retriever.Tuning?
+                for setting in settings {
+                    let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let value = Double(parts[1]) else {
+                        throw CLIError.usage("--set takes name=number, not \(setting).")
+                    }
+                    var changed = tuning ?? Retriever.Tuning()
+                    do { try changed.set(parts[0], value) } catch let error as BotSettingsError { throw CLIError.usage(error.description) }
+                    tuning = changed
+                }
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("Cannot read \(file).") }
+                let set: QuestionSet
+                do { set = try QuestionSet.parse(text, file: file) } catch let error as BotSettingsError {
+                    throw CLIError.usage(error.description)
+                }
+                let chosen = tuning
+                let report = try await Runtime.withServices(options) { services in
+                    try await services.botEngine.evaluate(set, in: try await BotCommand.tenant(shop, services), tuning: chosen)
+                }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    say(String(decoding: try encoder.encode(report), as: UTF8.self))
+                    return
+                }
+                func percent(_ value: Double) -> String { String(format: "%.1f %%", value * 100) }
+                say("\(report.shop) (\(report.retrieval)):")
+                say(
+                    "  right entry first: \(report.rightFirst) / \(report.answerable) (\(percent(report.accuracy)))"
+                        + (report.clarifiedRight > 0 ? ", \(report.clarifiedRight) more asked back with the right entry offered" : ""))
+                say("  off-topic kept out: \(report.keptOut) / \(report.offTopic) (\(percent(report.keptOutShare)))")
+                say("  hand-off requests handed off: \(report.handedOff) / \(report.handoffRequests)")
+                for miss in report.misses {
+                    let got = miss.step + (miss.entry.map { " " + $0 } ?? "") + (miss.score.map { " (\($0))" } ?? "")
+                    let top = miss.candidates.map { "\($0.entry) \($0.score)" }.joined(separator: ", ")
+                    say("  miss: “\(miss.question)” expected \(miss.expected), got \(got)" + (top.isEmpty ? "" : "; top: \(top)"))
+                }
+            }
+        }
+    }
+
+    static func tenant(_ slug: String, _ services: AppServices) async throws -> TenantRecord {
+        try await services.directory.reload()
+        guard let tenant = try await services.directory.tenant(slug: slug) else { throw TenancyError.unknownTenant(slug) }
+        return tenant
+    }
+
+    /// The shape the issue names: conversation, text, step, entry, score, state, candidates.
+    static func json(_ reply: BotReply) -> String {
+        let answer = reply.answer
+        var object: [String: Any] = [
+            "conversation": reply.conversationID, "text": answer?.text ?? NSNull(), "step": answer?.step.rawValue ?? NSNull(),
+            "entry": answer?.entry?.slug ?? NSNull(), "score": answer?.score ?? NSNull(), "state": reply.state.rawValue,
+            "candidates": (answer?.candidates ?? []).map { ["entry": $0.entry, "score": $0.score, "source": $0.source.rawValue] },
+        ]
+        if let rule = answer?.rule { object["rule"] = rule }
+        if let handoff = answer?.handoff { object["handoff"] = handoff.rawValue }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
