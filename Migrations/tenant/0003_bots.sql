@@ -11,7 +11,7 @@ CREATE TABLE bots (
     fallback text NOT NULL DEFAULT '' CHECK (length(fallback) <= 2000),
     language text NOT NULL DEFAULT 'auto' CHECK (language IN ('ru', 'en', 'auto')),
     -- NULL: the installation's tuned threshold (docs/BOTS.md), which moves with the retriever.
-    threshold real CHECK (threshold BETWEEN 0 AND 1),
+    threshold double precision CHECK (threshold BETWEEN 0 AND 1),
     handoff_on_request boolean NOT NULL DEFAULT true,
     -- Hand off after this many fallbacks in a row; 0 never does.
     handoff_after_fallbacks integer NOT NULL DEFAULT 2 CHECK (handoff_after_fallbacks BETWEEN 0 AND 20),
