@@ -122,7 +122,7 @@ public enum HandoffRequest {
         "оператор", "менеджер", "консультант", "специалист", "сотрудник", "администратор", "представител", "operator",
         "human", "agent", "representative", "manager", "supervisor", "staff",
     ]
-    static let personWords: Set<String> = ["person", "people", "someone", "somebody", "админ", "админа"]
+    static let personWords: Set<String> = ["person", "people", "someone", "somebody", "rep", "reps", "админ", "админа"]
 
     /// Verbs and words that ask for someone.
     static let askingStems: [String] = [
