@@ -67,8 +67,10 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
 
     let routes = PanelRoutes(group: admin.group(context: PanelRequestContext.self))
     let shops = ShopList(database: s.database, plans: s.plans, directory: s.directory, panels: panels)
-    DashboardController(articles: s.articles, users: s.users, tokens: s.tokens, auditLog: s.auditLog, shops: shops, panels: panels)
-        .addRoutes(to: routes)
+    DashboardController(
+        articles: s.articles, users: s.users, plans: s.plans, tokens: s.tokens, auditLog: s.auditLog, shops: shops, panels: panels
+    )
+    .addRoutes(to: routes)
     ArticlesController(articles: s.articles, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     TeamController(users: s.users, tokens: s.tokens, invitations: s.invitations, sessions: s.sessions, auditLog: s.auditLog, panels: panels)

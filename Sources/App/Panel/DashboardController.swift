@@ -6,16 +6,19 @@ import Hummingbird
 public struct DashboardController: Sendable {
     let articles: HelpArticleStore
     let users: UserStore
+    let plans: PlanStore
     let tokens: OneTimeTokens
     let auditLog: AuditLog
     let shops: ShopList
     let panels: PanelRenderer
 
     public init(
-        articles: HelpArticleStore, users: UserStore, tokens: OneTimeTokens, auditLog: AuditLog, shops: ShopList, panels: PanelRenderer
+        articles: HelpArticleStore, users: UserStore, plans: PlanStore, tokens: OneTimeTokens, auditLog: AuditLog, shops: ShopList,
+        panels: PanelRenderer
     ) {
         self.articles = articles
         self.users = users
+        self.plans = plans
         self.tokens = tokens
         self.auditLog = auditLog
         self.shops = shops
@@ -60,6 +63,7 @@ public struct DashboardController: Sendable {
         async let figures = articles.figures(tenant)
         async let members = users.memberCount(tenantID: tenant.id)
         async let invited = tokens.pendingInvitationCount(tenantID: tenant.id)
+        async let usage = plans.messageUsage(tenantID: tenant.id)
         var query = AuditQuery(scope: .tenant(tenant.id))
         query.perPage = 8
         // Who signed in and whom the team invited is for those who may read the audit log.
@@ -67,6 +71,7 @@ public struct DashboardController: Sendable {
         async let recent = auditLog.search(query)
         let (count, lastEdit) = try await figures
         let (memberCount, invitedCount) = (try await members, try await invited)
+        let (messages, messageLimit) = try await usage
         let lines = try await recent.records.map { AuditLine($0, t: t, language: language) }
 
         let stats = [
@@ -81,6 +86,12 @@ public struct DashboardController: Sendable {
                     ? (t["dash_invited"] ?? "").replacingOccurrences(of: "%n", with: NumberText.format(invitedCount, language: language))
                     : (t["dash_no_invites"] ?? ""),
                 href: PanelURL.team.path),
+            Stat(
+                label: t["dash_messages"] ?? "", value: NumberText.format(messages, language: language),
+                hint: messageLimit.map {
+                    (t["dash_messages_limit"] ?? "").replacingOccurrences(of: "%n", with: NumberText.format($0, language: language))
+                } ?? (t["dash_messages_unlimited"] ?? ""),
+                href: nil),
             Stat(
                 label: t["dash_status"] ?? "", value: t["status_" + tenant.status.rawValue] ?? tenant.status.rawValue,
                 hint: (t["dash_domains"] ?? "") + " " + tenant.domains.joined(separator: ", "), href: nil),

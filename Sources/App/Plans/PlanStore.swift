@@ -65,6 +65,19 @@ public struct PlanStore: Sendable {
 
     /// Refuses a new invitation when the shop's plan has no free seat. Locks the shop's row, so two invitations at once
     /// cannot both take the last seat. Members and unexpired invitations count; the agency's staff do not.
+    /// The shop's messages this month (UTC) and its plan's monthly limit (nil: none).
+    public func messageUsage(tenantID: UUID) async throws -> (used: Int, limit: Int?) {
+        let row = try await database.value(
+            (Int, Int?).self,
+            """
+            SELECT coalesce((SELECT u.messages FROM platform.message_usage u
+                    WHERE u.tenant_id = t.id AND u.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0),
+                p.max_messages_per_month
+            FROM platform.tenants t LEFT JOIN platform.plans p ON p.id = t.plan_id WHERE t.id = \(tenantID)
+            """)
+        return (row?.0 ?? 0, row?.1)
+    }
+
     public func checkSeat(tenantID: UUID, on transaction: Transaction) async throws {
         // The lock first, in its own statement: under READ COMMITTED the counts below then see every invitation
         // committed before the lock was granted (one statement would count from its own earlier snapshot).

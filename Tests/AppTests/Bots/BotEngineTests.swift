@@ -177,6 +177,9 @@ struct BotEngineTests {
             let used = try await env.services.database.value(
                 Int.self, "SELECT messages FROM platform.message_usage WHERE tenant_id = \(tenant.id)")
             #expect(used == 3)
+            // What the dashboard shows: the month's messages against the plan's limit.
+            let usage = try await env.services.plans.messageUsage(tenantID: tenant.id)
+            #expect(usage.used == 3 && usage.limit == 2)
         }
     }
 
