@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Vitrina needs from Debian's packages, and only what is missing:
 # PostgreSQL's server programs (for the embedded cluster and the test cluster), libargon2 (password hashing),
-# pkg-config; and what a target names (e.g. dnsmasq for the tests). Works as root, or through sudo for an ordinary user.
+# pkg-config; and what a target names (e.g. dnsmasq for the tests, python3-venv for the local embeddings server).
+# Works as root, or through sudo for an ordinary user.
 set -euo pipefail
 
 extra=("$@")   # e.g. wrk chromium for `make bench` / `make screenshots`
@@ -15,6 +16,8 @@ for program in "${extra[@]}"; do
   case "$program" in
     # The tests' DNS server on loopback (custom-domain verification); the binary lives in /usr/sbin.
     dnsmasq) [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base) ;;
+    # The local embeddings server's virtualenv (scripts/install-embeddings.sh): Debian splits venv and ensurepip out.
+    python3-venv) python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv) ;;
     *) command -v "$program" >/dev/null 2>&1 || missing+=("$program") ;;
   esac
 done

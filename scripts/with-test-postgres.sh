@@ -2,6 +2,7 @@
 # Runs a command against a throwaway PostgreSQL cluster: created in a temporary folder, listening on a Unix socket
 # only, tuned for tests (no fsync), and removed afterwards whatever happens. The command sees its address in
 # VITRINA_TEST_DATABASE_URL. As root, the cluster runs as the unprivileged 'postgres' user (PostgreSQL refuses root).
+# It runs beside a local embeddings server too (scripts/with-test-embeddings.sh: VITRINA_TEST_EMBEDDINGS_URL).
 set -euo pipefail
 
 bindir=""
@@ -34,4 +35,4 @@ trap cleanup EXIT INT TERM
 
 export VITRINA_TEST_DATABASE_URL="postgres://vitrina@/postgres?host=$dir"
 echo "Throwaway PostgreSQL ($("$bindir/postgres" --version)) at $dir"
-"$@"
+"$(dirname "$0")/with-test-embeddings.sh" "$@"

@@ -43,20 +43,24 @@ public struct AppServices: Sendable {
     public let exporter: TenantExporter
     public let importer: TenantImporter
     public let drift: SchemaDrift
+    /// Semantic retrieval's embeddings (queries batched and cached, a pause after a failure); nil when
+    /// VITRINA_EMBEDDINGS_URL=off or when the local server could not start.
+    public let embeddings: (any EmbeddingModel)?
 
-    /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests).
+    /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
+    /// come from (`Runtime.openEmbeddings`), nil for none.
     public static func make(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock = .system,
-        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil
+        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil, embeddings: EmbeddingsEndpoint? = nil
     ) async throws -> AppServices {
         try await AppServices(
             configuration: configuration, database: database, logger: logger, clock: clock, resolver: resolver,
-            challengeFetcher: challengeFetcher)
+            challengeFetcher: challengeFetcher, embeddings: embeddings)
     }
 
     private init(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock, resolver: (any DNSResolver)?,
-        challengeFetcher: (any ChallengeFetcher)?
+        challengeFetcher: (any ChallengeFetcher)?, embeddings endpoint: EmbeddingsEndpoint?
     ) async throws {
         self.configuration = configuration
         self.database = database
@@ -103,6 +107,8 @@ public struct AppServices: Sendable {
         exporter = TenantExporter(tenants: tenants, directory: directory)
         importer = TenantImporter(database: database, provisioner: provisioner, migrator: migrator)
         drift = SchemaDrift(database: database, migrator: migrator)
+        let client = http.client
+        embeddings = endpoint.map { BatchingEmbeddings(wrapping: OpenAIEmbeddings(client: client, endpoint: $0), clock: clock) }
     }
 
     /// `tenants.yml`, applied with the installation's stores.
