@@ -21,7 +21,7 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  "$here/install-deps.sh" python3-venv
+  "$here/install-deps.sh" --only python3-venv
 fi
 
 # A venv cannot be moved once made (its scripts name their own path), so a half-made one is removed and made again.

