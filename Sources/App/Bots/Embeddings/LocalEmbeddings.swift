@@ -75,7 +75,8 @@ public final class LocalEmbeddings: Sendable {
     }
 
     private func reuseOrLaunch(_ client: HTTPClient) async throws -> EmbeddingsEndpoint {
-        if let state = readState() {
+        let previous = readState()
+        if let state = previous {
             // A busy server answers /health all the same (it embeds on another thread), but a loaded machine may be slow:
             // ask three times before taking it for hung.
             if Self.isAlive(state.pid), await Self.isHealthy(port: state.port, client: client, attempts: 3) {
@@ -87,7 +88,8 @@ public final class LocalEmbeddings: Sendable {
             removeState()
         }
         try await install()
-        let port = try await Self.freePort()
+        // The port it had, if free: processes that still use it (theirs fail fast meanwhile) find the new one there.
+        let port = try await Self.freePort(preferring: previous?.port)
         logger.info("Starting the local embeddings server…")
         let started = ContinuousClock.now
         let pid = try launch(port: port)

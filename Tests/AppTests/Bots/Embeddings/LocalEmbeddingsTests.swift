@@ -48,10 +48,30 @@ struct LocalEmbeddingsTests {
         try embeddings.writeState(gone)
         let endpoint = try #require(await embeddings.start())
         let state = try #require(embeddings.readState())
-        #expect(state != gone)
+        #expect(state.pid != gone.pid)
+        // Back on its old port, where processes that used the old one look.
+        #expect(state.port == gone.port)
         #expect(endpoint.baseURL == "http://127.0.0.1:\(state.port)")
         embeddings.stop()
         #expect(!LocalEmbeddings.isAlive(state.pid))
+    }
+
+    @Test func aServerThatDiedIsStartedAgainOnItsPortForThoseStillUsingIt() async throws {
+        let folder = try TemporaryFolder()
+        let user = local(folder)
+        let endpoint = try #require(await user.start())
+        let first = try #require(user.readState())
+        kill(first.pid, SIGKILL)
+        while LocalEmbeddings.isAlive(first.pid) { try await Task.sleep(for: .milliseconds(20)) }
+        // The next process to come starts it again where the first still looks for it.
+        let next = local(folder)
+        #expect(await next.start() == endpoint)
+        let second = try #require(next.readState())
+        #expect(second.pid != first.pid && LocalEmbeddings.isAlive(second.pid))
+        user.stop()
+        #expect(LocalEmbeddings.isAlive(second.pid))
+        next.stop()
+        #expect(!LocalEmbeddings.isAlive(second.pid))
     }
 }
 
