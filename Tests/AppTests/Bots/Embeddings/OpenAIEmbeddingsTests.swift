@@ -95,11 +95,12 @@ struct OpenAIEmbeddingsTests {
     }
 
     @Test func aServerThatIsNotThereIsUnreachable() async throws {
-        let fake = FakeEmbeddingsServer()
-        let url = try await fake.start()
-        try await fake.stop()
+        // Port 1: privileged, so no test's server takes it (a port a test server let go of may be reused at once). A
+        // refused connection is retried until the deadline, which says why it failed.
+        let url = "http://127.0.0.1:1"
         let http = HTTPClientService()
-        let model = OpenAIEmbeddings(client: http.client, endpoint: EmbeddingsEndpoint(baseURL: url, model: "m"))
+        let model = OpenAIEmbeddings(
+            client: http.client, endpoint: EmbeddingsEndpoint(baseURL: url, model: "m"), timeout: .milliseconds(500))
         let error = await #expect(throws: EmbeddingError.self) { try await model.embed(["a"], as: .query, logger: quietLogger) }
         try await http.client.shutdown()
         #expect(error?.description == "The embeddings server at \(url)/v1/embeddings could not be reached: connection refused.")
