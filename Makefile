@@ -10,6 +10,7 @@ DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 
 ## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
 run: deps
+	@scripts/install-deps.sh --only python3-venv
 	$(SWIFT) build --product vitrina
 	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls
 
@@ -18,7 +19,7 @@ FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
 
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
-	@scripts/install-deps.sh dnsmasq
+	@scripts/install-deps.sh dnsmasq python3-venv
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh $(SWIFT) test --skip-build $(FILTER_ARGS)
 

@@ -147,6 +147,8 @@ struct Bench {
             [options.vitrina, "serve", "--port", "\(options.port)", "--base-domain", "bench.test", "--no-migrate"],
             environment: ProcessInfo.processInfo.environment.merging([
                 "DATABASE_URL": urlString("bench_w1"), "LOG_LEVEL": "warning", "VITRINA_DATA_DIR": options.workdir + "/server",
+                // The workloads embed nothing: no local embeddings server installed or run beside the measured one.
+                "VITRINA_EMBEDDINGS_URL": "off",
             ]) { $1 }, outputPath: options.workdir + "/server.log")
         guard waitForServer() else {
             ProcessRunner.terminate(server)

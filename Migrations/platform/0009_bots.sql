@@ -9,3 +9,7 @@ CREATE TABLE platform.message_usage (
     messages integer NOT NULL DEFAULT 0 CHECK (messages >= 0),
     PRIMARY KEY (tenant_id, month)
 );
+
+-- The embedding model the tenants' passages were last embedded with: when the installation's model changes, every
+-- shop's knowledge is embedded again (AppServices.embedKnowledgeAfterModelChange).
+ALTER TABLE platform.settings ADD COLUMN embeddings_model text;

@@ -119,17 +119,30 @@ $$;
 CREATE TRIGGER help_articles_indexed AFTER INSERT OR UPDATE OR DELETE ON help_articles
     FOR EACH ROW EXECUTE FUNCTION help_articles_indexed();
 
--- The words table follows the passages; every change of knowledge (and of synonyms) tells the processes that cache
--- the shop's knowledge to read it again. The notification carries the schema name only.
+-- The words table follows the passages' texts; every change of knowledge (and of synonyms, templates, rules and bot
+-- settings, below) tells the processes that cache the shop's bot to read it again (the notification carries the schema
+-- name only), and passages without a vector queue one embedding job per transaction for the shop.
+CREATE FUNCTION knowledge_words_rebuilt() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    -- A shop's knowledge is small (a few thousand words): rebuilding the list is cheaper than counting references.
+    DELETE FROM knowledge_words;
+    INSERT INTO knowledge_words (word)
+    SELECT DISTINCT w FROM knowledge_passages k,
+        regexp_split_to_table(lower(replace(replace(k.text, 'ё', 'е'), 'Ё', 'Е')), '[^[:alnum:]]+') AS w
+    WHERE length(w) BETWEEN 3 AND 40 AND w !~ '^[0-9]+$';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER knowledge_passages_words AFTER INSERT OR DELETE OR UPDATE OF text ON knowledge_passages
+    FOR EACH STATEMENT EXECUTE FUNCTION knowledge_words_rebuilt();
+
 CREATE FUNCTION knowledge_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'knowledge_passages' THEN
-        -- A shop's knowledge is small (a few thousand words): rebuilding the list is cheaper than counting references.
-        DELETE FROM knowledge_words;
-        INSERT INTO knowledge_words (word)
-        SELECT DISTINCT w FROM knowledge_passages k,
-            regexp_split_to_table(lower(replace(replace(k.text, 'ё', 'е'), 'Ё', 'Е')), '[^[:alnum:]]+') AS w
-        WHERE length(w) BETWEEN 3 AND 40 AND w !~ '^[0-9]+$';
+    IF EXISTS (SELECT 1 FROM knowledge_passages WHERE vector IS NULL) THEN
+        INSERT INTO platform.jobs (tenant_id, kind, idempotency_key)
+        SELECT t.id, 'bot.embed-knowledge', 'embed-knowledge:' || t.id || ':' || txid_current()
+        FROM platform.tenants t WHERE t.schema_name = TG_TABLE_SCHEMA
+        ON CONFLICT (idempotency_key) DO NOTHING;
     END IF;
     PERFORM pg_notify('vitrina_knowledge', TG_TABLE_SCHEMA);
     RETURN NULL;

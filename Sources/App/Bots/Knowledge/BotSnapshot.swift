@@ -35,14 +35,16 @@ public struct BotSnapshot: Sendable {
                     buttons: (try? JSONDecoder().decode([LinkButton].self, from: Data(buttons.utf8))) ?? []))
         }
         var passages: [Passage] = []
-        var models = Set<String>()
+        var modelCounts: [String: Int] = [:]
+        var passageModels: [String?] = []
         for row in try await tenant.rows(
             "SELECT source, entry_id::int, part, text, tsvector_to_array(lexemes), vector, model FROM knowledge_passages ORDER BY id")
         {
             let (source, entryID, part, text, stems, vector, model) = try row.decode(
                 (String, Int, String, String, [String], [Float]?, String?).self)
             guard let entry = entryIndex[source + ":" + String(entryID)], let part = PassagePart(rawValue: part) else { continue }
-            if let model { models.insert(model) }
+            if let model, vector != nil { modelCounts[model, default: 0] += 1 }
+            passageModels.append(vector == nil ? nil : model)
             passages.append(Passage(entry: entry, part: part, text: text, stems: Set(stems), vector: vector))
         }
         let builtIn = Synonym.builtIn
@@ -80,10 +82,12 @@ public struct BotSnapshot: Sendable {
             rules.append(Rule(id: id, name: name, position: position, enabled: enabled, trigger: trigger, action: action))
             exampleStems[name] = examples.map { Set($0.split(separator: " ").map(String.init)) }
         }
-        let embedded = passages.allSatisfy { $0.vector != nil } && models.count == 1
+        // Vectors from one model only (the one most passages have): cosines across models mean nothing.
+        let model = modelCounts.max { $0.value < $1.value }?.key
+        for index in passages.indices where passageModels[index] != model { passages[index].vector = nil }
         return BotSnapshot(
             bot: bot,
-            knowledge: KnowledgeIndex(entries: entries, passages: passages, synonyms: synonyms, model: embedded ? models.first : nil),
+            knowledge: KnowledgeIndex(entries: entries, passages: passages, synonyms: synonyms, model: model),
             templates: ResponseTemplates(templates.map(\.template)), rules: RuleMatcher(rules, exampleStems: exampleStems),
             phraseSynonyms: phrases)
     }

@@ -96,7 +96,7 @@ public struct Retriever: Sendable {
     /// The installation's answer threshold, tuned on the tune question sets (docs/BOTS.md), for lexical scores and for
     /// fused ones.
     public static let defaultThreshold = 0.3
-    public static let defaultSemanticThreshold = 0.5
+    public static let defaultSemanticThreshold = 0.44
 
     public var tuning: Tuning
 
