@@ -115,4 +115,10 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     DomainsAPIController(domains: s.domains, directory: s.directory, auditLog: s.auditLog, texts: texts).addRoutes(to: keyed)
     ArticlesAPIController(articles: s.articles, tenants: s.tenants, directory: s.directory, auditLog: s.auditLog, texts: texts)
         .addRoutes(to: keyed)
+    let bots = BotAPIAccess(tenants: s.tenants, directory: s.directory)
+    BotAPIController(bots: BotStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    BotMessagesAPIController(engine: s.botEngine, access: bots).addRoutes(to: keyed)
+    KnowledgeAPIController(knowledge: KnowledgeStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    TemplatesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    RulesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
 }

@@ -11,9 +11,13 @@ public enum APIScope: String, Sendable, CaseIterable, Codable {
     case usersWrite = "users:write"
     case articlesRead = "articles:read"
     case articlesWrite = "articles:write"
+    /// The bot's settings, FAQ, synonyms, templates and rules.
+    case botRead = "bot:read"
+    /// Change them, and send the bot messages (`POST /api/v1/bot/messages`).
+    case botWrite = "bot:write"
 
     public static let partnerScopes: [APIScope] = [.tenantsRead, .tenantsWrite, .domainsWrite, .brandingWrite, .usersWrite]
-    public static let tenantScopes: [APIScope] = [.articlesRead, .articlesWrite]
+    public static let tenantScopes: [APIScope] = [.articlesRead, .articlesWrite, .botRead, .botWrite]
 
     /// The scopes a key of this kind of owner can hold.
     public static func available(for owner: APIKeyOwner) -> [APIScope] {

@@ -19,7 +19,9 @@ struct APIKeysPanelTests {
                 var owner = Browser(client, host: "acme.vitrina.test")
                 try await owner.signIn("anna@acme.test", Self.password)
                 let page = try await owner.get("/admin/api-keys")
-                #expect(page.status == .ok && page.text.contains("scope_articles_write") && !page.text.contains("scope_tenants_write"))
+                #expect(
+                    page.status == .ok && page.text.contains("scope_articles_write") && page.text.contains("scope_bot_write")
+                        && !page.text.contains("scope_tenants_write"))
                 #expect(try await owner.get("/admin").text.contains("/admin/api-keys"))
 
                 let noScope = try await owner.post("/admin/api-keys", ["name": "CRM"])
