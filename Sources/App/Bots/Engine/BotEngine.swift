@@ -96,7 +96,10 @@ public struct BotEngine: Sendable {
     ) async throws -> BotReply {
         var conversation: Conversation
         if let id = message.conversationID {
-            guard let found = try await conversations.lock(id, on: connection), message.botID == nil || found.botID == message.botID else {
+            // A conversation continues on its own channel only: an API client cannot write into a Telegram chat.
+            guard let found = try await conversations.lock(id, on: connection), found.channel == message.channel,
+                message.botID == nil || found.botID == message.botID
+            else {
                 throw ConversationNotFound(id: id)
             }
             conversation = found
