@@ -23,7 +23,10 @@ SIZES = [("desktop", 1366, 900, False), ("phone", 390, 844, True)]
 TENANT_SCREENS = [("dashboard", "/admin"), ("articles", "/admin/articles"), ("article", "/admin/articles/1"),
                   ("article-errors", None), ("team", "/admin/team"), ("audit", "/admin/audit"),
                   ("profile", "/admin/profile"), ("branding", "/admin/branding"), ("domains", "/admin/domains"),
-                  ("api-keys", "/admin/api-keys")]
+                  ("api-keys", "/admin/api-keys"), ("bot-try", "/admin/bot/try"), ("bot-chat", "CHAT"),
+                  ("bot-faq", "/admin/bot/faq?q=%D0%BA%D0%B0%D0%BA%20%D0%B2%D0%B5%D1%80%D0%BD%D1%83%D1%82%D1%8C"),
+                  ("bot-settings", "/admin/bot"), ("bot-synonyms", "/admin/bot/synonyms"), ("bot-templates", "/admin/bot/templates"),
+                  ("bot-rules", "/admin/bot/rules")]
 # (name prefix, host, e-mail, screens); a screen with no path is the new-article form submitted empty.
 ACCOUNTS = [
     ("panel-acme-tea", "acme-tea.localhost", "anna@acme-tea.example", TENANT_SCREENS),
@@ -38,6 +41,11 @@ ACCOUNTS = [
 TIMEOUT = 20
 SAVE_EMPTY_ARTICLE = """(() => { const form = document.querySelector('form[action="/admin/articles/new"]');
   form.querySelector('button[value="save"]').click(); return true; })()"""
+
+# Asks the test chat a question: fills the shopper's message and submits the form (a POST answered by a redirect).
+ASK = """(() => { const form = document.querySelector('form.chat-form');
+  form.querySelector('#text').value = %s; form.submit(); return true; })()"""
+CHAT = ["Сколько идёт доставка?", "Как вернуть товар?"]
 
 
 class Failure(Exception):
@@ -254,6 +262,11 @@ def shoot_account(page, port, out, password, prefix, host, email, screens):
                 url, expected = f"{base}/admin/articles/new (saved empty)", 422
                 page.goto(f"{base}/admin/articles/new")
                 status = page.load(lambda: page.evaluate(SAVE_EMPTY_ARTICLE))
+            elif path == "CHAT":  # a conversation in the test chat, each answer with its explanation
+                url, expected = f"{base}/admin/bot/try (a conversation)", 200
+                page.goto(f"{base}/admin/bot/try")
+                for question in CHAT:
+                    status = page.load(lambda q=question: page.evaluate(ASK % json.dumps(q)))
             else:
                 url, expected = base + path, 200
                 status = page.goto(url)

@@ -73,6 +73,13 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     .addRoutes(to: routes)
     ArticlesController(articles: s.articles, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
+    BotTryController(engine: s.botEngine, tenants: s.tenants, panels: panels).addRoutes(to: routes)
+    BotSettingsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    BotFAQController(engine: s.botEngine, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
+        .addRoutes(to: routes)
+    BotSynonymsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    BotTemplatesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    BotRulesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     TeamController(users: s.users, tokens: s.tokens, invitations: s.invitations, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     ProfileController(

@@ -15,7 +15,9 @@ public struct AuditController: Sendable {
         routes.get(.audit, use: show)
     }
 
-    static let categories = ["auth", "team", "article", "tenant", "branding", "domain", "support", "profile", "users", "api_key", "job"]
+    static let categories = [
+        "auth", "team", "article", "tenant", "branding", "domain", "support", "profile", "users", "api_key", "job", "bot",
+    ]
 
     struct AuditPage {
         let lines: [AuditLine]

@@ -57,6 +57,7 @@ extension Permission {
     var siteKinds: Set<SiteKind> {
         switch self {
         case .viewDashboard, .viewArticles, .editArticles, .viewTeam, .manageTeam, .grantOwner: [.tenant]
+        case .viewBot, .editBotKnowledge, .editBot: [.tenant]
         case .viewAudit, .editBranding: [.tenant, .partner, .platform]
         case .manageDomains, .manageAPIKeys: [.tenant, .partner]
         case .viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus: [.partner, .platform]

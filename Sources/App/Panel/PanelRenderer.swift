@@ -129,6 +129,12 @@ enum Icons {
         switch name {
         case "dashboard": "M4 4h7v7H4zM13 4h7v4h-7zM13 10h7v10h-7zM4 13h7v7H4z"
         case "articles": "M7 3.5h7l4 4v13H7zM14 3.5v4h4M10 12h5M10 15.5h5"
+        case "bot": "M5 7.5h14v10H9l-4 3zM9 11.5h.01M15 11.5h.01M12 3.5v4"
+        case "bot-settings": "M4 7h10M18 7h2M4 17h4M12 17h8M16 5v4M10 15v4"
+        case "faq": "M12 20.5a8.5 8.5 0 1 0 0-17 8.5 8.5 0 0 0 0 17zM9.6 9.5a2.5 2.5 0 1 1 3.4 2.3c-.6.3-1 .8-1 1.5v.7M12 17h.01"
+        case "synonyms": "M4 8h12l-3-3M20 16H8l3 3"
+        case "templates": "M4.5 5h15v10h-9l-4 3.5V15h-2zM8 9h8M8 12h5"
+        case "rules": "M6 4.5v15M6 7h9l-2 3 2 3H6"
         case "team":
             "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM2.5 20c.6-3.4 3.2-5.5 6.5-5.5s5.9 2.1 6.5 5.5M16 4.3a3.5 3.5 0 0 1 0 6.4M18 14.8c1.8.7 3 2.5 3.5 5.2"
         case "audit": "M12 3.5l7.5 3v5.5c0 4.4-3.1 7.6-7.5 8.5-4.4-.9-7.5-4.1-7.5-8.5V6.5zM8.8 12l2.2 2.2 4.2-4.4"

@@ -13,6 +13,15 @@ public enum PanelURL: Hashable, Sendable {
     // Help articles.
     case articles, newArticle
     case article(Int? = nil), deleteArticle(Int? = nil), moveArticle(Int? = nil)
+    // The shop's bot: trying it, its settings, its knowledge, templates and rules.
+    case botTry, bot
+    case botFAQ, newBotFAQ
+    case botFAQEntry(Int? = nil), deleteBotFAQ(Int? = nil)
+    case botSynonyms
+    case botTemplates, newBotTemplate
+    case botTemplate(String? = nil), deleteBotTemplate(String? = nil)
+    case botRules, newBotRule
+    case botRule(String? = nil), deleteBotRule(String? = nil)
     // The shop's team and the user's own profile.
     case team, teamInvite
     case memberRole(UUID? = nil), memberRemove(UUID? = nil), invitationRevoke(String? = nil)
@@ -50,6 +59,21 @@ public enum PanelURL: Hashable, Sendable {
         case .article(let id): ("articles/:id", [id.map(String.init)])
         case .deleteArticle(let id): ("articles/:id/delete", [id.map(String.init)])
         case .moveArticle(let id): ("articles/:id/move", [id.map(String.init)])
+        case .botTry: ("bot/try", [])
+        case .bot: ("bot", [])
+        case .botFAQ: ("bot/faq", [])
+        case .newBotFAQ: ("bot/faq/new", [])
+        case .botFAQEntry(let id): ("bot/faq/:id", [id.map(String.init)])
+        case .deleteBotFAQ(let id): ("bot/faq/:id/delete", [id.map(String.init)])
+        case .botSynonyms: ("bot/synonyms", [])
+        case .botTemplates: ("bot/templates", [])
+        case .newBotTemplate: ("bot/templates/new", [])
+        case .botTemplate(let name): ("bot/templates/:name", [name])
+        case .deleteBotTemplate(let name): ("bot/templates/:name/delete", [name])
+        case .botRules: ("bot/rules", [])
+        case .newBotRule: ("bot/rules/new", [])
+        case .botRule(let name): ("bot/rules/:name", [name])
+        case .deleteBotRule(let name): ("bot/rules/:name/delete", [name])
         case .team: ("team", [])
         case .teamInvite: ("team/invite", [])
         case .memberRole(let user): ("team/members/:user/role", [user.map(Self.text)])
@@ -107,6 +131,9 @@ public enum PanelURL: Hashable, Sendable {
         case .home, .login, .logout, .forgot, .reset, .invite, .handoff, .profile, .profilePassword, .signOutEverywhere: return nil
         case .articles: return .viewArticles
         case .newArticle, .article, .deleteArticle, .moveArticle: return .editArticles
+        case .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules: return .viewBot
+        case .newBotFAQ, .botFAQEntry, .deleteBotFAQ, .newBotTemplate, .botTemplate, .deleteBotTemplate: return .editBotKnowledge
+        case .bot, .newBotRule, .botRule, .deleteBotRule: return .editBot
         case .team: return .viewTeam
         case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: return .manageTeam
         case .audit: return .viewAudit
@@ -144,6 +171,9 @@ public enum PanelURL: Hashable, Sendable {
         switch self {
         case .newArticle, .article, .deleteArticle, .moveArticle: .articles
         case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: .team
+        case .newBotFAQ, .botFAQEntry, .deleteBotFAQ: .botFAQ
+        case .newBotTemplate, .botTemplate, .deleteBotTemplate: .botTemplates
+        case .newBotRule, .botRule, .deleteBotRule: .botRules
         case .profilePassword, .signOutEverywhere: .profile
         case .newTenant, .openTenant, .supportTenant, .suspendTenant, .resumeTenant, .deleteTenant, .tenantPlan: .home
         case .domainCheck, .domainPrimary, .domainRemove: .domains
@@ -157,7 +187,11 @@ public enum PanelURL: Hashable, Sendable {
     /// The navigation of each kind of panel, in order (each item shown only to those it allows).
     public static func navigation(for kind: SiteKind) -> [PanelURL] {
         switch kind {
-        case .tenant: [.home, .articles, .team, .audit, .branding, .domains, .apiKeys, .profile]
+        case .tenant:
+            [
+                .home, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .articles, .team, .audit, .branding, .domains,
+                .apiKeys, .profile,
+            ]
         case .partner: [.home, .branding, .domains, .audit, .apiKeys, .profile]
         case .platform: [.home, .outbox, .jobs, .audit, .branding, .profile]
         }
@@ -173,6 +207,12 @@ public enum PanelURL: Hashable, Sendable {
             case .platform: ("nav_overview", "tenants")
             }
         case .articles: ("nav_articles", "articles")
+        case .botTry: ("nav_bot_try", "bot")
+        case .bot: ("nav_bot", "bot-settings")
+        case .botFAQ: ("nav_bot_faq", "faq")
+        case .botSynonyms: ("nav_bot_synonyms", "synonyms")
+        case .botTemplates: ("nav_bot_templates", "templates")
+        case .botRules: ("nav_bot_rules", "rules")
         case .team: ("nav_team", "team")
         case .audit: ("nav_audit", "audit")
         case .branding: ("nav_branding", "branding")

@@ -7,22 +7,23 @@ import Testing
 struct PermissionsTests {
     /// The whole matrix, written out: role × permission → allowed. A change to `Permissions` must change this table.
     static let expected: [Role: Set<Permission>] = [
-        .viewer: [.viewDashboard, .viewArticles, .viewTeam],
-        .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles],
+        .viewer: [.viewDashboard, .viewArticles, .viewTeam, .viewBot],
+        .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .viewBot, .editBotKnowledge],
         .admin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys,
+            .viewBot, .editBotKnowledge, .editBot,
         ],
         .owner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys,
-            .grantOwner,
+            .grantOwner, .viewBot, .editBotKnowledge, .editBot,
         ],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys,
+            .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys, .viewBot, .editBotKnowledge, .editBot,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
-            .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys,
+            .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys, .viewBot, .editBotKnowledge, .editBot,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

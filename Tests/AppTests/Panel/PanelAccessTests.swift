@@ -12,13 +12,22 @@ struct PanelAccessTests {
     static let password = "correct-horse-battery"
 
     /// Every page and action of a tenant's panel, as (method, path, form).
-    static let tenantPages = ["/admin", "/admin/articles", "/admin/articles/new", "/admin/articles/1", "/admin/team", "/admin/audit"]
+    static let tenantPages = [
+        "/admin", "/admin/bot/try", "/admin/bot", "/admin/bot/faq", "/admin/bot/synonyms", "/admin/bot/templates", "/admin/bot/rules",
+        "/admin/articles", "/admin/articles/new", "/admin/articles/1", "/admin/team", "/admin/audit",
+    ]
     static func tenantActions(member: UUID) -> [(String, [String: String])] {
         [
             ("/admin/articles/new", ["title": "Hijack", "slug": "hijack", "body": "x"]),
             ("/admin/articles/1", ["title": "Hijack", "slug": "hijack", "body": "x"]),
             ("/admin/articles/1/move", ["direction": "down"]),
             ("/admin/articles/1/delete", [:]),
+            ("/admin/bot/try", ["text": "Hijack"]),
+            ("/admin/bot", ["name": "Hijack", "language": "auto"]),
+            ("/admin/bot/faq/new", ["question": "Hijack", "answer": "x"]),
+            ("/admin/bot/synonyms", ["synonyms": "hijack → x"]),
+            ("/admin/bot/templates/new", ["name": "hijack", "text": "x"]),
+            ("/admin/bot/rules/new", ["name": "hijack", "trigger_kind": "keywords", "trigger_text": "x", "action_kind": "handoff"]),
             ("/admin/team/invite", ["email": "evil@example.test", "role": "owner"]),
             ("/admin/team/members/\(member.uuidString.lowercased())/role", ["role": "viewer"]),
             ("/admin/team/members/\(member.uuidString.lowercased())/remove", [:]),
@@ -93,18 +102,28 @@ struct PanelAccessTests {
                         "vera@acme.test",
                         [
                             "/admin": .ok, "/admin/articles": .ok, "/admin/articles/new": .forbidden, "/admin/team": .ok,
-                            "/admin/audit": .forbidden, "/admin/profile": .ok, "/admin/outbox": .notFound,
+                            "/admin/audit": .forbidden, "/admin/profile": .ok, "/admin/outbox": .notFound, "/admin/bot/try": .ok,
+                            "/admin/bot/faq": .ok, "/admin/bot/faq/new": .forbidden, "/admin/bot": .forbidden, "/admin/bot/rules": .ok,
+                            "/admin/bot/templates/new": .forbidden, "/admin/bot/synonyms": .ok,
                         ]
                     ),
                     (
                         "oleg@acme.test",
                         [
                             "/admin": .ok, "/admin/articles/new": .ok, "/admin/articles/1": .ok, "/admin/team": .ok,
-                            "/admin/audit": .forbidden,
+                            "/admin/audit": .forbidden, "/admin/bot/faq/new": .ok, "/admin/bot/templates/new": .ok,
+                            "/admin/bot": .forbidden,
+                            "/admin/bot/rules/new": .forbidden,
                         ]
                     ),
-                    ("adam@acme.test", ["/admin/articles/new": .ok, "/admin/team": .ok, "/admin/audit": .ok]),
-                    ("anna@acme.test", ["/admin/articles/new": .ok, "/admin/team": .ok, "/admin/audit": .ok]),
+                    (
+                        "adam@acme.test",
+                        [
+                            "/admin/articles/new": .ok, "/admin/team": .ok, "/admin/audit": .ok, "/admin/bot": .ok,
+                            "/admin/bot/rules/new": .ok,
+                        ]
+                    ),
+                    ("anna@acme.test", ["/admin/articles/new": .ok, "/admin/team": .ok, "/admin/audit": .ok, "/admin/bot": .ok]),
                 ]
                 for (email, expected) in pages {
                     var browser = Browser(client, host: "acme.vitrina.test")

@@ -1,0 +1,131 @@
+import Foundation
+
+/// The bot's settings form: what is stored, or what was typed with a sentence beside each refused field.
+struct BotSettingsPage {
+    var name: String
+    var greeting: String
+    var fallback: String
+    var language: String
+    var threshold: String
+    var handoffOnRequest: Bool
+    var handoffAfterFallbacks: String
+    var handoffKeywords: String
+    var timezone: String
+    var hours: String
+    var awayMessage: String
+    var errors: [String: String] = [:]
+    var showErrors = false
+    var languages: [SelectOption] = []
+    let action = PanelURL.bot.path
+    let tryURL = PanelURL.botTry.path
+    var defaultThreshold = ""
+    var variables = ResponseTemplate.variables.map { "{{" + $0 + "}}" }.joined(separator: " ")
+
+    init(_ bot: Bot) {
+        name = bot.name
+        greeting = bot.greeting
+        fallback = bot.fallback
+        language = bot.language.rawValue
+        threshold = bot.threshold.map { String($0) } ?? ""
+        handoffOnRequest = bot.handoffOnRequest
+        handoffAfterFallbacks = String(bot.handoffAfterFallbacks)
+        handoffKeywords = bot.handoffKeywords.joined(separator: ", ")
+        timezone = bot.hours?.timezone ?? "Europe/Moscow"
+        hours = bot.hours?.week.map { $0.0 + " " + $0.1 }.joined(separator: "\n") ?? ""
+        awayMessage = bot.awayMessage
+    }
+
+    /// The form as typed.
+    init(form: FormData) {
+        name = form.text("name")
+        greeting = form.raw("greeting").trimmingCharacters(in: .whitespacesAndNewlines)
+        fallback = form.raw("fallback").trimmingCharacters(in: .whitespacesAndNewlines)
+        language = form.text("language")
+        threshold = form.text("threshold")
+        handoffOnRequest = form["handoff_on_request"] != nil
+        handoffAfterFallbacks = form.text("handoff_after_fallbacks")
+        handoffKeywords = form.text("handoff_keywords")
+        timezone = form.text("timezone")
+        hours = form.raw("hours").trimmingCharacters(in: .whitespacesAndNewlines)
+        awayMessage = form.raw("away_message").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The settings the form asks for applied to `bot`, or the sentences (interface-text keys resolved in `t`) that
+    /// refuse it.
+    func settings(applied bot: Bot, t: [String: String]) -> (Bot, [String: String]) {
+        var bot = bot
+        var errors: [String: String] = [:]
+        if name.count > 80 { errors["name"] = t["form_too_long"] }
+        bot.name = name
+        for (field, text) in [("greeting", greeting), ("fallback", fallback), ("away_message", awayMessage)] {
+            if text.count > 2000 {
+                errors[field] = t["form_too_long"]
+            } else if let problem = Self.templateProblem(text, t: t) {
+                errors[field] = problem
+            }
+        }
+        bot.greeting = greeting
+        bot.fallback = fallback
+        bot.awayMessage = awayMessage
+        if let chosen = Bot.Language(rawValue: language) { bot.language = chosen } else { errors["language"] = t["form_invalid_choice"] }
+        if threshold.isEmpty {
+            bot.threshold = nil
+        } else if let value = Double(threshold.replacingOccurrences(of: ",", with: ".")), (0...1).contains(value) {
+            bot.threshold = value
+        } else {
+            errors["threshold"] = t["bot_threshold_invalid"]
+        }
+        bot.handoffOnRequest = handoffOnRequest
+        if let count = Int(handoffAfterFallbacks.isEmpty ? "0" : handoffAfterFallbacks), (0...20).contains(count) {
+            bot.handoffAfterFallbacks = count
+        } else {
+            errors["handoff_after_fallbacks"] = t["bot_fallbacks_invalid"]
+        }
+        bot.handoffKeywords = handoffKeywords.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if bot.handoffKeywords.count > 50 || bot.handoffKeywords.contains(where: { $0.count > 60 }) {
+            errors["handoff_keywords"] = t["bot_keywords_invalid"]
+        }
+        switch Self.hours(timezone: timezone, lines: hours) {
+        case .success(let parsed): bot.hours = parsed
+        case .failure(let problem):
+            errors[problem.field] = (t[problem.key] ?? problem.key).replacingOccurrences(of: "%n", with: String(problem.line))
+        }
+        return (bot, errors)
+    }
+
+    struct HoursProblem: Error {
+        let field: String
+        let key: String
+        var line = 0
+    }
+
+    /// Business hours from a time zone and lines such as `mon-fri 09:00-21:00`; none when there are no lines.
+    static func hours(timezone: String, lines text: String) -> Result<BusinessHours?, HoursProblem> {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard lines.contains(where: { !$0.isEmpty }) else { return .success(nil) }
+        guard TimeZone(identifier: timezone) != nil else { return .failure(HoursProblem(field: "timezone", key: "bot_timezone_invalid")) }
+        var week: [(String, String)] = []
+        for (number, line) in lines.enumerated() where !line.isEmpty {
+            let parts = line.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let entry = (parts[0], parts.count > 1 ? parts[1] : "")
+            guard parts.count == 2, (try? BusinessHours.parse(timezone: timezone, week: [entry])) != nil else {
+                return .failure(HoursProblem(field: "hours", key: "bot_hours_invalid", line: number + 1))
+            }
+            week.append(entry)
+        }
+        do { return .success(try BusinessHours.parse(timezone: timezone, week: week)) } catch {
+            return .failure(HoursProblem(field: "hours", key: "bot_hours_invalid", line: 1))
+        }
+    }
+
+    /// Why a reply text cannot be used as a template (the engine's sentence after ours), or nil.
+    static func templateProblem(_ text: String, t: [String: String]) -> String? {
+        guard !text.isEmpty else { return nil }
+        do {
+            try ResponseTemplate.check(text)
+            return nil
+        } catch {
+            return (t["bot_template_invalid"] ?? "") + " " + String(describing: error)
+        }
+    }
+}
