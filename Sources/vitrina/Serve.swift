@@ -71,6 +71,12 @@ struct Serve: AsyncParsableCommand {
             for domain in tenant.domains { lines.append("      also  http://\(domain)\(port)/help") }
         }
         if let manifest { lines += logins(manifest, config: config, port: port) }
+        // Each active shop's bot, in the panel's test chat (signed in as one of the shop's accounts above).
+        let shops = snapshot.tenantsBySlug.values.filter { $0.status == .active }.sorted { $0.slug < $1.slug }
+        if !shops.isEmpty {
+            lines += ["", "Try the bot (signed in as the shop's account):"]
+            for tenant in shops { lines.append("  \(tenant.name):  http://\(tenant.slug).\(config.baseDomain)\(port)/admin/bot/try") }
+        }
         lines.append("Stop with Ctrl+C.")
         say(lines.joined(separator: "\n"))
     }
