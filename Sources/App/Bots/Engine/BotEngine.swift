@@ -105,7 +105,8 @@ public struct BotEngine: Sendable {
             conversation = found
         } else {
             var botID = message.botID
-            if botID == nil { botID = try await BotStore.find(id: nil, on: connection)?.id }
+            // The shop's default bot comes from its cached snapshot: no round trip on the hot path.
+            if botID == nil { botID = try await snapshots.snapshot(botID: nil, schema: tenant.schema, on: connection)?.bot.id }
             guard let botID else { throw NoBot() }
             let contact = try await conversations.contact(
                 channel: message.channel, externalID: message.externalContactID, name: message.contactName, on: connection)

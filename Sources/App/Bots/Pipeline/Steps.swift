@@ -121,13 +121,13 @@ public struct KnowledgeStep: AnswerStep {
                 let entries = [top, second].map { turn.snapshot.knowledge.entries[$0.entry] }
                 var answer = BotAnswer(
                     step: .clarify, text: BotTexts.clarify(turn.language),
-                    parts: entries.map { MessagePart(type: .button, title: $0.title) }, score: PipelineRounding.round(top.score))
+                    parts: entries.map { MessagePart(type: .button, title: $0.title) }, score: AnswerPipeline.rounded(top.score))
                 answer.notes.append("the two best candidates are within \(retriever.tuning.clarifyMargin)")
                 return answer
             }
         }
         var answer = Self.answer(entry: top.entry, passage: top.passage, &turn)
-        answer.score = PipelineRounding.round(top.score)
+        answer.score = AnswerPipeline.rounded(top.score)
         return answer
     }
 
@@ -181,8 +181,4 @@ public struct FallbackStep: AnswerStep {
         let text = bot.fallback.isEmpty ? BotTexts.fallback(turn.language) : ResponseTemplates.render(text: bot.fallback, turn.values)
         return BotAnswer(step: .fallback, text: text)
     }
-}
-
-enum PipelineRounding {
-    static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
