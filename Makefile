@@ -16,12 +16,14 @@ run: deps
 
 # `make test FILTER=Jobs` (or any regular expression of suite and test names) runs only what matches.
 FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
+# A test run that has not finished after this many seconds is stopped, naming the tests that never finished.
+TEST_TIMEOUT ?= 1200
 
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
 	@scripts/install-deps.sh dnsmasq python3-venv
 	$(SWIFT) build --build-tests
-	scripts/with-test-postgres.sh $(SWIFT) test --skip-build $(FILTER_ARGS)
+	scripts/with-test-postgres.sh scripts/watchdog.sh $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(FILTER_ARGS)
 
 ## The tests that need no database (parsers, page models, the permission matrix, ...): seconds, no PostgreSQL.
 test-unit: deps
