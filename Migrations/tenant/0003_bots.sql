@@ -6,7 +6,8 @@ CREATE TABLE bots (
     slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$'),
     -- Empty texts mean "the default in the conversation's language", so a new shop's bot works in ru and en at once.
     name text NOT NULL DEFAULT '' CHECK (length(name) <= 80),
-    avatar_sha256 text CHECK (avatar_sha256 ~ '^[0-9a-f]{64}$'),
+    -- The uploaded picture's file name among the brand assets: <sha256>.<png|svg>.
+    avatar text CHECK (avatar ~ '^[0-9a-f]{64}\.(png|svg)$'),
     greeting text NOT NULL DEFAULT '' CHECK (length(greeting) <= 2000),
     fallback text NOT NULL DEFAULT '' CHECK (length(fallback) <= 2000),
     language text NOT NULL DEFAULT 'auto' CHECK (language IN ('ru', 'en', 'auto')),

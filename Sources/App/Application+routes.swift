@@ -74,7 +74,9 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     ArticlesController(articles: s.articles, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     BotTryController(engine: s.botEngine, tenants: s.tenants, panels: panels).addRoutes(to: routes)
-    BotSettingsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    BotSettingsController(
+        assets: s.brandAssets, plans: s.plans, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: routes)
     BotFAQController(engine: s.botEngine, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     BotSynonymsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
@@ -124,6 +126,7 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
         .addRoutes(to: keyed)
     let bots = BotAPIAccess(tenants: s.tenants, directory: s.directory)
     BotAPIController(bots: BotStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    BotsAPIController(bots: BotStore(), plans: s.plans, access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     BotMessagesAPIController(engine: s.botEngine, access: bots).addRoutes(to: keyed)
     KnowledgeAPIController(knowledge: KnowledgeStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     TemplatesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)

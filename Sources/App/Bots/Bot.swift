@@ -6,7 +6,8 @@ public struct Bot: Sendable, Equatable {
     public var id: Int
     public var slug: String
     public var name: String
-    public var avatarSHA256: String?
+    /// The uploaded picture, by its file name among the brand assets (`<sha256>.png|svg`); nil shows the initial.
+    public var avatar: String?
     public var greeting: String
     public var fallback: String
     public var language: Language
@@ -20,19 +21,22 @@ public struct Bot: Sendable, Equatable {
     public var hours: BusinessHours?
     public var awayMessage: String
 
+    /// Where the picture is served (any host's `/brand-assets/`), or nil.
+    public var avatarURL: String? { avatar.map { SiteURL.brandAsset($0).path } }
+
     public enum Language: String, Sendable, Codable, CaseIterable {
         case ru, en, auto
     }
 
     public init(
-        id: Int = 0, slug: String = "assistant", name: String = "", avatarSHA256: String? = nil, greeting: String = "",
+        id: Int = 0, slug: String = "assistant", name: String = "", avatar: String? = nil, greeting: String = "",
         fallback: String = "", language: Language = .auto, threshold: Double? = nil, handoffOnRequest: Bool = true,
         handoffAfterFallbacks: Int = 2, handoffKeywords: [String] = [], hours: BusinessHours? = nil, awayMessage: String = ""
     ) {
         self.id = id
         self.slug = slug
         self.name = name
-        self.avatarSHA256 = avatarSHA256
+        self.avatar = avatar
         self.greeting = greeting
         self.fallback = fallback
         self.language = language

@@ -6,7 +6,7 @@ public struct BotStore: Sendable {
     public init() {}
 
     static let columns = """
-        id::int, slug, name, avatar_sha256, greeting, fallback, language, threshold::float8, handoff_on_request,
+        id::int, slug, name, avatar, greeting, fallback, language, threshold::float8, handoff_on_request,
         handoff_after_fallbacks, handoff_keywords, hours::text, away_message
         """
 
@@ -36,7 +36,7 @@ public struct BotStore: Sendable {
         try Self.check(bot)
         return try await !tenant.rows(
             """
-            UPDATE bots SET name = \(bot.name), avatar_sha256 = \(bot.avatarSHA256), greeting = \(bot.greeting),
+            UPDATE bots SET name = \(bot.name), avatar = \(bot.avatar), greeting = \(bot.greeting),
                 fallback = \(bot.fallback), language = \(bot.language.rawValue), threshold = \(bot.threshold),
                 handoff_on_request = \(bot.handoffOnRequest), handoff_after_fallbacks = \(bot.handoffAfterFallbacks),
                 handoff_keywords = \(Self.keywords(bot.handoffKeywords)), hours = \(bot.hours?.json)::jsonb,
@@ -70,7 +70,7 @@ public struct BotStore: Sendable {
             else { throw IdentityError.notFound }
             return id
         } catch  where databaseErrorCode(error) == "23505" {
-            throw BotSettingsError("A bot named “\(bot.slug)” exists already.")
+            throw BotSlugTaken(slug: bot.slug)
         }
     }
 
@@ -95,6 +95,12 @@ public struct BotStore: Sendable {
     }
 }
 
+/// Another bot of the shop has this slug.
+public struct BotSlugTaken: Error, Sendable, CustomStringConvertible {
+    public let slug: String
+    public var description: String { "A bot named “\(slug)” exists already." }
+}
+
 /// The plan allows no more bots.
 public struct BotLimitReached: Error, Sendable, CustomStringConvertible {
     public let limit: Int
@@ -108,7 +114,7 @@ struct BotRow: RowDecodable {
         let (id, slug, name, avatar, greeting, fallback, language, threshold, onRequest, after, keywords, hours, away) = try row.decode(
             (Int, String, String, String?, String, String, String, Double?, Bool, Int, [String], String?, String).self)
         bot = Bot(
-            id: id, slug: slug, name: name, avatarSHA256: avatar, greeting: greeting, fallback: fallback,
+            id: id, slug: slug, name: name, avatar: avatar, greeting: greeting, fallback: fallback,
             language: Bot.Language(rawValue: language) ?? .auto, threshold: threshold, handoffOnRequest: onRequest,
             handoffAfterFallbacks: after, handoffKeywords: keywords, hours: hours.flatMap(BusinessHours.init(json:)), awayMessage: away)
     }

@@ -14,7 +14,7 @@ public enum PanelURL: Hashable, Sendable {
     case articles, newArticle
     case article(Int? = nil), deleteArticle(Int? = nil), moveArticle(Int? = nil)
     // The shop's bot: trying it, its settings, its knowledge, templates and rules.
-    case botTry, bot
+    case botTry, bot, newBot
     case botFAQ, newBotFAQ
     case botFAQEntry(Int? = nil), deleteBotFAQ(Int? = nil)
     case botSynonyms
@@ -61,6 +61,7 @@ public enum PanelURL: Hashable, Sendable {
         case .moveArticle(let id): ("articles/:id/move", [id.map(String.init)])
         case .botTry: ("bot/try", [])
         case .bot: ("bot", [])
+        case .newBot: ("bot/new", [])
         case .botFAQ: ("bot/faq", [])
         case .newBotFAQ: ("bot/faq/new", [])
         case .botFAQEntry(let id): ("bot/faq/:id", [id.map(String.init)])
@@ -133,7 +134,7 @@ public enum PanelURL: Hashable, Sendable {
         case .newArticle, .article, .deleteArticle, .moveArticle: return .editArticles
         case .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules: return .viewBot
         case .newBotFAQ, .botFAQEntry, .deleteBotFAQ, .newBotTemplate, .botTemplate, .deleteBotTemplate: return .editBotKnowledge
-        case .bot, .newBotRule, .botRule, .deleteBotRule: return .editBot
+        case .bot, .newBot, .newBotRule, .botRule, .deleteBotRule: return .editBot
         case .team: return .viewTeam
         case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: return .manageTeam
         case .audit: return .viewAudit

@@ -17,7 +17,7 @@ extension ManifestApplier {
                 if var bot = spec.bot, let current = try await BotStore.find(id: nil, on: tenant) {
                     bot.id = current.id
                     bot.slug = current.slug
-                    bot.avatarSHA256 = current.avatarSHA256
+                    bot.avatar = current.avatar
                     bot.handoffKeywords = BotStore.keywords(bot.handoffKeywords)
                     if bot != current {
                         try await BotStore().update(bot, on: tenant)

@@ -45,7 +45,9 @@ struct BotSettingsJSON: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: JSONKey.self)
+        try container.encode(bot.slug, forKey: JSONKey("slug"))
         try container.encode(bot.name, forKey: JSONKey("name"))
+        try container.encode(bot.avatarURL, forKey: JSONKey("avatar_url"))
         try container.encode(bot.greeting, forKey: JSONKey("greeting"))
         try container.encode(bot.fallback, forKey: JSONKey("fallback"))
         try container.encode(bot.language.rawValue, forKey: JSONKey("language"))

@@ -2,6 +2,8 @@ import Foundation
 
 /// The bot's settings form: what is stored, or what was typed with a sentence beside each refused field.
 struct BotSettingsPage {
+    /// Which of the shop's bots the form edits (kept in the form's address).
+    var slug = ""
     var name: String
     var greeting: String
     var fallback: String
@@ -13,15 +15,35 @@ struct BotSettingsPage {
     var timezone: String
     var hours: String
     var awayMessage: String
+    /// The picture's file name among the brand assets (kept in a hidden field while the form is corrected).
+    var avatar: String?
     var errors: [String: String] = [:]
     var showErrors = false
     var languages: [SelectOption] = []
-    let action = PanelURL.bot.path
+    /// Set by `finish()`: the template sees stored properties only.
+    var action = ""
+    var avatarURL: String?
+    let newAction = PanelURL.newBot.path
+    /// The shop's bots, for switching between them, and the form that adds one.
+    var bots: [BotLink] = []
+    var hasSeveral = false
+    var newSlug = ""
+    var newName = ""
+    /// "2 of 3 bots on your plan", when the plan has a limit.
+    var limitNote: String?
+
+    struct BotLink {
+        let name: String
+        let slug: String
+        let url: String
+        let current: Bool
+    }
     let tryURL = PanelURL.botTry.path
     var defaultThreshold = ""
     var variables = ResponseTemplate.variables.map { "{{" + $0 + "}}" }.joined(separator: " ")
 
     init(_ bot: Bot) {
+        slug = bot.slug
         name = bot.name
         greeting = bot.greeting
         fallback = bot.fallback
@@ -33,6 +55,19 @@ struct BotSettingsPage {
         timezone = bot.hours?.timezone ?? "Europe/Moscow"
         hours = bot.hours?.week.map { $0.0 + " " + $0.1 }.joined(separator: "\n") ?? ""
         awayMessage = bot.awayMessage
+        avatar = bot.avatar
+    }
+
+    /// Fills in what the template shows from the rest.
+    mutating func finish() {
+        action = PanelURL.bot.path(query: [("bot", slug)])
+        avatarURL = avatar.map { SiteURL.brandAsset($0).path }
+        hasSeveral = bots.count > 1
+    }
+
+    /// An asset file name a bot's picture can have.
+    static func isAvatarName(_ name: String) -> Bool {
+        name.wholeMatch(of: /[0-9a-f]{64}\.(png|svg)/) != nil
     }
 
     /// The form as typed.
@@ -48,6 +83,8 @@ struct BotSettingsPage {
         timezone = form.text("timezone")
         hours = form.raw("hours").trimmingCharacters(in: .whitespacesAndNewlines)
         awayMessage = form.raw("away_message").trimmingCharacters(in: .whitespacesAndNewlines)
+        let kept = form.text("avatar")
+        avatar = form["avatar_remove"] != nil || !Self.isAvatarName(kept) ? nil : kept
     }
 
     /// The settings the form asks for applied to `bot`, or the sentences (interface-text keys resolved in `t`) that
@@ -67,6 +104,7 @@ struct BotSettingsPage {
         bot.greeting = greeting
         bot.fallback = fallback
         bot.awayMessage = awayMessage
+        bot.avatar = avatar
         if let chosen = Bot.Language(rawValue: language) { bot.language = chosen } else { errors["language"] = t["form_invalid_choice"] }
         if threshold.isEmpty {
             bot.threshold = nil

@@ -42,12 +42,16 @@ struct BotTryPage {
         let links: [Link]
         let hasParts: Bool
         let why: Why?
+        /// The bot's picture beside its own messages.
+        var avatarURL: String? = nil
     }
 
     let action = PanelURL.botTry.path
     let newURL = PanelURL.botTry.path
     let conversationID: String
     let botName: String
+    let botAvatarURL: String?
+    let botInitial: String
     let messages: [Message]
     let empty: Bool
     let state: String?
@@ -66,7 +70,13 @@ struct BotTryPage {
         let botLanguage = BotLanguage(rawValue: language) ?? .ru
         let name = bot?.displayName(botLanguage) ?? BotTexts.defaultName(botLanguage)
         botName = name
-        let messages = stored.map { Self.message($0, botName: name, t: t, language: language) }
+        botAvatarURL = bot?.avatarURL
+        botInitial = name.first.map { String($0).uppercased() } ?? "?"
+        let messages = stored.map { stored in
+            var message = Self.message(stored, botName: name, t: t, language: language)
+            if stored.author == .bot { message.avatarURL = bot?.avatarURL }
+            return message
+        }
         self.messages = messages
         empty = messages.isEmpty
         state = conversation.map { t["bot_state_" + $0.state.rawValue] ?? $0.state.rawValue }

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+
+/// `GET/POST /api/v1/bots` and `GET/PUT /api/v1/bots/{slug}`: a shop's bots, within its plan's `bots` limit.
+/// (`/api/v1/bot` is the first of them, the one a shop starts with.)
+struct BotsAPIController: Sendable {
+    let bots: BotStore
+    let plans: PlanStore
+    let access: BotAPIAccess
+    let auditLog: AuditLog
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get("bots", use: list)
+        group.post("bots", use: create)
+        group.get("bots/:slug", use: show)
+        group.put("bots/:slug", use: update)
+    }
+
+    @Sendable func list(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.botRead)
+        let tenant = try await access.shop(context)
+        let all = try await access.read(tenant, context) { try await bots.list(on: $0) }
+        return APIJSON.response(BotListJSON(items: all.map(BotSettingsJSON.init)))
+    }
+
+    /// A new bot: `slug` and any of the settings; a 409 when the plan allows no more, or the slug is taken.
+    @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.botWrite)
+        let tenant = try await access.shop(context)
+        let body = try await APIJSON.decode(NewBotJSON.self, from: request)
+        try body.settings.unknown.filter { $0 != "slug" }.refuseUnknown()
+        guard let slug = body.slug?.apiText, !slug.isEmpty else {
+            throw APIError.validation([FieldProblem(field: "slug", message: "Required: a-z, 0-9 and -.")])
+        }
+        guard Slug.isValid(slug) else {
+            throw APIError.validation([FieldProblem(field: "slug", message: "“\(slug)” is not a valid bot id: use a-z, 0-9 and -.")])
+        }
+        var bot = Bot(slug: slug)
+        try body.settings.apply(to: &bot)
+        let (plans, new) = (plans, bot)
+        do {
+            let created = try await access.write(tenant, context, field: "slug") { connection -> Bot? in
+                let id = try await bots.create(new, tenantID: tenant.id, plans: plans, on: connection)
+                try await auditLog.record(context.audit("bot.created", target: slug), on: connection)
+                return try await bots.find(id: id, on: connection)
+            }
+            guard let created else { throw BotAPIAccess.noBot }
+            return APIJSON.response(BotSettingsJSON(created), status: .created)
+        } catch let full as BotLimitReached {
+            throw APIError(.conflict, full.description)
+        } catch let taken as BotSlugTaken {
+            throw APIError(.conflict, taken.description)
+        }
+    }
+
+    @Sendable func show(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.botRead)
+        let tenant = try await access.shop(context)
+        let slug = try context.parameters.require("slug")
+        guard let bot = try await access.read(tenant, context, { try await bots.find(slug: slug, on: $0) }) else {
+            throw Self.missing(slug)
+        }
+        return APIJSON.response(BotSettingsJSON(bot))
+    }
+
+    /// Changes the fields given, as `PUT /api/v1/bot` does for the first bot.
+    @Sendable func update(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.botWrite)
+        let tenant = try await access.shop(context)
+        let slug = try context.parameters.require("slug")
+        let change = try await APIJSON.decode(BotSettingsChange.self, from: request)
+        try change.unknown.refuseUnknown()
+        let updated = try await access.write(tenant, context, field: "bot") { connection -> Bot? in
+            guard var bot = try await bots.find(slug: slug, on: connection) else { return nil }
+            try change.apply(to: &bot)
+            guard try await bots.update(bot, on: connection) else { return nil }
+            try await auditLog.record(context.audit("bot.updated", target: bot.slug), on: connection)
+            return try await bots.find(id: bot.id, on: connection)
+        }
+        guard let updated else { throw Self.missing(slug) }
+        return APIJSON.response(BotSettingsJSON(updated))
+    }
+
+    static func missing(_ slug: String) -> APIError { APIError.notFound("This shop has no bot “\(slug)”.") }
+}
+
+struct BotListJSON: Encodable {
+    let items: [BotSettingsJSON]
+}
+
+/// `POST /api/v1/bots`'s body: a `slug` and the settings `PUT` takes.
+struct NewBotJSON: Decodable, Sendable {
+    var slug: String?
+    var settings: BotSettingsChange
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: JSONKey.self)
+        slug = try container.optional(String.self, "slug")
+        settings = try BotSettingsChange(from: decoder)
+    }
+}
