@@ -39,7 +39,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product vitrina
 
-## W1 and W2 of shared/bench/WORKLOAD.md against a freshly started release server; prints the figures.
+## W1, W2 (shared/bench/WORKLOAD.md) and W3a (bot messages) against a freshly started release server; prints the figures.
 bench: deps
 	@scripts/install-deps.sh wrk
 	$(SWIFT) build -c release --product vitrina

@@ -72,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "VitrinaBench",
-            dependencies: ["App"],
+            dependencies: ["App", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Benchmarks/VitrinaBench"
         ),
         .testTarget(

@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// `make bench`: W1 (help page under load) and W2 (provisioning, schema change) of shared/bench/WORKLOAD.md against a
-/// freshly started release server on a fresh embedded PostgreSQL. Prints the figures.
+/// `make bench`: W1 (help page under load), W2 (provisioning, schema change) of shared/bench/WORKLOAD.md and W3a
+/// (shoppers' messages to the bots) against a freshly started release server on a fresh embedded PostgreSQL. Prints
+/// the figures.
 @main
 struct VitrinaBench {
     struct Options {
@@ -16,6 +17,9 @@ struct VitrinaBench {
         var runs = 3
         var w1 = true
         var w2 = true
+        var w3a = true
+        var w3aDuration = 15
+        var w3aRuns = 2
         var w2Tenants = 1000
         var connections = 64
         var renderIterations = 0
@@ -35,8 +39,12 @@ struct VitrinaBench {
                 case "--connections": connections = Int(iterator.next() ?? "") ?? connections
                 case "--w2-tenants": w2Tenants = Int(iterator.next() ?? "") ?? w2Tenants
                 case "--render": renderIterations = Int(iterator.next() ?? "") ?? 1000
-                case "--only-w1": w2 = false
-                case "--only-w2": w1 = false
+                case "--only-w1": (w2, w3a) = (false, false)
+                case "--only-w2": (w1, w3a) = (false, false)
+                case "--only-w3a", "--w3a": (w1, w2) = (false, false)
+                case "--no-w3a": w3a = false
+                case "--w3a-duration": w3aDuration = Int(iterator.next() ?? "") ?? w3aDuration
+                case "--w3a-runs": w3aRuns = Int(iterator.next() ?? "") ?? w3aRuns
                 case "--peer": peer = iterator.next() ?? peer
                 case "--no-peer": runPeer = false
                 default:
@@ -63,6 +71,7 @@ struct VitrinaBench {
         var bench = Bench(options: options, serverURL: url, logger: logger)
         if options.w1 { try await bench.w1() }
         if options.w2 { try await bench.w2() }
+        if options.w3a { try await bench.w3a() }
         say("\nDone.")
     }
 }
@@ -99,7 +108,7 @@ struct Bench {
 
     /// Runs `body` with the app's services on database `name` (migrated).
     func withServices<T: Sendable>(
-        _ name: String, migrations: String = FileManager.default.currentDirectoryPath,
+        _ name: String, migrations: String = FileManager.default.currentDirectoryPath, embeddings: EmbeddingsEndpoint? = nil,
         _ body: @Sendable (AppServices) async throws -> T
     ) async throws -> T {
         var config = AppConfiguration()
@@ -107,7 +116,7 @@ struct Bench {
         config.resourcesDirectory = migrations
         config.dataDirectory = options.workdir
         let database = try Database(url: databaseURL(name), poolSize: 8, logger: logger, quietPool: true)
-        let services = try await AppServices.make(configuration: config, database: database, logger: logger)
+        let services = try await AppServices.make(configuration: config, database: database, logger: logger, embeddings: embeddings)
         let result = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
             defer { group.cancelAll() }
