@@ -89,18 +89,24 @@ public final class LocalEmbeddings: Sendable {
         }
         try await install()
         // The port it had, if free: processes that still use it (theirs fail fast meanwhile) find the new one there.
-        let port = try await Self.freePort(preferring: previous?.port)
+        var port = try await Self.freePort(preferring: previous?.port)
         logger.info("Starting the local embeddings server…")
         let started = ContinuousClock.now
-        let pid = try launch(port: port)
-        do {
-            try writeState(ServerState(port: port, pid: pid))
-            try await waitUntilHealthy(port: port, pid: pid, client: client)
-            try takeLease()
-        } catch {
-            Self.terminate(pid)
-            removeState()
-            throw error
+        // A port found free can be taken by someone else before the server binds it, and then the server exits at
+        // once: a second try on another port the system picks.
+        for attempt in 1...2 {
+            let pid = try launch(port: port)
+            do {
+                try writeState(ServerState(port: port, pid: pid))
+                try await waitUntilHealthy(port: port, pid: pid, client: client)
+                try takeLease()
+                break
+            } catch {
+                Self.terminate(pid)
+                removeState()
+                guard attempt == 1, case LocalEmbeddingsError.startFailed = error else { throw error }
+                port = try await Self.freePort()
+            }
         }
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18

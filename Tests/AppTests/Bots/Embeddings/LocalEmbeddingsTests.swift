@@ -44,7 +44,13 @@ struct LocalEmbeddingsTests {
         let folder = try TemporaryFolder()
         let embeddings = local(folder)
         try FileManager.default.createDirectory(atPath: embeddings.folder, withIntermediateDirectories: true)
-        let gone = ServerState(port: try await LocalEmbeddings.freePort(), pid: Int32.max - 1)
+        // A port below the range the system hands out to outgoing connections, so nobody takes it meanwhile.
+        var free = 0
+        for candidate in (20_000..<20_200).shuffled() where try await LocalEmbeddings.freePort(preferring: candidate) == candidate {
+            free = candidate
+            break
+        }
+        let gone = ServerState(port: free, pid: Int32.max - 1)
         try embeddings.writeState(gone)
         let endpoint = try #require(await embeddings.start())
         let state = try #require(embeddings.readState())
