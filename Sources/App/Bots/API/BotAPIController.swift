@@ -1,187 +1,114 @@
 import Foundation
 import Hummingbird
 
-/// `GET/PUT /api/v1/bot`: the shop's default bot's settings, for a shop's key.
+/// A shop's bots, for a shop's key: `GET/POST /api/v1/bots` (within the plan's `bots` limit),
+/// `GET/PUT /api/v1/bots/{slug}`, and `GET/PUT /api/v1/bot` for the first of them, the one a shop starts with.
 struct BotAPIController: Sendable {
     let bots: BotStore
+    let plans: PlanStore
     let access: BotAPIAccess
     let auditLog: AuditLog
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
-        group.get("bot", use: show)
-        group.put("bot", use: update)
+        group.get("bot") { request, context in try await show(request: request, context: context, slug: nil) }
+        group.put("bot") { request, context in try await update(request: request, context: context, slug: nil) }
+        group.get("bots", use: list)
+        group.post("bots", use: create)
+        group.get("bots/:slug") { request, context in
+            try await show(request: request, context: context, slug: try context.parameters.require("slug"))
+        }
+        group.put("bots/:slug") { request, context in
+            try await update(request: request, context: context, slug: try context.parameters.require("slug"))
+        }
     }
 
-    @Sendable func show(request: Request, context: APIRequestContext) async throws -> Response {
+    @Sendable func list(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.botRead)
         let tenant = try await access.shop(context)
-        guard let bot = try await access.read(tenant, context, { try await bots.find(id: nil, on: $0) }) else { throw BotAPIAccess.noBot }
+        let all = try await access.read(tenant, context) { try await bots.list(on: $0) }
+        return APIJSON.response(BotListJSON(items: all.map(BotSettingsJSON.init)))
+    }
+
+    /// A new bot: `slug` and any of the settings; a 409 when the plan allows no more, or the slug is taken.
+    @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
+        try context.require(.botWrite)
+        let tenant = try await access.shop(context)
+        let body = try await APIJSON.decode(NewBotJSON.self, from: request)
+        try body.settings.unknown.filter { $0 != "slug" }.refuseUnknown()
+        guard let slug = body.slug?.apiText, !slug.isEmpty else {
+            throw APIError.validation([FieldProblem(field: "slug", message: "Required: a-z, 0-9 and -.")])
+        }
+        guard Slug.isValid(slug) else {
+            throw APIError.validation([FieldProblem(field: "slug", message: "“\(slug)” is not a valid bot id: use a-z, 0-9 and -.")])
+        }
+        var bot = Bot(slug: slug)
+        try body.settings.apply(to: &bot)
+        let (plans, new) = (plans, bot)
+        do {
+            let created = try await access.write(tenant, context, field: "slug") { connection -> Bot? in
+                let id = try await bots.create(new, tenantID: tenant.id, plans: plans, on: connection)
+                try await auditLog.record(context.audit("bot.created", target: slug), on: connection)
+                return try await bots.find(id: id, on: connection)
+            }
+            guard let created else { throw BotAPIAccess.noBot }
+            return APIJSON.response(BotSettingsJSON(created), status: .created)
+        } catch let full as BotLimitReached {
+            throw APIError(.conflict, full.description)
+        } catch let taken as BotSlugTaken {
+            throw APIError(.conflict, taken.description)
+        }
+    }
+
+    /// The bot named by `slug`, or the shop's first when it is nil.
+    func show(request: Request, context: APIRequestContext, slug: String?) async throws -> Response {
+        try context.require(.botRead)
+        let tenant = try await access.shop(context)
+        guard let bot = try await access.read(tenant, context, { try await Self.find(slug, bots, on: $0) }) else {
+            throw Self.missing(slug)
+        }
         return APIJSON.response(BotSettingsJSON(bot))
     }
 
     /// Changes the fields given; the others keep their values (`null` clears `threshold` and `hours`).
-    @Sendable func update(request: Request, context: APIRequestContext) async throws -> Response {
+    func update(request: Request, context: APIRequestContext, slug: String?) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
         let change = try await APIJSON.decode(BotSettingsChange.self, from: request)
         try change.unknown.refuseUnknown()
         let updated = try await access.write(tenant, context, field: "bot") { connection -> Bot? in
-            guard var bot = try await bots.find(id: nil, on: connection) else { return nil }
+            guard var bot = try await Self.find(slug, bots, on: connection) else { return nil }
             try change.apply(to: &bot)
             guard try await bots.update(bot, on: connection) else { return nil }
             try await auditLog.record(context.audit("bot.updated", target: bot.slug), on: connection)
             return try await bots.find(id: bot.id, on: connection)
         }
-        guard let updated else { throw BotAPIAccess.noBot }
+        guard let updated else { throw Self.missing(slug) }
         return APIJSON.response(BotSettingsJSON(updated))
     }
-}
 
-/// A bot's settings as the API shows them; every key is present (`null` when unset).
-struct BotSettingsJSON: Encodable {
-    let bot: Bot
+    static func find(_ slug: String?, _ bots: BotStore, on connection: TenantConnection) async throws -> Bot? {
+        guard let slug else { return try await bots.find(id: nil, on: connection) }
+        return try await bots.find(slug: slug, on: connection)
+    }
 
-    init(_ bot: Bot) { self.bot = bot }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: JSONKey.self)
-        try container.encode(bot.slug, forKey: JSONKey("slug"))
-        try container.encode(bot.name, forKey: JSONKey("name"))
-        try container.encode(bot.avatarURL, forKey: JSONKey("avatar_url"))
-        try container.encode(bot.greeting, forKey: JSONKey("greeting"))
-        try container.encode(bot.fallback, forKey: JSONKey("fallback"))
-        try container.encode(bot.language.rawValue, forKey: JSONKey("language"))
-        try container.encode(bot.threshold, forKey: JSONKey("threshold"))
-        var handoff = container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("handoff"))
-        try handoff.encode(bot.handoffOnRequest, forKey: JSONKey("on_request"))
-        try handoff.encode(bot.handoffAfterFallbacks, forKey: JSONKey("after_fallbacks"))
-        try handoff.encode(bot.handoffKeywords, forKey: JSONKey("keywords"))
-        if let hours = bot.hours {
-            var object = container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("hours"))
-            try object.encode(hours.timezone, forKey: JSONKey("timezone"))
-            try object.encode(Dictionary(uniqueKeysWithValues: hours.week.map { ($0.0, $0.1) }), forKey: JSONKey("week"))
-        } else {
-            try container.encodeNil(forKey: JSONKey("hours"))
-        }
-        try container.encode(bot.awayMessage, forKey: JSONKey("away_message"))
+    static func missing(_ slug: String?) -> APIError {
+        guard let slug else { return BotAPIAccess.noBot }
+        return APIError.notFound("This shop has no bot “\(slug)”.")
     }
 }
 
-/// `PUT /api/v1/bot`'s body: any of the settings; fields it may not have are kept to be refused by name.
-struct BotSettingsChange: Decodable, Sendable {
-    var name, greeting, fallback, awayMessage, language: String?
-    var threshold: Double??
-    var onRequest: Bool?
-    var afterFallbacks: Int?
-    var keywords: [String]?
-    /// `.some(nil)` clears the hours.
-    var hours: Hours??
-    var unknown: [String] = []
+struct BotListJSON: Encodable {
+    let items: [BotSettingsJSON]
+}
 
-    struct Hours: Sendable {
-        var timezone: String
-        var week: [String: String]
-    }
+/// `POST /api/v1/bots`'s body: a `slug` and the settings `PUT` takes.
+struct NewBotJSON: Decodable, Sendable {
+    var slug: String?
+    var settings: BotSettingsChange
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        unknown = container.unknown(["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "away_message"])
-        name = try container.optional(String.self, "name")
-        greeting = try container.optional(String.self, "greeting")
-        fallback = try container.optional(String.self, "fallback")
-        awayMessage = try container.optional(String.self, "away_message")
-        language = try container.optional(String.self, "language")
-        threshold = try container.nullable(Double.self, "threshold")
-        if container.contains(JSONKey("handoff")) {
-            let handoff = try container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("handoff"))
-            unknown += handoff.unknown(["on_request", "after_fallbacks", "keywords"], prefix: "handoff.")
-            onRequest = try handoff.optional(Bool.self, "on_request")
-            afterFallbacks = try handoff.optional(Int.self, "after_fallbacks")
-            keywords = try handoff.optional([String].self, "keywords")
-        }
-        if container.contains(JSONKey("hours")) {
-            if try container.decodeNil(forKey: JSONKey("hours")) {
-                hours = .some(nil)
-            } else {
-                let object = try container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("hours"))
-                unknown += object.unknown(["timezone", "week"], prefix: "hours.")
-                hours = .some(
-                    Hours(
-                        timezone: try object.optional(String.self, "timezone") ?? "Europe/Moscow",
-                        week: try object.decode([String: String].self, forKey: JSONKey("week"))))
-            }
-        }
-    }
-
-    /// The change applied to `bot`, or a 422 naming every field refused.
-    func apply(to bot: inout Bot) throws {
-        var problems: [FieldProblem] = []
-        func text(_ value: String?, _ field: String, limit: Int, template: Bool) -> String? {
-            guard let value = value?.apiText else { return nil }
-            if value.count > limit {
-                problems.append(FieldProblem(field: field, message: "At most \(limit) characters."))
-            } else if template, !value.isEmpty {
-                do { try ResponseTemplate.check(value) } catch {
-                    problems.append(FieldProblem(field: field, message: BotAPIAccess.sentence(error)))
-                }
-            }
-            return value
-        }
-        if let value = text(name, "name", limit: 80, template: false) { bot.name = value }
-        if let value = text(greeting, "greeting", limit: 2000, template: true) { bot.greeting = value }
-        if let value = text(fallback, "fallback", limit: 2000, template: true) { bot.fallback = value }
-        if let value = text(awayMessage, "away_message", limit: 2000, template: true) { bot.awayMessage = value }
-        if let language {
-            if let value = Bot.Language(rawValue: language) {
-                bot.language = value
-            } else {
-                problems.append(FieldProblem(field: "language", message: "Must be ru, en or auto."))
-            }
-        }
-        if let threshold {
-            if let value = threshold, !(0...1).contains(value) {
-                problems.append(FieldProblem(field: "threshold", message: "Must be a number from 0 to 1, or null for the default."))
-            } else {
-                bot.threshold = threshold
-            }
-        }
-        if let onRequest { bot.handoffOnRequest = onRequest }
-        if let afterFallbacks {
-            if (0...20).contains(afterFallbacks) {
-                bot.handoffAfterFallbacks = afterFallbacks
-            } else {
-                problems.append(FieldProblem(field: "handoff.after_fallbacks", message: "Must be a whole number from 0 (never) to 20."))
-            }
-        }
-        if let keywords {
-            let words = keywords.map(\.apiText).filter { !$0.isEmpty }
-            if words.count > 100 || words.contains(where: { $0.count > 100 }) {
-                problems.append(FieldProblem(field: "handoff.keywords", message: "Up to 100 keywords of at most 100 characters."))
-            } else {
-                bot.handoffKeywords = words
-            }
-        }
-        if let hours {
-            if let hours {
-                if TimeZone(identifier: hours.timezone) == nil {
-                    problems.append(
-                        FieldProblem(
-                            field: "hours.timezone", message: "“\(hours.timezone)” is not a time zone; use a name such as Europe/Moscow."))
-                } else if hours.week.isEmpty {
-                    problems.append(
-                        FieldProblem(field: "hours.week", message: "Required: days and hours, e.g. {\"mon-fri\": \"09:00-21:00\"}."))
-                } else {
-                    do {
-                        bot.hours = try BusinessHours.parse(
-                            timezone: hours.timezone, week: hours.week.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-                    } catch {
-                        problems.append(FieldProblem(field: "hours.week", message: BotAPIAccess.sentence(error)))
-                    }
-                }
-            } else {
-                bot.hours = nil
-            }
-        }
-        if !problems.isEmpty { throw APIError.validation(problems) }
+        slug = try container.optional(String.self, "slug")
+        settings = try BotSettingsChange(from: decoder)
     }
 }

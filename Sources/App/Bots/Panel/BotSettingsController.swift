@@ -145,14 +145,17 @@ public struct BotSettingsController: Sendable {
         let t = panels.texts(context)
         var page = page
         let tenant = try BotPanel.tenant(context)
-        let all = try await tenants.withTenant(tenant, readOnly: true, logger: context.logger) { try await bots.list(on: $0) }
+        let plans = plans
+        let (all, limit) = try await tenants.withTenant(tenant, readOnly: true, logger: context.logger) { connection in
+            (try await bots.list(on: connection), try await plans.limits(tenantID: tenant.id, on: connection)?.maxBots)
+        }
         let language = BotLanguage(rawValue: context.panel.language) ?? .ru
         page.bots = all.map { bot in
             BotSettingsPage.BotLink(
                 name: bot.displayName(language), slug: bot.slug, url: PanelURL.bot.path(query: [("bot", bot.slug)]),
                 current: bot.slug == page.slug)
         }
-        if let limit = try await plans.limits(tenantID: tenant.id)?.maxBots {
+        if let limit {
             page.limitNote = (t["bot_limit_note"] ?? "").replacingOccurrences(of: "%used", with: String(all.count))
                 .replacingOccurrences(of: "%count", with: String(limit))
         }
