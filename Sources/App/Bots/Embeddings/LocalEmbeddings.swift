@@ -105,6 +105,7 @@ public final class LocalEmbeddings: Sendable {
                 Self.terminate(pid)
                 removeState()
                 guard attempt == 1, case LocalEmbeddingsError.startFailed = error else { throw error }
+                logger.warning("\(error) Trying again on another port.")
                 port = try await Self.freePort()
             }
         }

@@ -31,7 +31,9 @@ struct LocalEmbeddingsTests {
         #expect(LocalEmbeddings.isAlive(state.pid))
         let http = HTTPClientService()
         let vectors = await Result {
-            try await OpenAIEmbeddings(client: http.client, endpoint: endpoint).embed(["где моя посылка"], as: .query, logger: quietLogger)
+            // A new server's first query loads the model: on a loaded machine that takes longer than a shopper's deadline.
+            try await OpenAIEmbeddings(client: http.client, endpoint: endpoint, timeout: .seconds(60)).embed(
+                ["где моя посылка"], as: .query, logger: quietLogger)
         }
         try await http.client.shutdown()
         #expect(try vectors.get().first?.count == 384)
