@@ -196,7 +196,9 @@ public func buildApplication(
         services.database.client, services.http, services.directoryRefresher,
         BotSnapshotListener(snapshots: services.botSnapshots, database: services.database, logger: services.logger),
     ]
-    if configuration.runWorkers { background += services.workers() }
+    // The workers wait for the migrations that `beforeServerStarts` applies.
+    let ready = StartGate()
+    if configuration.runWorkers { background += services.workers().map { GatedService(gate: ready, service: $0) } }
     if let metrics, let address = configuration.metricsAddress {
         let metricsRouter = Router()
         MetricsController(registry: metrics, queue: services.jobs, token: nil).addRoutes(to: metricsRouter)
@@ -214,6 +216,7 @@ public func buildApplication(
         try await services.directory.reload()
         try await services.embedKnowledgeAfterModelChange()
         try await prepare(services)
+        ready.open()
     }
     return app
 }
