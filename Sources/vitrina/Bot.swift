@@ -62,6 +62,8 @@ struct BotCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object (with every question's outcome and top candidates).") var json = false
         @Option(name: .customLong("set"), help: "Override a retrieval setting for this run, e.g. --set threshold=0.4 (tuning).")
         var settings: [String] = []
+        @Flag(help: "With --json: add each question's per-entry lexical scores and cosines (for tuning the fusion).")
+        var features = false
 
         func run() async throws {
             try await Runtime.run {
@@ -81,10 +83,11 @@ struct BotCommand: AsyncParsableCommand {
                     throw CLIError.usage(error.description)
                 }
                 let chosen = tuning
+                let withFeatures = features
                 let report = try await Runtime.withServices(options, embeddings: true) { services in
                     let tenant = try await BotCommand.tenant(shop, services)
                     try await BotCommand.embedKnowledge(tenant, services)
-                    return try await services.botEngine.evaluate(set, in: tenant, tuning: chosen)
+                    return try await services.botEngine.evaluate(set, in: tenant, tuning: chosen, features: withFeatures)
                 }
                 if json {
                     let encoder = JSONEncoder()

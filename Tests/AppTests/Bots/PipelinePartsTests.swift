@@ -42,10 +42,13 @@ struct PipelinePartsTests {
         for text in [
             "оператор", "позовите оператора", "хочу поговорить с живым человеком", "можно с менеджером связаться?",
             "соедините со специалистом", "real person please", "talk to a human", "agent", "can I speak to a representative",
+            "дайте поговорить с кем-то живым", "соедините с руководством", "кто у вас старший?",
         ] {
             #expect(asks(text), "\(text)")
         }
-        for text in ["сколько человек в вашей команде доставки", "как вернуть товар", "where is my order", "привет"] {
+        for text in [
+            "сколько человек в вашей команде доставки", "как вернуть товар", "where is my order", "привет", "композиция с живым мхом",
+        ] {
             #expect(!asks(text), "\(text)")
         }
     }
@@ -142,5 +145,76 @@ struct PipelinePartsTests {
             .init(word: "погода", stems: ["погод"]), .init(word: "оплата", stems: ["оплат"]), .init(word: "марс", stems: ["марс"]),
         ])
         #expect(weak.1 < Retriever.defaultThreshold + 0.2)
+    }
+
+    /// A small knowledge: two FAQ entries and an article, each passage with a vector along its own axis.
+    static func index(offTopic: Set<String> = [], vectors: Bool = false) -> KnowledgeIndex {
+        let entries = [
+            KnowledgeEntry(source: .faq, id: 1, slug: "delivery-time", title: "Сколько идёт доставка?", answer: "2–6 дней", buttons: []),
+            KnowledgeEntry(source: .faq, id: 2, slug: "returns", title: "Как вернуть товар?", answer: "14 дней", buttons: []),
+            KnowledgeEntry(source: .article, id: 1, slug: "payment", title: "Оплата", answer: nil, buttons: []),
+        ]
+        // A passage's cosine with the query [1, 0, 0, 0] is `cosine`; each entry leans along its own axis.
+        func vector(_ cosine: Float, axis: Int) -> [Float]? {
+            guard vectors else { return nil }
+            var vector: [Float] = [cosine, 0, 0, 0]
+            vector[axis] = (1 - cosine * cosine).squareRoot()
+            return vector
+        }
+        let passages = [
+            Passage(entry: 0, part: .question, text: "", stems: ["скольк", "идет", "доставк", "москв"], vector: vector(0.88, axis: 1)),
+            Passage(entry: 0, part: .answer, text: "", stems: ["дне"], vector: vector(0.80, axis: 1)),
+            Passage(entry: 1, part: .question, text: "", stems: ["вернут", "товар", "возврат"], vector: vector(0.75, axis: 2)),
+            Passage(entry: 2, part: .title, text: "", stems: ["оплат"], vector: vector(0.70, axis: 3)),
+        ]
+        return KnowledgeIndex(
+            entries: entries, passages: passages, synonyms: ["ship": ["доставк"], "deliveri": ["доставк"]], offTopicStems: offTopic)
+    }
+
+    @Test func anEnglishWordFindsRussianKnowledgeThroughTheGlossary() {
+        let glossary = Synonym.builtIn
+        #expect(glossary.contains(Synonym(word: "shipping", means: "доставка доставлять отправка отправлять")))
+        #expect(Set(glossary.map { $0.word + "→" + $0.means }).count == glossary.count)
+        let ranked = Retriever().rank(
+            QueryAnalysis(words: [.init(word: "shipping", stems: ["ship"]), .init(word: "moscow", stems: ["moscow"])]), in: Self.index())
+        #expect(ranked.first.map { Self.index().entries[$0.entry].slug } == "delivery-time")
+    }
+
+    @Test func anOffTopicWordKeepsACityQuestionOutUnlessTheShopUsesIt() {
+        let weather = QueryAnalysis(words: [.init(word: "погода", stems: ["погод"]), .init(word: "москве", stems: ["москв"])])
+        let plain = Retriever().rank(weather, in: Self.index()).first
+        let marked = Retriever().rank(weather, in: Self.index(offTopic: ["погод"])).first
+        #expect((marked?.score ?? 0) < (plain?.score ?? 0))
+        #expect((marked?.score ?? 0) < Retriever.defaultThreshold)
+        // A shop whose knowledge says "погода" reads it as its own word.
+        var index = Self.index(offTopic: ["погод"])
+        index = KnowledgeIndex(
+            entries: index.entries, passages: index.passages + [Passage(entry: 0, part: .phrasing, text: "", stems: ["погод"])],
+            synonyms: index.synonyms, offTopicStems: ["погод"])
+        #expect(index.offTopicStems.isEmpty)
+        #expect(Retriever().rank(weather, in: index).first.map { index.entries[$0.entry].slug } == "delivery-time")
+    }
+
+    @Test func confidenceIsAProbabilityThatGrowsWithRelevanceInBothModes() {
+        let retriever = Retriever()
+        let words: [QueryAnalysis.Word] = [.init(word: "доставка", stems: ["доставк"]), .init(word: "москва", stems: ["москв"])]
+        for vectors in [false, true] {
+            let index = Self.index(vectors: vectors)
+            let query: [Float]? = vectors ? [1, 0, 0, 0] : nil
+            let ranked = retriever.rank(QueryAnalysis(words: words), in: index, queryVector: query)
+            let top = try? #require(ranked.first)
+            #expect(top.map { index.entries[$0.entry].slug } == "delivery-time")
+            #expect(ranked.allSatisfy { (0...1).contains($0.score) })
+            #expect((top?.score ?? 0) >= Retriever.defaultThreshold, "vectors: \(vectors)")
+            // Candidates come by relevance; a less relevant one is never more sure of itself in lexical mode.
+            #expect(zip(ranked, ranked.dropFirst()).allSatisfy { $0.relevance >= $1.relevance })
+            if !vectors { #expect(zip(ranked, ranked.dropFirst()).allSatisfy { $0.score >= $1.score }) }
+        }
+        // With vectors, an entry's cosine is the mean of its best passages: the answer's weaker cosine pulls it down,
+        // while the explanation shows the best one.
+        let ranked = retriever.rank(QueryAnalysis(words: []), in: Self.index(vectors: true), queryVector: [1, 0, 0, 0])
+        let delivery = ranked.first { $0.entry == 0 }
+        #expect(delivery?.semantic.map { abs($0 - 0.88) < 0.001 } == true)
+        #expect(delivery.map { abs($0.relevance - retriever.fused(lexical: 0, cosine: 0.84)) < 0.001 } == true)
     }
 }

@@ -222,7 +222,7 @@ public struct BotEngine: Sendable {
         guard let embeddings else { return (nil, "lexical") }
         guard !text.isEmpty else { return (nil, "lexical") }
         do {
-            let vectors = try await embeddings.embed([text.text], as: .query, logger: logger)
+            let vectors = try await embeddings.embed([text.forEmbedding], as: .query, logger: logger)
             return (vectors.first, "lexical+semantic")
         } catch {
             logger.notice("Embeddings unavailable; answering from lexical retrieval", metadata: ["error": "\(error)"])

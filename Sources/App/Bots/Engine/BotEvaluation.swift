@@ -50,6 +50,61 @@ public struct QuestionSet: Sendable {
     }
 }
 
+/// What retrieval saw for one question: the step that answered and, per entry, its best lexical score and cosine for
+/// headings (question, phrasings, title) and bodies (answer, paragraphs).
+public struct QuestionFeatures: Sendable, Codable {
+    public struct Entry: Sendable, Codable {
+        public var slug: String
+        public var source: String
+        public var lexHead = 0.0
+        public var lexBody = 0.0
+        /// Cosines of every heading and body passage, best first (empty without vectors).
+        public var cosHead: [Double] = []
+        public var cosBody: [Double] = []
+        /// The help articles a FAQ entry links to (it and they answer the same thing).
+        public var links: [String] = []
+
+        enum CodingKeys: String, CodingKey {
+            case slug, source, links
+            case lexHead = "lex_head"
+            case lexBody = "lex_body"
+            case cosHead = "cos_head"
+            case cosBody = "cos_body"
+        }
+    }
+
+    public var question: String
+    public var expected: String
+    public var step: String
+    public var entries: [Entry]
+
+    static func collect(_ question: String, _ expected: String, _ step: String, _ turn: Turn, _ retriever: Retriever) -> Self {
+        let knowledge = turn.snapshot.knowledge
+        var entries = knowledge.entries.map { entry in
+            var features = Entry(slug: entry.slug, source: entry.source.rawValue)
+            features.links = entry.buttons.compactMap { $0.url.hasPrefix("/help/") ? String($0.url.dropFirst(6)) : nil }
+            return features
+        }
+        for scored in retriever.passageScores(turn.analysis, in: knowledge, queryVector: turn.queryVector) {
+            let passage = knowledge.passages[scored.passage]
+            var entry = entries[passage.entry]
+            if passage.part.isHeading {
+                entry.lexHead = max(entry.lexHead, scored.lexical)
+                if let cosine = scored.cosine { entry.cosHead.append(cosine) }
+            } else {
+                entry.lexBody = max(entry.lexBody, scored.lexical)
+                if let cosine = scored.cosine { entry.cosBody.append(cosine) }
+            }
+            entries[passage.entry] = entry
+        }
+        for index in entries.indices {
+            entries[index].cosHead.sort(by: >)
+            entries[index].cosBody.sort(by: >)
+        }
+        return QuestionFeatures(question: question, expected: expected, step: step, entries: entries)
+    }
+}
+
 /// How a bot did on a question set.
 public struct EvaluationReport: Sendable, Codable {
     public struct Miss: Sendable, Codable {
@@ -74,12 +129,14 @@ public struct EvaluationReport: Sendable, Codable {
     public var misses: [Miss]
     /// Every question's outcome (for tuning: `bot eval --json`).
     public var results: [Miss] = []
+    /// Every question's retrieval features (`bot eval --features`), for tuning the fusion outside the program.
+    public var features: [QuestionFeatures]?
 
     public var accuracy: Double { answerable == 0 ? 1 : Double(rightFirst) / Double(answerable) }
     public var keptOutShare: Double { offTopic == 0 ? 1 : Double(keptOut) / Double(offTopic) }
 
     enum CodingKeys: String, CodingKey {
-        case shop, retrieval, answerable, misses, results
+        case shop, retrieval, answerable, misses, results, features
         case rightFirst = "right_first"
         case clarifiedRight = "clarified_right"
         case offTopic = "off_topic"
@@ -92,13 +149,17 @@ public struct EvaluationReport: Sendable, Codable {
 extension BotEngine {
     /// Runs a question set through the pipeline, each question as the first message of a new conversation, without
     /// storing anything (a read-only transaction per question).
-    public func evaluate(_ set: QuestionSet, in tenant: TenantRecord, tuning: Retriever.Tuning? = nil) async throws -> EvaluationReport {
-        let pipeline = tuning.map { AnswerPipeline.standard(retriever: Retriever(tuning: $0)) } ?? self.pipeline
+    public func evaluate(
+        _ set: QuestionSet, in tenant: TenantRecord, tuning: Retriever.Tuning? = nil, features: Bool = false
+    ) async throws -> EvaluationReport {
+        let retriever = Retriever(tuning: tuning ?? Retriever.Tuning())
+        let pipeline = tuning.map { _ in AnswerPipeline.standard(retriever: retriever) } ?? self.pipeline
         var report = EvaluationReport(
             shop: tenant.slug, retrieval: "lexical", answerable: 0, rightFirst: 0, clarifiedRight: 0, offTopic: 0, keptOut: 0,
             handoffRequests: 0, handedOff: 0, misses: [])
+        if features { report.features = [] }
         for question in set.questions {
-            let (answer, mode) = try await dryAnswer(question.text, in: tenant, pipeline: pipeline)
+            let (answer, mode, turn) = try await dryAnswer(question.text, in: tenant, pipeline: pipeline)
             if mode != "lexical" || report.retrieval == "lexical" { report.retrieval = mode }
             var right = false
             let expected: String
@@ -128,17 +189,20 @@ extension BotEngine {
                 candidates: Array(answer.candidates.prefix(5)))
             if !right { report.misses.append(outcome) }
             report.results.append(outcome)
+            if features {
+                report.features?.append(QuestionFeatures.collect(question.text, expected, answer.step.rawValue, turn, retriever))
+            }
         }
         return report
     }
 
     /// The answer a first message would get, computed in a read-only transaction.
-    func dryAnswer(_ text: String, in tenant: TenantRecord, pipeline: AnswerPipeline) async throws -> (BotAnswer, String) {
+    func dryAnswer(_ text: String, in tenant: TenantRecord, pipeline: AnswerPipeline) async throws -> (BotAnswer, String, Turn) {
         let normalized = NormalizedText(String(text.prefix(4000)))
         let (vector, mode) = await embedQuery(normalized, logger: logger)
         // An operator's measuring tool: a suspended shop's bot can be measured too.
-        let (answer, used) = try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) {
-            connection -> (BotAnswer, String) in
+        return try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) {
+            connection -> (BotAnswer, String, Turn) in
             guard let snapshot = try await snapshots.snapshot(botID: nil, schema: tenant.schema, on: connection) else { throw NoBot() }
             let (vector, mode) = BotEngine.usable(vector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
             let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
@@ -149,8 +213,8 @@ extension BotEngine {
                 values: TemplateValues(
                     shopName: tenant.resolvedBranding.name ?? tenant.name, botName: snapshot.bot.displayName(language), channel: .test),
                 now: clock.now())
-            return (try await pipeline.answer(&turn), mode)
+            let answer = try await pipeline.answer(&turn)
+            return (answer, mode, turn)
         }
-        return (answer, used)
     }
 }

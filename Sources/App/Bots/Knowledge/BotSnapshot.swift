@@ -50,15 +50,22 @@ public struct BotSnapshot: Sendable {
         let builtIn = Synonym.builtIn
         var synonyms: [String: [String]] = [:]
         var phrases: [(String, String)] = []
+        var offTopic = Set<String>()
         for row in try await tenant.rows(
             """
             SELECT s.word, s.means, tsvector_to_array(to_tsvector('pg_catalog.russian', s.word)),
                 tsvector_to_array(to_tsvector('pg_catalog.russian', s.means))
             FROM (SELECT word, means FROM synonyms
-                  UNION SELECT * FROM unnest(\(builtIn.map(\.word))::text[], \(builtIn.map(\.means))::text[])) s
+                  UNION SELECT * FROM unnest(\(builtIn.map(\.word))::text[], \(builtIn.map(\.means))::text[])
+                  UNION SELECT w, NULL FROM unnest(\(OffTopicWords.words)::text[]) w) s
             """)
         {
-            let (word, means, wordStems, meansStems) = try row.decode((String, String, [String], [String]).self)
+            let (word, means, wordStems, meansStems) = try row.decode((String, String?, [String], [String]?).self)
+            guard let means, let meansStems else {
+                // An off-topic word (the only rows without a meaning).
+                offTopic.formUnion(wordStems)
+                continue
+            }
             if wordStems.count == 1, let stem = wordStems.first {
                 synonyms[stem, default: []] += meansStems.filter { $0 != stem && !(synonyms[stem] ?? []).contains($0) }
             } else if wordStems.count > 1 {
@@ -87,7 +94,8 @@ public struct BotSnapshot: Sendable {
         for index in passages.indices where passageModels[index] != model { passages[index].vector = nil }
         return BotSnapshot(
             bot: bot,
-            knowledge: KnowledgeIndex(entries: entries, passages: passages, synonyms: synonyms, model: model),
+            knowledge: KnowledgeIndex(
+                entries: entries, passages: passages, synonyms: synonyms, offTopicStems: offTopic, model: model),
             templates: ResponseTemplates(templates.map(\.template)), rules: RuleMatcher(rules, exampleStems: exampleStems),
             phraseSynonyms: phrases)
     }

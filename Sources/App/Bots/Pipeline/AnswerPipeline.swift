@@ -42,9 +42,9 @@ public struct Turn: Sendable {
         return ranked
     }
 
-    /// The bot's threshold, or the installation's default for how retrieval runs.
+    /// The bot's threshold on the confidence, or the installation's (the same with and without vectors).
     public func threshold(_ tuning: Retriever.Tuning) -> Double {
-        snapshot.bot.threshold ?? (queryVector != nil && snapshot.knowledge.hasVectors ? tuning.semanticThreshold : tuning.threshold)
+        snapshot.bot.threshold ?? tuning.threshold
     }
 }
 

@@ -112,6 +112,7 @@ public enum HandoffRequest {
     static let phrases: [String] = [
         "живой человек", "живого человека", "живым человеком", "с человеком", "позовите человека", "позови человека",
         "нужен человек", "дайте человека", "реальный человек", "реального человека", "не бот", "не с ботом", "без бота",
+        "кем-то живым", "кем-нибудь живым", "кто у вас старший", "кто здесь старший", "кто тут старший",
         "служба поддержки", "службу поддержки", "службой поддержки", "в поддержку", "с поддержкой", "техподдержка",
         "real person", "live person", "a human", "to human", "human being", "someone real", "real human", "speak to someone",
         "talk to someone", "customer service", "customer support", "support team", "live agent", "live chat", "not a bot",
@@ -119,7 +120,8 @@ public enum HandoffRequest {
 
     /// Words for a person at the shop, by their stems (every case form).
     static let personStems: [String] = [
-        "оператор", "менеджер", "консультант", "специалист", "сотрудник", "администратор", "представител", "operator",
+        "оператор", "менеджер", "консультант", "специалист", "сотрудник", "администратор", "представител", "руководител",
+        "руководств", "начальник", "начальств", "operator",
         "human", "agent", "representative", "manager", "supervisor", "staff",
     ]
     static let personWords: Set<String> = ["person", "people", "someone", "somebody", "rep", "reps", "админ", "админа"]

@@ -115,7 +115,7 @@ public struct KnowledgeStep: AnswerStep {
         guard let top = candidates.first, top.score >= threshold else { return nil }
         if candidates.count > 1 {
             let second = candidates[1]
-            if second.score >= threshold, top.score - second.score < retriever.tuning.clarifyMargin,
+            if second.score >= threshold, top.relevance - second.relevance < retriever.tuning.clarifyMargin,
                 !Self.related(top.entry, second.entry, turn.snapshot.knowledge)
             {
                 let entries = [top, second].map { turn.snapshot.knowledge.entries[$0.entry] }

@@ -54,6 +54,10 @@ public struct NormalizedText: Sendable, Equatable {
 
     /// Whether the message has anything to read (not only emoji or punctuation).
     public var isEmpty: Bool { words.isEmpty }
+
+    /// The message as the shopper wrote it, white space collapsed: what an embedding model reads (it learned from
+    /// natural text, case and punctuation included).
+    public var forEmbedding: String { original.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
 }
 
 /// The languages the bot speaks.
