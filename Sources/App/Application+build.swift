@@ -50,6 +50,11 @@ public struct AppServices: Sendable {
     public let embeddings: (any EmbeddingModel)?
     public let botEngine: BotEngine
     public let knowledgeEmbedder: KnowledgeEmbedder
+    /// Live news of conversations for this process's widget and inbox streams.
+    public let conversationFeed: ConversationFeed
+    /// Seals the secrets shops keep here (the widget's identity secret, channel tokens, model keys).
+    public let secrets: SecretBox
+    public let inboxSettings: InboxSettingsStore
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
     /// come from (`Runtime.openEmbeddings`), nil for none.
@@ -116,6 +121,9 @@ public struct AppServices: Sendable {
         botSnapshots = BotSnapshots()
         botEngine = BotEngine(tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger)
         knowledgeEmbedder = KnowledgeEmbedder(tenants: tenants, embeddings: embeddings)
+        conversationFeed = ConversationFeed()
+        secrets = SecretBox(secret: secretKey)
+        inboxSettings = InboxSettingsStore(secrets: secrets)
     }
 
     /// `tenants.yml`, applied with the installation's stores.
@@ -136,6 +144,10 @@ public struct AppServices: Sendable {
         registry.register(EmbedKnowledge.self, lease: .seconds(600)) { [knowledgeEmbedder] _, context in
             guard let tenant = context.tenant else { return }
             try await knowledgeEmbedder.embedMissing(tenant, logger: context.logger)
+        }
+        registry.register(AnswerMessage.self, lease: .seconds(60)) { [botEngine] job, context in
+            guard let tenant = context.tenant else { return }
+            try await botEngine.answer(job, in: tenant, logger: context.logger)
         }
         if let url = configuration.smtpURL, let smtp = try? SMTPConfiguration(url: url) {
             let sender = MailSender(outbox: outbox, smtp: SMTPClient(configuration: smtp))
@@ -195,6 +207,7 @@ public func buildApplication(
     var background: [any Service] = [
         services.database.client, services.http, services.directoryRefresher,
         BotSnapshotListener(snapshots: services.botSnapshots, database: services.database, logger: services.logger),
+        ConversationFeedListener(feed: services.conversationFeed, database: services.database, logger: services.logger),
     ]
     // The workers wait for the migrations that `beforeServerStarts` applies.
     let ready = StartGate()

@@ -18,6 +18,9 @@ public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorReg
             configuration.resourcePath("Public"),
             cacheControl: .init([
                 (MediaType(type: .text, subType: "css"), [.public, .maxAge(31_536_000), .immutable]),
+                // Scripts are addressed with their content's hash (`?v=`), as stylesheets are.
+                (MediaType(type: .application, subType: "javascript"), [.public, .maxAge(31_536_000), .immutable]),
+                (MediaType(type: .text, subType: "javascript"), [.public, .maxAge(31_536_000), .immutable]),
                 (MediaType(type: .any), [.public, .maxAge(86_400)]),
             ]),
             searchForIndexHtml: false,
@@ -43,6 +46,28 @@ private func addSiteRoutes(to router: Router<AppRequestContext>, _ services: App
     BrandAssetController(store: services.brandAssets).addRoutes(to: router)
     DomainChallengeController(domains: services.domains, trustProxy: services.configuration.trustProxy).addRoutes(to: router)
     HelpController(articles: services.articles, renderer: services.renderer).addRoutes(to: router.group(context: TenantRequestContext.self))
+    addWidgetRoutes(to: router, services)
+}
+
+/// The web chat widget on a shop's hosts: its script and frame, and its API (visitors' tokens in a header, problem
+/// documents, the `Origin` check and CORS for the bots' allowed origins).
+private func addWidgetRoutes(to router: Router<AppRequestContext>, _ services: AppServices) {
+    let s = services
+    let localizer = s.renderer.localizer
+    let widget = router.group(context: WidgetRequestContext.self)
+    WidgetPageController(
+        tenants: s.tenants, database: s.database, renderer: s.renderer,
+        assets: WidgetAssets(publicFolder: s.configuration.resourcePath("Public")), clock: s.clock
+    ).addRoutes(to: widget)
+    let api = router.group(RouterPath(String(WidgetURL.api.dropFirst()))).group(context: WidgetRequestContext.self)
+        .add(middleware: WidgetAPIMiddleware(tenants: s.tenants, localizer: localizer))
+    let access = WidgetAccess(
+        tenants: s.tenants, visitors: WidgetVisitors(), limits: WidgetLimits(localizer: localizer), localizer: localizer)
+    WidgetAPIController(
+        access: access, engine: s.botEngine, jobs: s.jobs, store: WidgetStore(), settings: s.inboxSettings, clock: s.clock
+    ).addRoutes(to: api)
+    WidgetFormsController(access: access, feed: s.conversationFeed, database: s.database).addRoutes(to: api)
+    WidgetEventsController(access: access, store: WidgetStore(), feed: s.conversationFeed, keepAlive: .seconds(15)).addRoutes(to: api)
 }
 
 /// The panel, on every host: sessions and CSRF checks apply to everything under `/admin`; the pages before sign-in

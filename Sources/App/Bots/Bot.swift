@@ -20,6 +20,8 @@ public struct Bot: Sendable, Equatable {
     public var handoffKeywords: [String]
     public var hours: BusinessHours?
     public var awayMessage: String
+    /// The web chat widget's settings.
+    public var widget: WidgetSettings
 
     /// Where the picture is served (any host's `/brand-assets/`), or nil.
     public var avatarURL: String? { avatar.map { SiteURL.brandAsset($0).path } }
@@ -31,7 +33,8 @@ public struct Bot: Sendable, Equatable {
     public init(
         id: Int = 0, slug: String = "assistant", name: String = "", avatar: String? = nil, greeting: String = "",
         fallback: String = "", language: Language = .auto, threshold: Double? = nil, handoffOnRequest: Bool = true,
-        handoffAfterFallbacks: Int = 2, handoffKeywords: [String] = [], hours: BusinessHours? = nil, awayMessage: String = ""
+        handoffAfterFallbacks: Int = 2, handoffKeywords: [String] = [], hours: BusinessHours? = nil, awayMessage: String = "",
+        widget: WidgetSettings = WidgetSettings()
     ) {
         self.id = id
         self.slug = slug
@@ -46,6 +49,7 @@ public struct Bot: Sendable, Equatable {
         self.handoffKeywords = handoffKeywords
         self.hours = hours
         self.awayMessage = awayMessage
+        self.widget = widget
     }
 
     /// The language of a conversation: the bot's when it speaks one, else the one the shopper writes in (kept once

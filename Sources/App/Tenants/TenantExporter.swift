@@ -40,7 +40,8 @@ public struct TenantExporter: Sendable {
             try handle.write(contentsOf: Data((header + "\n").utf8))
             var counts: [String: Int] = [:]
             for table in try await Self.tables(of: scope.schema, on: tenantConnection) where !Self.derivedTables.contains(table) {
-                let generated = try await Self.generatedColumns(table, schema: scope.schema, on: tenantConnection)
+                let generated =
+                    try await Self.generatedColumns(table, schema: scope.schema, on: tenantConnection) + (Self.secretColumns[table] ?? [])
                 let sql =
                     "SELECT json_build_object('table', \(Self.literal(table)), 'row', to_jsonb(r) - \(Self.textArray(generated)))::text FROM \(Self.identifier(table)) r"
                 // Streamed, not collected: a table may hold more rows than fit in memory at once.
@@ -90,6 +91,10 @@ public struct TenantExporter: Sendable {
     /// Tables the schema's triggers rebuild from the others (the bot's search index): not exported, and rebuilt on
     /// import as the entries are inserted (vectors are embedded again by the job queue).
     static let derivedTables: Set<String> = ["knowledge_passages", "knowledge_words"]
+
+    /// Secrets sealed under this installation's key (useless elsewhere, and not to travel in a file): left out; the shop
+    /// makes new ones after an import.
+    static let secretColumns: [String: [String]] = ["inbox_settings": ["identity_secret"]]
 
     /// The schema's tables, parents before children (by foreign keys), then by name.
     static func tables(of schema: SchemaName, on runner: any QueryRunner) async throws -> [String] {

@@ -69,7 +69,7 @@ public struct Renderer: Sendable {
         "pages/identity/reset", "pages/identity/invite", "pages/panel/dashboard", "pages/help/articles", "pages/help/article-form",
         "pages/identity/team", "pages/identity/profile", "pages/audit/list", "pages/tenants/list", "pages/mail/outbox",
         "pages/mail/message", "pages/tenants/new", "pages/branding/edit", "pages/api/keys", "emails/invite-html",
-        "emails/reset-html",
+        "emails/reset-html", "pages/widget/frame",
     ]
     /// `themes/<theme>/<name>` for the brand's theme (the default theme when it names none or an unknown one).
     static func themeTemplate(_ name: String, branding: Branding) -> String {

@@ -102,19 +102,19 @@ struct ProvisioningTests {
             let exporter = env.services.exporter
             let counts = try await exporter.export(slug: "acme", to: file)
             // Every shop has its bot from the first minute; the bot's search index is rebuilt on import, not exported.
-            #expect(counts.filter { $0.value > 0 } == ["help_articles": 31, "settings": 1, "bots": 1])
+            #expect(counts.filter { $0.value > 0 } == ["help_articles": 31, "settings": 1, "bots": 1, "inbox_settings": 1])
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
             let header = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
             #expect(header?["format"] as? String == "vitrina.tenant-export")
             #expect((header?["tenant"] as? [String: Any])?["domains"] as? [String] == ["acme.example"])
-            #expect(lines.count == 1 + 33 + 1)
+            #expect(lines.count == 1 + 34 + 1)
 
             let importer = env.services.importer
             await #expect(throws: TenancyError.domainTaken("acme.example")) {
                 try await importer.importFile(file, slug: "copy", withDomains: true)
             }
             let result = try await importer.importFile(file, slug: "copy", withDomains: false)
-            #expect(result.rows == ["help_articles": 31, "settings": 1, "bots": 1])
+            #expect(result.rows == ["help_articles": 31, "settings": 1, "bots": 1, "inbox_settings": 1])
             let copy = try await env.client.query("SELECT id, schema_name, branding::text FROM platform.tenants WHERE slug = 'copy'")
                 .collect().first!.decode((UUID, String, String).self)
             #expect(Branding.fromJSON(copy.2) == Branding(name: "Acme", primaryColor: "#123456"))

@@ -43,6 +43,10 @@ public enum HandoffReason: String, Sendable, Codable, CaseIterable {
     case quota
     /// An operator or an API client asked.
     case manual
+    /// The bot could not answer (a provider failed): a person takes over rather than nobody.
+    case error
+    /// The shopper left a message outside business hours or with nobody online.
+    case offlineMessage = "offline_message"
 }
 
 /// Something that moves a conversation.

@@ -136,7 +136,8 @@ public struct ConversationStore: Sendable {
             """
             WITH c AS (UPDATE conversations SET state = \(next.rawValue), updated_at = now(),
                     assignee_id = CASE WHEN \(next.rawValue) = 'assigned' THEN \(assignee)::uuid ELSE NULL END,
-                    fallbacks_in_row = CASE WHEN \(next.rawValue) = 'bot' THEN 0 ELSE fallbacks_in_row END
+                    fallbacks_in_row = CASE WHEN \(next.rawValue) = 'bot' THEN 0 ELSE fallbacks_in_row END,
+                    waiting_since = CASE WHEN \(next.rawValue) IN ('waiting', 'assigned') THEN coalesce(waiting_since, now()) END
                 WHERE id = \(conversation.id) AND state = \(conversation.state.rawValue) RETURNING id),
             e AS (INSERT INTO conversation_events (conversation_id, from_state, to_state, reason, actor, actor_user_id)
                 SELECT id, \(conversation.state.rawValue), \(next.rawValue), \(event.reason), \(event.actor.rawValue), \(actorUserID ?? assignee)::uuid

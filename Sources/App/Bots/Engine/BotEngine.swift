@@ -15,11 +15,13 @@ public struct ShopperMessage: Sendable {
     /// Which bot (else the shop's first).
     public var botID: Int?
     public var contactName: String?
+    /// The contact, when the channel knows it already (a widget visitor).
+    public var contactID: Int?
 
     public init(
         text: String, channel: ConversationChannel, externalContactID: String? = nil, conversationID: Int? = nil,
         channelMessageID: String? = nil,
-        botID: Int? = nil, contactName: String? = nil
+        botID: Int? = nil, contactName: String? = nil, contactID: Int? = nil
     ) {
         self.text = text
         self.channel = channel
@@ -28,6 +30,7 @@ public struct ShopperMessage: Sendable {
         self.channelMessageID = channelMessageID
         self.botID = botID
         self.contactName = contactName
+        self.contactID = contactID
     }
 }
 
@@ -85,20 +88,35 @@ public struct BotEngine: Sendable {
         let normalized = NormalizedText(String(message.text.prefix(4000)))
         let (queryVector, mode) = await embedQuery(normalized, logger: logger)
         return try await tenants.withTenant(tenant, logger: logger) { connection in
-            try await reply(
-                to: message, normalized: normalized, queryVector: queryVector, mode: mode, tenant: tenant, on: connection)
+            var intake = try await self.intake(message, tenant: tenant, on: connection)
+            guard let shopperMessageID = intake.shopperMessageID else {
+                return BotReply(
+                    conversationID: intake.conversation.id, state: intake.conversation.state, duplicate: true,
+                    language: intake.conversation.language ?? .ru)
+            }
+            return try await respond(
+                to: shopperMessageID, text: message.text, conversation: &intake.conversation, overQuota: intake.overQuota,
+                queryVector: queryVector, mode: mode, tenant: tenant, on: connection)
         }
     }
 
-    private func reply(
-        to message: ShopperMessage, normalized: NormalizedText, queryVector: [Float]?, mode: String, tenant: TenantRecord,
-        on connection: TenantConnection
-    ) async throws -> BotReply {
+    /// A shopper's message stored, in its conversation (locked for the rest of the transaction).
+    struct Intake {
+        var conversation: Conversation
+        /// Nil for a redelivery (the same channel message id): nothing was stored.
+        var shopperMessageID: Int?
+        /// The month's count and the plan's limit, when the message went over it.
+        var overQuota: (used: Int, limit: Int)?
+    }
+
+    /// Finds or opens the message's conversation, stores the message and counts it in the month's usage; a resolved
+    /// conversation goes back to the bot.
+    func intake(_ message: ShopperMessage, tenant: TenantRecord, on connection: TenantConnection) async throws -> Intake {
         var conversation: Conversation
         if let id = message.conversationID {
             // A conversation continues on its own channel only: an API client cannot write into a Telegram chat.
             guard let found = try await conversations.lock(id, on: connection), found.channel == message.channel,
-                message.botID == nil || found.botID == message.botID
+                message.botID == nil || found.botID == message.botID, message.contactID == nil || found.contactID == message.contactID
             else {
                 throw ConversationNotFound(id: id)
             }
@@ -108,48 +126,72 @@ public struct BotEngine: Sendable {
             // The shop's default bot comes from its cached snapshot: no round trip on the hot path.
             if botID == nil { botID = try await snapshots.snapshot(botID: nil, schema: tenant.schema, on: connection)?.bot.id }
             guard let botID else { throw NoBot() }
-            let contact = try await conversations.contact(
-                channel: message.channel, externalID: message.externalContactID, name: message.contactName, on: connection)
+            let contact: Int
+            if let known = message.contactID {
+                contact = known
+            } else {
+                contact = try await conversations.contact(
+                    channel: message.channel, externalID: message.externalContactID, name: message.contactName, on: connection)
+            }
             conversation = try await conversations.open(
-                botID: botID, contactID: contact, channel: message.channel, reuse: message.externalContactID != nil, on: connection)
+                botID: botID, contactID: contact, channel: message.channel,
+                reuse: message.externalContactID != nil || message.contactID != nil, on: connection)
         }
+        let stored = try await storeShopperMessage(message, conversation: conversation, tenant: tenant, on: connection)
+        guard let id = stored.id else { return Intake(conversation: conversation, shopperMessageID: nil) }
+        if conversation.state == .resolved {
+            conversation.state = try await conversations.apply(.shopperReturned, to: conversation, on: connection)
+            conversation.fallbacksInRow = 0
+        }
+        let overQuota = stored.limit.flatMap { limit in stored.used > limit ? (stored.used, limit) : nil }
+        return Intake(conversation: conversation, shopperMessageID: id, overQuota: overQuota)
+    }
+
+    /// The bot's answer to a stored shopper message, stored in the same transaction as the checks it rests on: the
+    /// conversation (locked by the caller) must still be the bot's, and the message must not have an answer yet (a
+    /// retried job answers once: `messages_answer` is unique). Outside `bot` the bot keeps quiet.
+    func respond(
+        to shopperMessageID: Int, text: String, conversation: inout Conversation, overQuota: (used: Int, limit: Int)?,
+        queryVector: [Float]?, mode: String, tenant: TenantRecord, on connection: TenantConnection
+    ) async throws -> BotReply {
         guard let snapshot = try await snapshots.snapshot(botID: conversation.botID, schema: tenant.schema, on: connection) else {
             throw NoBot()
         }
         let (queryVector, mode) = Self.usable(queryVector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
         let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
-        let language = snapshot.bot.language(for: message.text, current: conversation.language, shopDefault: shopDefault)
-
-        let stored = try await storeShopperMessage(message, conversation: conversation, tenant: tenant, on: connection)
-        guard let shopperMessageID = stored.id else {
-            return BotReply(conversationID: conversation.id, state: conversation.state, duplicate: true, language: language)
-        }
-        if conversation.state == .resolved {
-            conversation.state = try await conversations.apply(.shopperReturned, to: conversation, on: connection)
-            conversation.fallbacksInRow = 0
-        }
+        let language = snapshot.bot.language(for: text, current: conversation.language, shopDefault: shopDefault)
         guard conversation.state.botAnswers else {
             // People have it: the bot keeps quiet.
             try await touch(conversation, language: language, on: connection)
             return BotReply(
                 conversationID: conversation.id, shopperMessageID: shopperMessageID, state: conversation.state, language: language)
         }
+        let normalized = NormalizedText(String(text.prefix(4000)))
         let values = TemplateValues(
             contactName: conversation.contactName, shopName: tenant.resolvedBranding.name ?? tenant.name,
             botName: snapshot.bot.displayName(language), channel: conversation.channel)
         var answer: BotAnswer
-        if let limit = stored.limit, stored.used > limit {
+        if let overQuota {
             var turn = Turn(
                 message: normalized, language: language, snapshot: snapshot, analysis: QueryAnalysis(words: []), values: values,
                 now: clock.now())
             answer = HandoffStep.handOff(.quota, &turn, step: .quota)
-            answer.notes.append("\(stored.used) of \(limit) messages this month")
+            answer.notes.append("\(overQuota.used) of \(overQuota.limit) messages this month")
         } else {
             let analysis = try await QueryAnalysis.analyse(normalized, phraseSynonyms: snapshot.phraseSynonyms, on: connection)
             var turn = Turn(
                 message: normalized, language: language, snapshot: snapshot, analysis: analysis, queryVector: queryVector,
                 retrievalMode: mode, fallbacksInRow: conversation.fallbacksInRow, values: values, now: clock.now())
-            answer = try await pipeline.answer(&turn)
+            do {
+                answer = try await pipeline.answer(&turn)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // A step that cannot answer (a provider down) hands the shopper to people instead of leaving them alone.
+                logger.warning("The pipeline failed; handing off", metadata: ["error": "\(error)"])
+                answer = HandoffStep.handOff(.error, &turn)
+                answer.notes.append("the bot could not answer: \(String(describing: error).prefix(200))")
+            }
             if !turn.fields.isEmpty {
                 try await connection.execute(
                     """
@@ -160,24 +202,30 @@ public struct BotEngine: Sendable {
             }
         }
         let explanation = Explanation(answer: answer, mode: mode, language: language, threshold: snapshot.bot.threshold)
-        let fallbacks = answer.step == .fallback ? conversation.fallbacksInRow + 1 : 0
+        let fallback = answer.step == .fallback
         let messageID = try await connection.value(
             Int.self,
             """
-            WITH r AS (INSERT INTO messages (conversation_id, channel, author, text, parts, explanation, delivery)
+            WITH r AS (INSERT INTO messages (conversation_id, channel, author, text, parts, explanation, delivery, reply_to)
                 VALUES (\(conversation.id), \(conversation.channel.rawValue), \(answer.step == .quota ? "system" : "bot"), \(answer.text),
-                    \(BotJSON.encode(answer.parts))::jsonb, \(explanation.json)::jsonb, 'queued') RETURNING id),
-            c AS (UPDATE conversations SET fallbacks_in_row = \(fallbacks), language = \(language.rawValue), updated_at = now(),
-                last_message_at = now() WHERE id = \(conversation.id))
+                    \(BotJSON.encode(answer.parts))::jsonb, \(explanation.json)::jsonb, 'queued', \(shopperMessageID))
+                ON CONFLICT (reply_to) WHERE author = 'bot' DO NOTHING RETURNING id),
+            c AS (UPDATE conversations SET fallbacks_in_row = CASE WHEN \(fallback) THEN fallbacks_in_row + 1 ELSE 0 END,
+                language = \(language.rawValue), updated_at = now(), last_message_at = now()
+                WHERE id = \(conversation.id) AND EXISTS (SELECT 1 FROM r))
             SELECT id::int FROM r
             """)
-        var state = conversation.state
+        guard let messageID else {
+            // Answered already (a job that ran again after its lease ended).
+            return BotReply(
+                conversationID: conversation.id, shopperMessageID: shopperMessageID, state: conversation.state, language: language)
+        }
         if let reason = answer.handoff {
-            state = try await conversations.apply(.handOff(reason), to: conversation, on: connection)
+            conversation.state = try await conversations.apply(.handOff(reason), to: conversation, on: connection)
         }
         return BotReply(
-            conversationID: conversation.id, shopperMessageID: shopperMessageID, messageID: messageID, answer: answer, state: state,
-            language: language)
+            conversationID: conversation.id, shopperMessageID: shopperMessageID, messageID: messageID, answer: answer,
+            state: conversation.state, language: language)
     }
 
     /// The query vector, when the shop's passages have vectors from the same model (else lexical, and why).

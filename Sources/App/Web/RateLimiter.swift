@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 
-/// A token bucket per API key, in this instance's memory: `limit` requests a minute, refilled continuously, bursts
-/// up to `limit`. Several instances each allow the limit (the limit is per instance, as documented).
-public final class APIRateLimiter: Sendable {
+/// A token bucket per key (an API key, a widget visitor, an address), in this instance's memory: `limit` requests a
+/// minute, refilled continuously, bursts up to `limit`. Several instances each allow the limit (the limit is per
+/// instance, as documented).
+public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     public struct Decision: Sendable, Equatable {
         public let allowed: Bool
         public let limit: Int
@@ -19,7 +20,7 @@ public final class APIRateLimiter: Sendable {
 
     public let limit: Int
     private let now: @Sendable () -> Double
-    private let buckets = Mutex<[UUID: Bucket]>([:])
+    private let buckets = Mutex<[Key: Bucket]>([:])
 
     /// `now` is seconds on a monotonic clock (tests pass their own).
     public init(perMinute limit: Int, now: (@Sendable () -> Double)? = nil) {
@@ -28,7 +29,7 @@ public final class APIRateLimiter: Sendable {
     }
 
     /// Whether the bucket has a request to give, without taking it.
-    public func hasRoom(_ key: UUID) -> Bool {
+    public func hasRoom(_ key: Key) -> Bool {
         let time = now()
         let capacity = Double(limit)
         return buckets.withLock { buckets in
@@ -38,7 +39,7 @@ public final class APIRateLimiter: Sendable {
     }
 
     /// Takes one request from the key's bucket, if there is one to take.
-    public func take(_ key: UUID) -> Decision {
+    public func take(_ key: Key) -> Decision {
         let time = now()
         let capacity = Double(limit)
         let perSecond = capacity / 60
@@ -60,3 +61,6 @@ public final class APIRateLimiter: Sendable {
         }
     }
 }
+
+/// The API's limiter: per API key.
+public typealias APIRateLimiter = RateLimiter<UUID>

@@ -1,0 +1,31 @@
+import Foundation
+import HTTPTypes
+
+/// The widget API's limits, per process (as the API's are): new visitors and writes per address, messages per
+/// visitor and per address, typing notices per visitor. Refusals are 429 problems with `Retry-After` and a sentence
+/// in the shopper's language, which the widget shows.
+struct WidgetLimits: Sendable {
+    /// The longest message a shopper may send from the widget.
+    static let maximumLength = 2000
+
+    let newVisitors = RateLimiter<String>(perMinute: 20)
+    let messagesByVisitor = RateLimiter<String>(perMinute: 20)
+    let messagesByAddress = RateLimiter<String>(perMinute: 120)
+    let writes = RateLimiter<String>(perMinute: 120)
+    let typing = RateLimiter<String>(perMinute: 30)
+    let localizer: Localizer
+
+    /// Takes one request from `key`'s bucket (per shop), or throws the 429.
+    func check(_ limiter: RateLimiter<String>, _ key: String, _ context: WidgetRequestContext) throws {
+        let decision = limiter.take(context.tenant.id.uuidString + "/" + key)
+        guard decision.allowed else {
+            throw APIError(
+                .rateLimited, localizer.text("widget_error_rate", context.language), headers: [.retryAfter: String(decision.retryAfter)])
+        }
+    }
+
+    /// Whether `key` may do this now (typing notices beyond the limit are dropped quietly).
+    func allows(_ limiter: RateLimiter<String>, _ key: String, _ context: WidgetRequestContext) -> Bool {
+        limiter.take(context.tenant.id.uuidString + "/" + key).allowed
+    }
+}
