@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 run: deps
 	@scripts/install-deps.sh --only python3-venv
 	$(SWIFT) build --product vitrina
-	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls --demo-storefronts
 
 # `make test FILTER=Jobs` (or any regular expression of suite and test names) runs only what matches.
 FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
@@ -21,7 +21,7 @@ TEST_TIMEOUT ?= 1200
 
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
-	@scripts/install-deps.sh dnsmasq python3-venv
+	@scripts/install-deps.sh dnsmasq python3-venv php
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh scripts/watchdog.sh $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(FILTER_ARGS)
 

@@ -23,6 +23,8 @@ for program in "${extra[@]}"; do
     dnsmasq) [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base) ;;
     # The local embeddings server's virtualenv (scripts/install-embeddings.sh): Debian splits venv and ensurepip out.
     python3-venv) python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv) ;;
+    # docs/WIDGET.md's server-side example in PHP, which the tests run (Debian's package is php-cli, the program php).
+    php) command -v php >/dev/null 2>&1 || missing+=(php-cli) ;;
     *) command -v "$program" >/dev/null 2>&1 || missing+=("$program") ;;
   esac
 done

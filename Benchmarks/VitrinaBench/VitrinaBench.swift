@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// `make bench`: W1 (help page under load), W2 (provisioning, schema change) of shared/bench/WORKLOAD.md and W3a
-/// (shoppers' messages to the bots) against a freshly started release server on a fresh embedded PostgreSQL. Prints
+/// `make bench`: W1 (help page under load), W2 (provisioning, schema change) of shared/bench/WORKLOAD.md, W3a
+/// (shoppers' messages to the bots) and W3b (widget event streams and operators' replies reaching them) against a freshly started release server on a fresh embedded PostgreSQL. Prints
 /// the figures.
 @main
 struct VitrinaBench {
@@ -20,6 +20,8 @@ struct VitrinaBench {
         var w3a = true
         var w3aDuration = 15
         var w3aRuns = 2
+        var w3b = true
+        var w3bStreams = 2000
         var w2Tenants = 1000
         var connections = 64
         var renderIterations = 0
@@ -39,10 +41,13 @@ struct VitrinaBench {
                 case "--connections": connections = Int(iterator.next() ?? "") ?? connections
                 case "--w2-tenants": w2Tenants = Int(iterator.next() ?? "") ?? w2Tenants
                 case "--render": renderIterations = Int(iterator.next() ?? "") ?? 1000
-                case "--only-w1": (w2, w3a) = (false, false)
-                case "--only-w2": (w1, w3a) = (false, false)
-                case "--only-w3a", "--w3a": (w1, w2) = (false, false)
+                case "--only-w1": (w2, w3a, w3b) = (false, false, false)
+                case "--only-w2": (w1, w3a, w3b) = (false, false, false)
+                case "--only-w3a", "--w3a": (w1, w2, w3b) = (false, false, false)
                 case "--no-w3a": w3a = false
+                case "--only-w3b", "--w3b": (w1, w2, w3a) = (false, false, false)
+                case "--no-w3b": w3b = false
+                case "--w3b-streams": w3bStreams = Int(iterator.next() ?? "") ?? w3bStreams
                 case "--w3a-duration": w3aDuration = Int(iterator.next() ?? "") ?? w3aDuration
                 case "--w3a-runs": w3aRuns = Int(iterator.next() ?? "") ?? w3aRuns
                 case "--peer": peer = iterator.next() ?? peer
@@ -72,6 +77,7 @@ struct VitrinaBench {
         if options.w1 { try await bench.w1() }
         if options.w2 { try await bench.w2() }
         if options.w3a { try await bench.w3a() }
+        if options.w3b { try await bench.w3b() }
         say("\nDone.")
     }
 }

@@ -55,6 +55,7 @@ public struct AppServices: Sendable {
     /// Seals the secrets shops keep here (the widget's identity secret, channel tokens, model keys).
     public let secrets: SecretBox
     public let inboxSettings: InboxSettingsStore
+    public let retention: Retention
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
     /// come from (`Runtime.openEmbeddings`), nil for none.
@@ -124,6 +125,7 @@ public struct AppServices: Sendable {
         conversationFeed = ConversationFeed()
         secrets = SecretBox(secret: secretKey)
         inboxSettings = InboxSettingsStore(secrets: secrets)
+        retention = Retention(tenants: tenants, database: database, jobs: jobs)
     }
 
     /// `tenants.yml`, applied with the installation's stores.
@@ -149,6 +151,10 @@ public struct AppServices: Sendable {
             guard let tenant = context.tenant else { return }
             try await botEngine.answer(job, in: tenant, logger: context.logger)
         }
+        registry.register(ApplyRetention.self, lease: .seconds(600)) { [retention] _, context in
+            guard let tenant = context.tenant else { return }
+            try await retention.apply(tenant, logger: context.logger)
+        }
         if let url = configuration.smtpURL, let smtp = try? SMTPConfiguration(url: url) {
             let sender = MailSender(outbox: outbox, smtp: SMTPClient(configuration: smtp))
             registry.register(SendMail.self, lease: .seconds(120)) { job, context in try await sender.send(job, context: context) }
@@ -166,6 +172,9 @@ public struct AppServices: Sendable {
                 try await domains.verifyPending(interval: configuration.domainCheckInterval)
             },
             PeriodicTask("Sweeping expired rows", every: .seconds(600), logger: logger) { [self] in try await sweep() },
+            PeriodicTask("Queueing the shops' retention", every: .seconds(3600), logger: logger) { [retention, clock] in
+                try await retention.queueDaily(now: clock.now())
+            },
         ]
     }
 

@@ -13,6 +13,9 @@ public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorReg
         MetricsMiddleware()
         SecurityHeadersMiddleware(trustProxy: configuration.trustProxy)
         APIProblemMiddleware(routes: apiRoutes)
+        if configuration.demoStorefronts {
+            DemoStorefrontMiddleware(directory: services.directory, renderer: renderer, trustProxy: configuration.trustProxy)
+        }
         SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: configuration.trustProxy)
         FileMiddleware(
             configuration.resourcePath("Public"),
@@ -62,7 +65,8 @@ private func addWidgetRoutes(to router: Router<AppRequestContext>, _ services: A
     let api = router.group(RouterPath(String(WidgetURL.api.dropFirst()))).group(context: WidgetRequestContext.self)
         .add(middleware: WidgetAPIMiddleware(tenants: s.tenants, localizer: localizer))
     let access = WidgetAccess(
-        tenants: s.tenants, visitors: WidgetVisitors(), limits: WidgetLimits(localizer: localizer), localizer: localizer)
+        tenants: s.tenants, visitors: WidgetVisitors(),
+        limits: WidgetLimits(perAddress: s.configuration.widgetAddressLimit, localizer: localizer), localizer: localizer)
     WidgetAPIController(
         access: access, engine: s.botEngine, jobs: s.jobs, store: WidgetStore(), settings: s.inboxSettings, clock: s.clock
     ).addRoutes(to: api)
@@ -78,8 +82,10 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     let admin = router.group(RouterPath(String(PanelURL.prefix.dropFirst())))
         .add(middleware: SessionMiddleware(sessions: s.sessions, secretKey: s.secretKey))
     let before = PublicPanelRoutes(group: admin)
-    SignInController(users: s.users, throttle: s.throttle, hasher: s.hasher, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
-        .addRoutes(to: before)
+    SignInController(
+        users: s.users, throttle: s.throttle, hasher: s.hasher, sessions: s.sessions, auditLog: s.auditLog, panels: panels,
+        presence: PresenceStore(database: s.database)
+    ).addRoutes(to: before)
     PasswordResetController(
         database: s.database, users: s.users, tokens: s.tokens, hasher: s.hasher, sessions: s.sessions, outbox: s.outbox, mail: s.mail,
         auditLog: s.auditLog, panels: panels
@@ -99,14 +105,29 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     ArticlesController(articles: s.articles, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     BotTryController(engine: s.botEngine, tenants: s.tenants, panels: panels).addRoutes(to: routes)
+    let scripts = PanelScripts(publicFolder: s.configuration.resourcePath("Public"))
     BotSettingsController(
-        assets: s.brandAssets, plans: s.plans, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+        assets: s.brandAssets, plans: s.plans, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, scripts: scripts,
+        panels: panels
     ).addRoutes(to: routes)
     BotFAQController(engine: s.botEngine, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     BotSynonymsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     BotTemplatesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     BotRulesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    let presence = PresenceStore(database: s.database)
+    InboxListController(tenants: s.tenants, settings: s.inboxSettings, presence: presence, scripts: scripts, panels: panels)
+        .addRoutes(to: routes)
+    InboxConversationController(
+        tenants: s.tenants, actions: InboxActions(tenants: s.tenants), settings: s.inboxSettings, presence: presence, sessions: s.sessions,
+        scripts: scripts, panels: panels
+    ).addRoutes(to: routes)
+    InboxLiveController(
+        tenants: s.tenants, database: s.database, feed: s.conversationFeed, presence: presence, sessions: s.sessions, panels: panels
+    ).addRoutes(to: routes)
+    InboxSettingsController(
+        tenants: s.tenants, settings: s.inboxSettings, sessions: s.sessions, auditLog: s.auditLog, scripts: scripts, panels: panels
+    ).addRoutes(to: routes)
     TeamController(users: s.users, tokens: s.tokens, invitations: s.invitations, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     ProfileController(
@@ -155,4 +176,6 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     KnowledgeAPIController(knowledge: KnowledgeStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     TemplatesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     RulesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    ConversationsAPIController(access: bots, inbox: InboxStore(), actions: InboxActions(tenants: s.tenants), auditLog: s.auditLog)
+        .addRoutes(to: keyed)
 }

@@ -21,6 +21,10 @@ struct Serve: AsyncParsableCommand {
     var printURLs = false
     @Flag(name: .customLong("no-workers"), help: "Serve requests only; run the job workers and periodic work with `vitrina work`.")
     var noWorkers = false
+    @Flag(
+        name: .customLong("demo-storefronts"),
+        help: "Serve each shop's demo storefront at store.<slug>.<base domain>, embedding its chat widget (make run).")
+    var demoStorefronts = false
 
     func run() async throws {
         try await Runtime.run {
@@ -30,6 +34,7 @@ struct Serve: AsyncParsableCommand {
             if noMigrate { config.migrateOnStart = false }
             if trustProxy { config.trustProxy = true }
             if noWorkers { config.runWorkers = false }
+            if demoStorefronts { config.demoStorefronts = true }
             guard (1...65535).contains(port) else { throw CLIError.usage("--port must be between 1 and 65535.") }
             let logger = Runtime.logger(config, console: false)
             let (database, embedded) = try await Runtime.openDatabase(config, logger: logger)
@@ -76,6 +81,14 @@ struct Serve: AsyncParsableCommand {
         if !shops.isEmpty {
             lines += ["", "Try the bot (signed in as the shop's account):"]
             for tenant in shops { lines.append("  \(tenant.name):  http://\(tenant.slug).\(config.baseDomain)\(port)/admin/bot/try") }
+            if config.demoStorefronts {
+                lines += ["", "Shops' storefronts with the chat widget (answer as an operator in the shop's Inbox):"]
+                for tenant in shops {
+                    lines.append(
+                        "  \(tenant.name):  http://store.\(tenant.slug).\(config.baseDomain)\(port)/   inbox: "
+                            + "http://\(tenant.slug).\(config.baseDomain)\(port)/admin/inbox")
+                }
+            }
         }
         lines.append("Stop with Ctrl+C.")
         say(lines.joined(separator: "\n"))

@@ -305,7 +305,7 @@
     } else if (s === 'waiting') {
       const eta = conv.expected_wait_minutes;
       kids = [h('span', { text: T.waiting + (eta ? ' ~ ' + minutes(eta) : '') })];
-      if (!cfg.operators_online && !offlineAsked) {
+      if ((!cfg.operators_online || cfg.open === false) && !offlineAsked) {
         kids.push(h('span', { class: 'sc-away', text: cfg.away_message || '' }),
           h('button', { type: 'button', class: 'sc-link-btn', onclick: () => { offlineAsked = true; paint(); focusMain(); } }, T.leave_message));
       }
@@ -325,7 +325,7 @@
     if (!loaded) return;
     const s = conv && conv.state;
     const m = s === 'resolved' ? (conv.csat || csatSent ? 'thanks' : 'csat')
-      : cfg.open === false || (offlineAsked && s === 'waiting') ? (offlineSent ? 'sent' : 'offline')
+      : offlineAsked && s === 'waiting' ? (offlineSent ? 'sent' : 'offline')
         : needPrechat() ? 'prechat' : 'chat';
     if (m === mode) return;
     const hadFocus = foot.contains(document.activeElement);

@@ -15,9 +15,15 @@ public enum APIScope: String, Sendable, CaseIterable, Codable {
     case botRead = "bot:read"
     /// Change them, and send the bot messages (`POST /api/v1/bot/messages`).
     case botWrite = "bot:write"
+    /// The shop's conversations, their messages and events.
+    case conversationsRead = "conversations:read"
+    /// Reply as an operator, assign, resolve, hand back to the bot (acting as the key's creator).
+    case conversationsWrite = "conversations:write"
 
     public static let partnerScopes: [APIScope] = [.tenantsRead, .tenantsWrite, .domainsWrite, .brandingWrite, .usersWrite]
-    public static let tenantScopes: [APIScope] = [.articlesRead, .articlesWrite, .botRead, .botWrite]
+    public static let tenantScopes: [APIScope] = [
+        .articlesRead, .articlesWrite, .botRead, .botWrite, .conversationsRead, .conversationsWrite,
+    ]
 
     /// The scopes a key of this kind of owner can hold.
     public static func available(for owner: APIKeyOwner) -> [APIScope] {
@@ -46,6 +52,8 @@ public struct AuthenticatedKey: Sendable {
     public let scopes: Set<APIScope>
     /// The tenant's partner, for a tenant key (for audit entries).
     public let tenantPartnerID: UUID?
+    /// Who made the key: the operator a conversations key replies and acts as.
+    public var createdBy: UUID? = nil
 
     /// How audit entries name the key: people recognise it by its name and prefix, never by its secret.
     public var actor: String { "api key \(name) (\(prefix))" }

@@ -72,11 +72,11 @@ public struct APIKeyStore: Sendable {
         guard APIKeyToken.looksValid(token) else { return nil }
         let hash = Data(SecretToken.hash(token))
         let rows = try await database.values(
-            (UUID, UUID?, UUID?, String, String, [String], UUID?).self,
+            (UUID, UUID?, UUID?, String, String, [String], UUID?, UUID?).self,
             """
             WITH k AS (
                 SELECT k.id, k.partner_id, k.tenant_id, k.name, k.prefix, k.scopes, k.last_used_at,
-                    t.partner_id AS tenant_partner_id
+                    t.partner_id AS tenant_partner_id, k.created_by
                 FROM platform.api_keys k LEFT JOIN platform.tenants t ON t.id = k.tenant_id
                 WHERE k.secret_hash = \(hash) AND k.revoked_at IS NULL
                     AND (k.tenant_id IS NULL OR t.status IN ('active', 'suspended'))
@@ -86,9 +86,9 @@ public struct APIKeyStore: Sendable {
                     OR k.last_used_at < now() - interval '60 seconds')
                 RETURNING a.id
             )
-            SELECT id, partner_id, tenant_id, name, prefix, scopes, tenant_partner_id FROM k
+            SELECT id, partner_id, tenant_id, name, prefix, scopes, tenant_partner_id, created_by FROM k
             """)
-        for (id, partnerID, tenantID, name, prefix, scopes, tenantPartner) in rows {
+        for (id, partnerID, tenantID, name, prefix, scopes, tenantPartner, createdBy) in rows {
             let owner: APIKeyOwner
             if let partnerID {
                 owner = .partner(partnerID)
@@ -101,7 +101,7 @@ public struct APIKeyStore: Sendable {
             let allowed = Set(APIScope.available(for: owner))
             return AuthenticatedKey(
                 id: id, owner: owner, name: name, prefix: prefix, scopes: Set(scopes.compactMap(APIScope.init)).intersection(allowed),
-                tenantPartnerID: tenantPartner)
+                tenantPartnerID: tenantPartner, createdBy: createdBy)
         }
         return nil
     }

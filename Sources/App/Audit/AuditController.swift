@@ -16,7 +16,7 @@ public struct AuditController: Sendable {
     }
 
     static let categories = [
-        "auth", "team", "article", "tenant", "branding", "domain", "support", "profile", "users", "api_key", "job", "bot",
+        "auth", "team", "article", "tenant", "branding", "domain", "support", "profile", "users", "api_key", "job", "bot", "inbox",
     ]
 
     struct AuditPage {

@@ -48,8 +48,14 @@ public struct AppConfiguration: Sendable {
     public var domainCheckSpacing: Duration = .seconds(10)
     /// Requests a minute each API key may make, per instance (VITRINA_API_RATE_LIMIT).
     public var apiRateLimit: Int = 120
+    /// The chat widget's requests a minute from one address (messages, and every other write); new visitors a minute
+    /// from one address are a tenth of it. Shoppers behind one carrier's NAT share an address.
+    public var widgetAddressLimit: Int = 300
     /// Whether this process runs the job workers and periodic work (`serve --no-workers` turns them off).
     public var runWorkers = true
+    /// `make run`'s demo: each shop's plain storefront at `store.<slug>.<base domain>`, embedding its chat widget as a
+    /// shop would (`vitrina serve --demo-storefronts`).
+    public var demoStorefronts = false
     /// Jobs one process runs at once (VITRINA_JOB_WORKERS).
     public var jobConcurrency = 4
     /// The bearer token `/metrics` asks for on the public listener (VITRINA_METRICS_TOKEN); without it and without a
@@ -127,6 +133,7 @@ public struct AppConfiguration: Sendable {
         }
         if let p = try number(env, "VITRINA_ARGON2_PARALLELISM", 1...64) { config.passwordHasher.parallelism = UInt32(p) }
         if let limit = try number(env, "VITRINA_API_RATE_LIMIT", 1...100_000) { config.apiRateLimit = limit }
+        if let limit = try number(env, "VITRINA_WIDGET_ADDRESS_LIMIT", 10...1_000_000) { config.widgetAddressLimit = limit }
         if let url = env["VITRINA_SMTP_URL"], !url.isEmpty {
             do {
                 _ = try SMTPConfiguration(url: url)

@@ -37,6 +37,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case viewDashboard, viewArticles, editArticles, viewTeam, manageTeam, grantOwner, viewAudit
     // A tenant's bot: reading and trying it; its knowledge (FAQ, synonyms) and templates; its settings and rules.
     case viewBot, editBotKnowledge, editBot
+    // A tenant's inbox: reading conversations; answering, assigning and resolving them; its settings and shoppers' data.
+    case viewInbox, answerInbox, manageInbox
     // A tenant's panel (when its partner allows) and a partner's.
     case editBranding
     // A tenant's panel and a partner's: custom domains.
@@ -52,9 +54,11 @@ public enum Permission: String, Sendable, CaseIterable {
 /// The one place that says which role may do what. Tested as a matrix.
 public enum Permissions {
     static let table: [Role: Set<Permission>] = {
-        let viewer: Set<Permission> = [.viewDashboard, .viewArticles, .viewTeam, .viewBot]
-        let operatorRole = viewer.union([.editArticles, .editBotKnowledge])
-        let admin = operatorRole.union([.editBot, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys])
+        let viewer: Set<Permission> = [.viewDashboard, .viewArticles, .viewTeam, .viewBot, .viewInbox]
+        let operatorRole = viewer.union([.editArticles, .editBotKnowledge, .answerInbox])
+        let admin = operatorRole.union([
+            .editBot, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys, .manageInbox,
+        ])
         let owner = admin.union([.grantOwner])
         // An agency's staff manage all of their partner's tenants as their owners would.
         let partner = owner.union([.viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus])

@@ -9,10 +9,15 @@ public struct SignInController: Sendable {
     let sessions: SessionStore
     let auditLog: AuditLog
     let panels: PanelRenderer
+    /// Signing out of a shop's panel ends the operator's presence in its inbox at once (not 90 s later).
+    let presence: PresenceStore?
 
     public init(
-        users: UserStore, throttle: LoginThrottle, hasher: PasswordHasher, sessions: SessionStore, auditLog: AuditLog, panels: PanelRenderer
+        users: UserStore, throttle: LoginThrottle, hasher: PasswordHasher, sessions: SessionStore, auditLog: AuditLog,
+        panels: PanelRenderer,
+        presence: PresenceStore? = nil
     ) {
+        self.presence = presence
         self.users = users
         self.throttle = throttle
         self.hasher = hasher
@@ -86,6 +91,7 @@ public struct SignInController: Sendable {
         if let token = context.sessionToken { try await sessions.delete(token: token) }
         if let user = context.identity?.user, let site = context.site {
             try await auditLog.record(SignIn.entry(user, site: site, action: "auth.logout", address: context.clientAddress))
+            if case .tenant(let tenant) = site { try await presence?.leave(user: user.id, tenant: tenant.id) }
         }
         var response = Response.redirect(to: PanelURL.login.path(query: [("signedout", "1")]), type: .normal)
         let names = CookieNames(secure: context.isSecure)

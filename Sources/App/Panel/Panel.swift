@@ -58,6 +58,7 @@ extension Permission {
         switch self {
         case .viewDashboard, .viewArticles, .editArticles, .viewTeam, .manageTeam, .grantOwner: [.tenant]
         case .viewBot, .editBotKnowledge, .editBot: [.tenant]
+        case .viewInbox, .answerInbox, .manageInbox: [.tenant]
         case .viewAudit, .editBranding: [.tenant, .partner, .platform]
         case .manageDomains, .manageAPIKeys: [.tenant, .partner]
         case .viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus: [.partner, .platform]
@@ -193,5 +194,24 @@ struct PublicPanelRoutes {
 
     func post(_ url: PanelURL, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator) {
         group.post(url.pattern, use: handler)
+    }
+}
+
+/// The panel's scripts (`Public/static/js/`), addressed with their content's hash (`?v=`) as the stylesheet is, so a
+/// browser may keep them for a year and still gets a changed one at once. Pages load them with `<script src>`: the
+/// panel's CSP allows no inline script.
+public struct PanelScripts: Sendable {
+    /// The inbox's live updates, waiting clocks, presence, typing notices and template picker.
+    public let inbox: String
+    /// Copy buttons beside read-only fields.
+    public let copy: String
+
+    public init(publicFolder: String) {
+        func url(_ name: String) -> String {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: publicFolder + "/static/js/" + name))) ?? Data()
+            return "/static/js/" + name + "?v=" + String(bytes.hashValueHex.prefix(10))
+        }
+        inbox = url("inbox.js")
+        copy = url("copy.js")
     }
 }

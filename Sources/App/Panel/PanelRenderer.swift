@@ -131,6 +131,7 @@ enum Icons {
         case "articles": "M7 3.5h7l4 4v13H7zM14 3.5v4h4M10 12h5M10 15.5h5"
         case "bot": "M5 7.5h14v10H9l-4 3zM9 11.5h.01M15 11.5h.01M12 3.5v4"
         case "bot-settings": "M4 7h10M18 7h2M4 17h4M12 17h8M16 5v4M10 15v4"
+        case "inbox": "M4 13.5 6.6 5h10.8l2.6 8.5V19H4zM4 13.5h4.6l1.4 2.4h4l1.4-2.4H20"
         case "faq": "M12 20.5a8.5 8.5 0 1 0 0-17 8.5 8.5 0 0 0 0 17zM9.6 9.5a2.5 2.5 0 1 1 3.4 2.3c-.6.3-1 .8-1 1.5v.7M12 17h.01"
         case "synonyms": "M4 8h12l-3-3M20 16H8l3 3"
         case "templates": "M4.5 5h15v10h-9l-4 3.5V15h-2zM8 9h8M8 12h5"

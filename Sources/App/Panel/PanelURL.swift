@@ -22,6 +22,10 @@ public enum PanelURL: Hashable, Sendable {
     case botTemplate(String? = nil), deleteBotTemplate(String? = nil)
     case botRules, newBotRule
     case botRule(String? = nil), deleteBotRule(String? = nil)
+    // The shop's inbox: the queues, a conversation and what operators do to it, live events, presence, settings.
+    case inbox, inboxEvents, inboxPresence, inboxSettings, inboxSecret
+    case inboxConversation(Int? = nil), inboxReply(Int? = nil), inboxNote(Int? = nil), inboxAction(Int? = nil)
+    case inboxTyping(Int? = nil), inboxContactDelete(Int? = nil)
     // The shop's team and the user's own profile.
     case team, teamInvite
     case memberRole(UUID? = nil), memberRemove(UUID? = nil), invitationRevoke(String? = nil)
@@ -75,6 +79,17 @@ public enum PanelURL: Hashable, Sendable {
         case .newBotRule: ("bot/rules/new", [])
         case .botRule(let name): ("bot/rules/:name", [name])
         case .deleteBotRule(let name): ("bot/rules/:name/delete", [name])
+        case .inbox: ("inbox", [])
+        case .inboxEvents: ("inbox/events", [])
+        case .inboxPresence: ("inbox/presence", [])
+        case .inboxSettings: ("inbox/settings", [])
+        case .inboxSecret: ("inbox/settings/secret", [])
+        case .inboxConversation(let id): ("inbox/:id", [id.map(String.init)])
+        case .inboxReply(let id): ("inbox/:id/reply", [id.map(String.init)])
+        case .inboxNote(let id): ("inbox/:id/note", [id.map(String.init)])
+        case .inboxAction(let id): ("inbox/:id/action", [id.map(String.init)])
+        case .inboxTyping(let id): ("inbox/:id/typing", [id.map(String.init)])
+        case .inboxContactDelete(let id): ("inbox/contacts/:id/delete", [id.map(String.init)])
         case .team: ("team", [])
         case .teamInvite: ("team/invite", [])
         case .memberRole(let user): ("team/members/:user/role", [user.map(Self.text)])
@@ -135,6 +150,9 @@ public enum PanelURL: Hashable, Sendable {
         case .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules: return .viewBot
         case .newBotFAQ, .botFAQEntry, .deleteBotFAQ, .newBotTemplate, .botTemplate, .deleteBotTemplate: return .editBotKnowledge
         case .bot, .newBot, .newBotRule, .botRule, .deleteBotRule: return .editBot
+        case .inbox, .inboxEvents, .inboxConversation: return .viewInbox
+        case .inboxPresence, .inboxReply, .inboxNote, .inboxAction, .inboxTyping: return .answerInbox
+        case .inboxSettings, .inboxSecret, .inboxContactDelete: return .manageInbox
         case .team: return .viewTeam
         case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: return .manageTeam
         case .audit: return .viewAudit
@@ -175,6 +193,9 @@ public enum PanelURL: Hashable, Sendable {
         case .newBotFAQ, .botFAQEntry, .deleteBotFAQ: .botFAQ
         case .newBotTemplate, .botTemplate, .deleteBotTemplate: .botTemplates
         case .newBotRule, .botRule, .deleteBotRule: .botRules
+        case .inboxEvents, .inboxPresence, .inboxSettings, .inboxSecret, .inboxConversation, .inboxReply, .inboxNote, .inboxAction,
+            .inboxTyping, .inboxContactDelete:
+            .inbox
         case .profilePassword, .signOutEverywhere: .profile
         case .newTenant, .openTenant, .supportTenant, .suspendTenant, .resumeTenant, .deleteTenant, .tenantPlan: .home
         case .domainCheck, .domainPrimary, .domainRemove: .domains
@@ -190,8 +211,8 @@ public enum PanelURL: Hashable, Sendable {
         switch kind {
         case .tenant:
             [
-                .home, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .articles, .team, .audit, .branding, .domains,
-                .apiKeys, .profile,
+                .home, .inbox, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .articles, .team, .audit, .branding,
+                .domains, .apiKeys, .profile,
             ]
         case .partner: [.home, .branding, .domains, .audit, .apiKeys, .profile]
         case .platform: [.home, .outbox, .jobs, .audit, .branding, .profile]
@@ -208,6 +229,7 @@ public enum PanelURL: Hashable, Sendable {
             case .platform: ("nav_overview", "tenants")
             }
         case .articles: ("nav_articles", "articles")
+        case .inbox: ("nav_inbox", "inbox")
         case .botTry: ("nav_bot_try", "bot")
         case .bot: ("nav_bot", "bot-settings")
         case .botFAQ: ("nav_bot_faq", "faq")

@@ -95,7 +95,7 @@ extension ManifestParser {
     private mutating func bot(_ node: Node, path: String) -> Bot? {
         guard
             let map = mapping(
-                node, path: path, allowed: ["name", "greeting", "fallback", "language", "threshold", "handoff", "hours"])
+                node, path: path, allowed: ["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "widget"])
         else { return nil }
         var bot = Bot()
         bot.name = map["name"].flatMap { string($0, path: path + ".name") } ?? ""
@@ -162,7 +162,46 @@ extension ManifestParser {
             bot.awayMessage = hours["away"].flatMap { string($0, path: path + ".hours.away") } ?? ""
             do { try ResponseTemplate.check(bot.awayMessage) } catch { report(hours["away"], path + ".hours.away", "\(error)") }
         }
+        if let node = map["widget"] { bot.widget = widget(node, path: path + ".widget") }
         return bot
+    }
+
+    /// `widget: {allowed_origins: [https://shop.example], position: right|left, prechat: {name: required, email: optional}}`.
+    private mutating func widget(_ node: Node, path: String) -> WidgetSettings {
+        var widget = WidgetSettings()
+        guard let map = mapping(node, path: path, allowed: ["allowed_origins", "position", "prechat"]) else { return widget }
+        for (index, text) in stringList(map["allowed_origins"], path: path + ".allowed_origins").enumerated() {
+            if let origin = WidgetSettings.origin(text) {
+                if !widget.allowedOrigins.contains(origin) { widget.allowedOrigins.append(origin) }
+            } else {
+                report(
+                    map["allowed_origins"], path + ".allowed_origins[\(index)]",
+                    "'\(text)' is not an origin; write it as https://shop.example")
+            }
+        }
+        if widget.allowedOrigins.count > 20 { report(map["allowed_origins"], path + ".allowed_origins", "lists more than 20 origins") }
+        if let position = map["position"], let text = string(position, path: path + ".position") {
+            if let value = WidgetSettings.Position(rawValue: text) {
+                widget.position = value
+            } else {
+                report(position, path + ".position", "must be right or left, not '\(text)'")
+            }
+        }
+        if let prechat = map["prechat"], let fields = mapping(prechat, path: path + ".prechat", allowed: ["name", "email", "phone"]) {
+            for (key, value) in fields {
+                guard let text = string(value, path: path + ".prechat." + key) else { continue }
+                guard let field = WidgetSettings.Field(rawValue: text) else {
+                    report(value, path + ".prechat." + key, "must be off, optional or required, not '\(text)'")
+                    continue
+                }
+                switch key {
+                case "name": widget.name = field
+                case "email": widget.email = field
+                default: widget.phone = field
+                }
+            }
+        }
+        return widget
     }
 
     private mutating func faqEntry(_ node: Node, path: String, position: Int) -> FAQEntry? {

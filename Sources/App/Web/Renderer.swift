@@ -69,7 +69,8 @@ public struct Renderer: Sendable {
         "pages/identity/reset", "pages/identity/invite", "pages/panel/dashboard", "pages/help/articles", "pages/help/article-form",
         "pages/identity/team", "pages/identity/profile", "pages/audit/list", "pages/tenants/list", "pages/mail/outbox",
         "pages/mail/message", "pages/tenants/new", "pages/branding/edit", "pages/api/keys", "emails/invite-html",
-        "emails/reset-html", "pages/widget/frame",
+        "emails/reset-html", "pages/widget/frame", "pages/inbox/list", "pages/inbox/conversation", "pages/inbox/message",
+        "pages/inbox/header", "pages/inbox/settings", "pages/inbox/contact-delete",
     ]
     /// `themes/<theme>/<name>` for the brand's theme (the default theme when it names none or an unknown one).
     static func themeTemplate(_ name: String, branding: Branding) -> String {

@@ -61,10 +61,10 @@ extension TestEnvironment {
     }
 
     /// A key made the way the panel makes one; returns the token.
-    func makeKey(_ owner: APIKeyOwner, name: String = "test", scopes: [APIScope]) async throws -> String {
+    func makeKey(_ owner: APIKeyOwner, name: String = "test", scopes: [APIScope], createdBy: UUID? = nil) async throws -> String {
         let store = services.apiKeys
         return try await store.create(
-            owner: owner, name: name, scopes: scopes, createdBy: nil,
+            owner: owner, name: name, scopes: scopes, createdBy: createdBy,
             audit: AuditEntry(actorID: nil, actorEmail: nil, action: "api_key.created", target: name, address: nil)
         ).token
     }
@@ -75,8 +75,8 @@ extension TestEnvironment {
     }
 
     /// A tenant key with every tenant scope.
-    func tenantKey(_ tenant: String, scopes: [APIScope] = APIScope.tenantScopes) async throws -> String {
+    func tenantKey(_ tenant: String, scopes: [APIScope] = APIScope.tenantScopes, createdBy: UUID? = nil) async throws -> String {
         let id = try #require(try await provisioner.lookup(slug: tenant))
-        return try await makeKey(.tenant(id), name: tenant + " key", scopes: scopes)
+        return try await makeKey(.tenant(id), name: tenant + " key", scopes: scopes, createdBy: createdBy)
     }
 }

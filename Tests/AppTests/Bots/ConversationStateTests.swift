@@ -14,8 +14,8 @@ struct ConversationStateTests {
     static let legal: [String: ConversationState] = [
         "bot handoff": .waiting, "bot take": .assigned,
         "waiting take": .assigned, "waiting resolve": .resolved, "waiting handback": .bot,
-        "assigned release": .waiting, "assigned resolve": .resolved, "assigned handback": .bot,
-        "resolved returned": .bot,
+        "assigned release": .waiting, "assigned resolve": .resolved, "assigned handback": .bot, "assigned take": .assigned,
+        "resolved returned": .bot, "resolved take": .assigned,
     ]
 
     static func name(_ event: ConversationEvent) -> String {
@@ -52,7 +52,7 @@ struct ConversationStateTests {
     }
 
     @Test func illegalMovesSaySoInASentence() {
-        let error = IllegalTransition(from: .resolved, event: .take(operator: Self.someone))
-        #expect(error.description == "A conversation in state resolved cannot be taken.")
+        let error = IllegalTransition(from: .resolved, event: .release)
+        #expect(error.description == "A conversation in state resolved cannot be released.")
     }
 }

@@ -7,23 +7,27 @@ import Testing
 struct PermissionsTests {
     /// The whole matrix, written out: role × permission → allowed. A change to `Permissions` must change this table.
     static let expected: [Role: Set<Permission>] = [
-        .viewer: [.viewDashboard, .viewArticles, .viewTeam, .viewBot],
-        .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .viewBot, .editBotKnowledge],
+        .viewer: [.viewDashboard, .viewArticles, .viewTeam, .viewBot, .viewInbox],
+        .operator: [.viewDashboard, .viewArticles, .viewTeam, .editArticles, .viewBot, .editBotKnowledge, .viewInbox, .answerInbox],
         .admin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys,
             .viewBot, .editBotKnowledge, .editBot,
+            .viewInbox, .answerInbox, .manageInbox,
         ],
         .owner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .editBranding, .manageDomains, .manageAPIKeys,
             .grantOwner, .viewBot, .editBotKnowledge, .editBot,
+            .viewInbox, .answerInbox, .manageInbox,
         ],
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
             .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys, .viewBot, .editBotKnowledge, .editBot,
+            .viewInbox, .answerInbox, .manageInbox,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
             .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys, .viewBot, .editBotKnowledge, .editBot,
+            .viewInbox, .answerInbox, .manageInbox,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// `bot` → `waiting` (a hand-off was asked) → `assigned` (an operator took it) → `resolved` → `bot` (the shopper wrote
 /// again). Operators may also take a conversation straight from the bot, give it back to the bot, put it back in the
-/// queue, or resolve one nobody took. The bot answers only in `bot`. Moves are made by `applying(_:)`, which refuses
+/// queue, resolve one nobody took, hand an assigned one to a teammate, or reopen a resolved one. The bot answers only in `bot`. Moves are made by `applying(_:)`, which refuses
 /// the illegal ones; `ConversationStore.apply` writes the move and its event in one statement.
 public enum ConversationState: String, Sendable, Codable, CaseIterable {
     case bot, waiting, assigned, resolved
@@ -17,7 +17,8 @@ public enum ConversationState: String, Sendable, Codable, CaseIterable {
         let next: ConversationState? =
             switch (self, event) {
             case (.bot, .handOff): .waiting
-            case (.bot, .take), (.waiting, .take): .assigned
+            // Taking an assigned conversation hands it to another operator; taking a resolved one reopens it.
+            case (.bot, .take), (.waiting, .take), (.assigned, .take), (.resolved, .take): .assigned
             case (.assigned, .release): .waiting
             case (.waiting, .resolve), (.assigned, .resolve): .resolved
             case (.waiting, .handBack), (.assigned, .handBack): .bot
@@ -109,4 +110,15 @@ public enum ConversationChannel: String, Sendable, Codable, CaseIterable {
     /// `POST /api/v1/bot/messages`.
     case api
     case widget, telegram, whatsapp, alice
+}
+
+extension ConversationChannel {
+    /// An outbound message's first delivery state: the widget and the API read it from the database (sent once
+    /// committed); a messenger's message is queued until its channel has taken it.
+    public var firstDelivery: String {
+        switch self {
+        case .widget, .api, .test: "sent"
+        case .telegram, .whatsapp, .alice: "queued"
+        }
+    }
 }

@@ -208,7 +208,8 @@ public struct BotEngine: Sendable {
             """
             WITH r AS (INSERT INTO messages (conversation_id, channel, author, text, parts, explanation, delivery, reply_to)
                 VALUES (\(conversation.id), \(conversation.channel.rawValue), \(answer.step == .quota ? "system" : "bot"), \(answer.text),
-                    \(BotJSON.encode(answer.parts))::jsonb, \(explanation.json)::jsonb, 'queued', \(shopperMessageID))
+                    \(BotJSON.encode(answer.parts))::jsonb, \(explanation.json)::jsonb, \(conversation.channel.firstDelivery),
+                    \(shopperMessageID))
                 ON CONFLICT (reply_to) WHERE author = 'bot' DO NOTHING RETURNING id),
             c AS (UPDATE conversations SET fallbacks_in_row = CASE WHEN \(fallback) THEN fallbacks_in_row + 1 ELSE 0 END,
                 language = \(language.rawValue), updated_at = now(), last_message_at = now()
@@ -222,6 +223,7 @@ public struct BotEngine: Sendable {
         }
         if let reason = answer.handoff {
             conversation.state = try await conversations.apply(.handOff(reason), to: conversation, on: connection)
+            conversation.state = try await conversations.autoAssign(conversation, on: connection)
         }
         return BotReply(
             conversationID: conversation.id, shopperMessageID: shopperMessageID, messageID: messageID, answer: answer,

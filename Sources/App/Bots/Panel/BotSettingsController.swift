@@ -10,12 +10,12 @@ public struct BotSettingsController: Sendable {
     let tenants: TenantDatabase
     let sessions: SessionStore
     let auditLog: AuditLog
+    let scripts: PanelScripts
     let panels: PanelRenderer
 
     public init(
         bots: BotStore = BotStore(), assets: BrandAssetStore, plans: PlanStore, tenants: TenantDatabase, sessions: SessionStore,
-        auditLog: AuditLog,
-        panels: PanelRenderer
+        auditLog: AuditLog, scripts: PanelScripts, panels: PanelRenderer
     ) {
         self.bots = bots
         self.assets = assets
@@ -23,6 +23,7 @@ public struct BotSettingsController: Sendable {
         self.tenants = tenants
         self.sessions = sessions
         self.auditLog = auditLog
+        self.scripts = scripts
         self.panels = panels
     }
 
@@ -124,6 +125,7 @@ public struct BotSettingsController: Sendable {
             changed.append("handoff")
         }
         if old.hours != new.hours || old.awayMessage != new.awayMessage { changed.append("hours") }
+        if old.widget != new.widget { changed.append("widget") }
         return changed.isEmpty ? [:] : ["changed": changed.joined(separator: ", ")]
     }
 
@@ -160,6 +162,10 @@ public struct BotSettingsController: Sendable {
                 .replacingOccurrences(of: "%count", with: String(limit))
         }
         page.finish()
+        page.finishWidget(t: t)
+        // The storefront loads the widget from the host the panel was opened at (a shop's host serves it).
+        page.embedCode = "<script src=\"\(context.origin())\(WidgetURL.script.path)\" data-bot=\"\(page.slug)\" async></script>"
+        page.copyScript = scripts.copy
         page.showErrors = page.errors.keys.contains { !$0.hasPrefix("new_") }
         page.languages = Bot.Language.allCases.map {
             SelectOption(value: $0.rawValue, label: t["bot_language_" + $0.rawValue] ?? $0.rawValue, selected: $0.rawValue == page.language)

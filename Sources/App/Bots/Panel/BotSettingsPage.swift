@@ -17,6 +17,11 @@ struct BotSettingsPage {
     var awayMessage: String
     /// The picture's file name among the brand assets (kept in a hidden field while the form is corrected).
     var avatar: String?
+    /// The widget's allowed storefront origins (one a line), launcher side and pre-chat fields; nil: not in the form
+    /// (the stored value stays).
+    var widgetOrigins: String?
+    var widgetPosition: String?
+    var prechat: [String: String] = [:]
     var errors: [String: String] = [:]
     var showErrors = false
     var languages: [SelectOption] = []
@@ -39,6 +44,20 @@ struct BotSettingsPage {
         let current: Bool
     }
     let tryURL = PanelURL.botTry.path
+    /// The widget's `<script>` for the shop's pages, from the address the panel was opened at.
+    var embedCode = ""
+    var copyScript = ""
+    var positions: [SelectOption] = []
+    var prechatFields: [PrechatField] = []
+
+    struct PrechatField {
+        let name: String
+        let label: String
+        let options: [SelectOption]
+    }
+
+    /// The pre-chat form's fields, in order.
+    static let prechatNames = ["name", "email", "phone"]
     var defaultThreshold = ""
     var variables = ResponseTemplate.variables.map { "{{" + $0 + "}}" }.joined(separator: " ")
 
@@ -56,6 +75,9 @@ struct BotSettingsPage {
         hours = bot.hours?.week.map { $0.0 + " " + $0.1 }.joined(separator: "\n") ?? ""
         awayMessage = bot.awayMessage
         avatar = bot.avatar
+        widgetOrigins = bot.widget.allowedOrigins.joined(separator: "\n")
+        widgetPosition = bot.widget.position.rawValue
+        prechat = ["name": bot.widget.name.rawValue, "email": bot.widget.email.rawValue, "phone": bot.widget.phone.rawValue]
     }
 
     /// Fills in what the template shows from the rest.
@@ -85,6 +107,71 @@ struct BotSettingsPage {
         awayMessage = form.raw("away_message").trimmingCharacters(in: .whitespacesAndNewlines)
         let kept = form.text("avatar")
         avatar = form["avatar_remove"] != nil || !Self.isAvatarName(kept) ? nil : kept
+        widgetOrigins = form["widget_origins"].map { _ in form.raw("widget_origins").trimmingCharacters(in: .whitespacesAndNewlines) }
+        widgetPosition = form["widget_position"].map { _ in form.text("widget_position") }
+        for name in Self.prechatNames {
+            if form["prechat_" + name] != nil { prechat[name] = form.text("prechat_" + name) }
+        }
+    }
+
+    /// The widget's choices as the template shows them, from the typed or stored values.
+    mutating func finishWidget(t: [String: String]) {
+        positions = WidgetSettings.Position.allCases.map {
+            SelectOption(
+                value: $0.rawValue, label: t["bot_widget_position_" + $0.rawValue] ?? $0.rawValue, selected: $0.rawValue == widgetPosition)
+        }
+        prechatFields = Self.prechatNames.map { name in
+            PrechatField(
+                name: "prechat_" + name, label: t["bot_widget_prechat_" + name] ?? name,
+                options: WidgetSettings.Field.allCases.map {
+                    SelectOption(
+                        value: $0.rawValue, label: t["bot_widget_field_" + $0.rawValue] ?? $0.rawValue,
+                        selected: $0.rawValue == prechat[name])
+                })
+        }
+    }
+
+    /// The widget's settings the form asks for applied to `widget`, or the sentences that refuse them: each origin
+    /// normalised (`shop.example` is `https://shop.example`), a line that is not one named.
+    func widget(applied widget: WidgetSettings, t: [String: String]) -> (WidgetSettings, [String: String]) {
+        var widget = widget
+        var errors: [String: String] = [:]
+        if let widgetOrigins {
+            var origins: [String] = []
+            for (number, line) in widgetOrigins.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let typed = line.trimmingCharacters(in: .whitespaces)
+                guard !typed.isEmpty else { continue }
+                guard let origin = WidgetSettings.origin(typed) else {
+                    let sentence = t["bot_widget_origin_invalid"] ?? ""
+                    errors["widget_origins"] = sentence.replacingOccurrences(of: "%n", with: String(number + 1))
+                        .replacingOccurrences(of: "%s", with: String(typed.prefix(80)))
+                    break
+                }
+                if !origins.contains(origin) { origins.append(origin) }
+            }
+            if errors.isEmpty, origins.count > 20 { errors["widget_origins"] = t["bot_widget_origins_too_many"] }
+            widget.allowedOrigins = origins
+        }
+        if let widgetPosition {
+            if let position = WidgetSettings.Position(rawValue: widgetPosition) {
+                widget.position = position
+            } else {
+                errors["widget_position"] = t["form_invalid_choice"]
+            }
+        }
+        for name in Self.prechatNames {
+            guard let typed = prechat[name] else { continue }
+            guard let field = WidgetSettings.Field(rawValue: typed) else {
+                errors["prechat"] = t["form_invalid_choice"]
+                continue
+            }
+            switch name {
+            case "name": widget.name = field
+            case "email": widget.email = field
+            default: widget.phone = field
+            }
+        }
+        return (widget, errors)
     }
 
     /// The settings the form asks for applied to `bot`, or the sentences (interface-text keys resolved in `t`) that
@@ -128,6 +215,9 @@ struct BotSettingsPage {
         case .failure(let problem):
             errors[problem.field] = (t[problem.key] ?? problem.key).replacingOccurrences(of: "%n", with: String(problem.line))
         }
+        let (widget, widgetErrors) = self.widget(applied: bot.widget, t: t)
+        bot.widget = widget
+        errors.merge(widgetErrors) { first, _ in first }
         return (bot, errors)
     }
 

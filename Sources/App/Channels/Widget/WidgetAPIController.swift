@@ -24,6 +24,10 @@ struct WidgetAPIController {
         group.get(WidgetURL.conversation.pattern, use: conversation)
         group.post(WidgetURL.messages.pattern, use: send)
         group.post(WidgetURL.conversations.pattern, use: startConversation)
+        // Preflights: `WidgetAPIMiddleware` answers them for allowed origins and refuses the rest.
+        for address in WidgetURL.allCases where address.path.hasPrefix(WidgetURL.api) {
+            group.on(address.pattern, method: .options) { _, _ in Response(status: .noContent) }
+        }
     }
 
     struct BotBody: Decodable {

@@ -59,7 +59,9 @@ struct WidgetFormsController {
                 """
                 INSERT INTO messages (conversation_id, channel, author, text) VALUES (\(conversation.id), 'widget', 'shopper', \(fields.text))
                 """)
-            try await conversations.apply(.handOff(.offlineMessage), to: conversation, on: connection)
+            var waiting = conversation
+            waiting.state = try await conversations.apply(.handOff(.offlineMessage), to: conversation, on: connection)
+            _ = try await conversations.autoAssign(waiting, on: connection)
         }
         return APIJSON.response(Done(), status: .accepted)
     }
@@ -164,10 +166,13 @@ struct WidgetFormsController {
     func read(_ request: Request, context: WidgetRequestContext) async throws -> Response {
         let body = try await APIJSON.decode(ConversationBody.self, from: request)
         try await access.visitorTransaction(request, context) { visitor, connection in
+            let read = body.message ?? 0
             try await connection.execute(
                 """
-                UPDATE conversations SET shopper_read_id = greatest(shopper_read_id, \(body.message ?? 0))
-                WHERE id = \(body.conversation) AND contact_id = \(visitor.contactID)
+                WITH c AS (UPDATE conversations SET shopper_read_id = greatest(shopper_read_id, \(read))
+                    WHERE id = \(body.conversation) AND contact_id = \(visitor.contactID) RETURNING id)
+                UPDATE messages SET delivery = 'read' WHERE conversation_id IN (SELECT id FROM c) AND id <= \(read)
+                    AND author IN ('operator', 'bot') AND delivery IN ('queued', 'sent', 'delivered')
                 """)
         }
         return APIJSON.noContent()
