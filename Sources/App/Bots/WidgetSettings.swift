@@ -44,13 +44,14 @@ public struct WidgetSettings: Sendable, Equatable {
     }
 
     /// An origin as a storefront's page sends it (`https://shop.example`, a port when not the scheme's default), from
-    /// what a person typed (`shop.example`, `https://shop.example/catalog/`); nil when it is not one.
+    /// what a person typed or pasted (`shop.example`, `https://shop.example/catalog/?page=2`: the path goes); nil when
+    /// it names no web origin.
     public static func origin(_ text: String) -> String? {
         var typed = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard !typed.isEmpty, typed.count <= 300 else { return nil }
         if !typed.contains("://") { typed = "https://" + typed }
         guard let url = URL(string: typed), let scheme = url.scheme, ["http", "https"].contains(scheme), let host = url.host,
-            !host.isEmpty, url.user == nil, url.query == nil, url.fragment == nil, url.path.isEmpty || url.path == "/",
+            !host.isEmpty, url.user == nil,
             host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "[" || $0 == "]" })
         else { return nil }
         let defaultPort = scheme == "https" ? 443 : 80

@@ -100,10 +100,14 @@ struct WhiteLabelTests {
                     "/", "/help", "/help/delivery", "/help?q=курьер", "/help/nope", "/brand.css", "/favicon.ico",
                     // JSON errors: the API's problem documents (no key, an unknown route) and its description.
                     "/api/v1/tenants", "/api/v1/nope", "/api/v1/openapi.json",
+                    // The chat widget a storefront embeds: its loader, its frame, its API's refusal without a visitor.
+                    "/widget.js", "/widget/frame", "/widget/api/conversation",
                 ] {
                     seen.append((path, try await shopper.get(path)))
                 }
                 #expect(seen.contains { $0.0 == "/api/v1/tenants" && $0.1.status == .unauthorized })
+                #expect(seen.contains { $0.0 == "/widget.js" && $0.1.status == .ok && $0.1.text.contains("SiteChat") })
+                #expect(seen.contains { $0.0 == "/widget/api/conversation" && $0.1.status == .unauthorized })
                 var closed = Browser(client, host: "closed.acme.example")
                 seen.append(("503", try await closed.get("/help")))
                 var owner = Browser(client, host: "shop.acme.example")
@@ -113,7 +117,8 @@ struct WhiteLabelTests {
                 seen.append(("sign-in", try await owner.signIn("anna@acme.example", "tea-leaves-2026")))
                 for path in [
                     "/admin", "/admin/articles", "/admin/articles/new", "/admin/articles/1", "/admin/team", "/admin/profile",
-                    "/admin/audit", "/admin/nope", "/admin/branding", "/admin/domains",
+                    "/admin/audit", "/admin/nope", "/admin/branding", "/admin/domains", "/admin/inbox", "/admin/inbox/settings",
+                    "/admin/bot",
                 ] {
                     seen.append((path, try await owner.get(path)))
                 }

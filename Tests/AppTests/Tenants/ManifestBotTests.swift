@@ -19,6 +19,7 @@ struct ManifestBotTests {
               threshold: 0.4
               handoff: {after_fallbacks: 3, keywords: [Жалоба]}
               hours: {timezone: Europe/Moscow, week: {mon-fri: "09:00-21:00"}, away: "Мы откроемся в 9:00."}
+              widget: {allowed_origins: ["https://Store.Tea.example/catalog/", "http://localhost:3000"], position: left, prechat: {name: required, email: optional}}
             faq:
               - slug: delivery-time
                 question: Сколько идёт доставка?
@@ -54,6 +55,10 @@ struct ManifestBotTests {
         #expect(spec.bot?.name == "Чайник" && spec.bot?.language == .ru && spec.bot?.threshold == 0.4)
         #expect(spec.bot?.handoffAfterFallbacks == 3 && spec.bot?.handoffKeywords == ["Жалоба"])
         #expect(spec.bot?.hours?.days[1] == [540...1260] && spec.bot?.hours?.days[6] == nil)
+        #expect(
+            spec.bot?.widget
+                == WidgetSettings(
+                    allowedOrigins: ["https://store.tea.example", "http://localhost:3000"], position: .left, name: .required, email: .optional))
         #expect(spec.faq?.first?.buttons == [LinkButton(title: "Подробнее", url: "/help/delivery")])
         #expect(
             spec.rules?.map(\.action) == [
@@ -82,6 +87,9 @@ struct ManifestBotTests {
             ("then: {handoff: true}", "then: {handoff: maybe}", "then.handoff: must be true"),
             ("- {word: посылка, means: доставка}", "- {word: посылка}", "means is required"),
             ("name: Чайник", "nme: Чайник", "unknown key 'nme'"),
+            ("\"http://localhost:3000\"", "\"ftp://files.example\"", "widget.allowed_origins[1]: 'ftp://files.example' is not an origin"),
+            ("position: left", "position: middle", "widget.position: must be right or left"),
+            ("name: required, email: optional", "name: required, email: sometimes", "widget.prechat.email: must be off, optional or required"),
         ]
         for (original, replacement, expected) in cases {
             #expect(Self.yaml.contains(original), "the case's original text is in the example: \(original)")
