@@ -58,7 +58,8 @@ struct ManifestBotTests {
         #expect(
             spec.bot?.widget
                 == WidgetSettings(
-                    allowedOrigins: ["https://store.tea.example", "http://localhost:3000"], position: .left, name: .required, email: .optional))
+                    allowedOrigins: ["https://store.tea.example", "http://localhost:3000"], position: .left, name: .required,
+                    email: .optional))
         #expect(spec.faq?.first?.buttons == [LinkButton(title: "Подробнее", url: "/help/delivery")])
         #expect(
             spec.rules?.map(\.action) == [
@@ -89,7 +90,10 @@ struct ManifestBotTests {
             ("name: Чайник", "nme: Чайник", "unknown key 'nme'"),
             ("\"http://localhost:3000\"", "\"ftp://files.example\"", "widget.allowed_origins[1]: 'ftp://files.example' is not an origin"),
             ("position: left", "position: middle", "widget.position: must be right or left"),
-            ("name: required, email: optional", "name: required, email: sometimes", "widget.prechat.email: must be off, optional or required"),
+            (
+                "name: required, email: optional", "name: required, email: sometimes",
+                "widget.prechat.email: must be off, optional or required"
+            ),
         ]
         for (original, replacement, expected) in cases {
             #expect(Self.yaml.contains(original), "the case's original text is in the example: \(original)")
