@@ -6,7 +6,7 @@ MANIFEST ?= tenants.example.yml
 # The demo accounts' password (tenants.example.yml reads it from VITRINA_DEMO_PASSWORD).
 DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 
-.PHONY: run test test-unit deps build release bench lint format screenshots clean
+.PHONY: run test test-unit deps build release bench lint format screenshots e2e clean
 
 ## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
 run: deps
@@ -52,10 +52,16 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks
 
-## Desktop and phone screenshots of the demo's public pages and signed-in admin panels (needs `make run` in another terminal).
+## Desktop and phone screenshots of the demo's public pages, signed-in admin panels, the chat widget and the inbox (needs `make run` in another terminal, on port 8080 for the widget).
 screenshots:
 	@scripts/install-deps.sh chromium
 	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" scripts/screenshots.sh $(PORT) screenshots
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" scripts/widget-e2e.py screenshots/widget --running
+
+## The chat widget and the inbox end to end in headless Chromium, on a server of its own (port 8080 must be free; builds nothing: needs .build/debug/vitrina).
+e2e:
+	@scripts/install-deps.sh chromium
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" scripts/widget-e2e.py screenshots/widget
 
 clean:
 	rm -rf .build

@@ -132,7 +132,7 @@ public struct AppServices: Sendable {
     public func manifestApplier(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ManifestApplier {
         ManifestApplier(
             database: database, provisioner: provisioner, users: users, plans: plans, articles: articles, branding: branding,
-            file: file, environment: environment, hasher: hasher)
+            file: file, environment: environment, hasher: hasher, secrets: secrets)
     }
 
     /// Keeps the directory fresh in this process (every process needs it: requests and jobs both resolve tenants).

@@ -57,7 +57,10 @@
     try {
       const response = await fetch(pageURL, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
       if (!response.ok || response.redirected || leaving) return;
-      const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+      // Only the body is read. The head's <style> carries that response's CSP nonce, not this page's, and the parsed
+      // document inherits this page's policy: parsing it would log a CSP violation on every refresh.
+      const html = (await response.text()).replace(/<head[\s>][\s\S]*?<\/head>/i, '');
+      const fresh = new DOMParser().parseFromString(html, 'text/html');
       for (const part of fresh.querySelectorAll('[data-live]')) {
         const current = document.querySelector('[data-live="' + part.dataset.live + '"]');
         if (!current) continue;

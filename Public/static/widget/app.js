@@ -142,11 +142,17 @@
 
   /* ---------- messages ---------- */
   const nearEnd = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
-  const toEnd = () => { scroller.scrollTop = scroller.scrollHeight; jump.hidden = true; };
-  // Stay pinned to the newest message when the footer, banner or window changes the log's height.
-  let atEnd = true;
-  scroller.addEventListener('scroll', () => { atEnd = nearEnd(); if (atEnd) jump.hidden = true; }, { passive: true });
-  if (window.ResizeObserver) new ResizeObserver(() => { if (atEnd) scroller.scrollTop = scroller.scrollHeight; }).observe(scroller);
+  // Stay pinned to the newest message when the footer, banner or window changes the log's height. A scroll event
+  // that finds the log where toEnd() put it is ours, not the shopper scrolling away: the banner may have grown
+  // since (a message and a state change arrive together), and that must not unpin the log.
+  let atEnd = true, pinnedAt = -1;
+  const toEnd = () => { scroller.scrollTop = scroller.scrollHeight; pinnedAt = scroller.scrollTop; atEnd = true; jump.hidden = true; };
+  scroller.addEventListener('scroll', () => {
+    if (scroller.scrollTop === pinnedAt) return;
+    atEnd = nearEnd();
+    if (atEnd) jump.hidden = true;
+  }, { passive: true });
+  if (window.ResizeObserver) new ResizeObserver(() => { if (atEnd) toEnd(); }).observe(scroller);
   const keyOf = (m) => m.author + '|' + (m.author_name || '');
   let lastKey = '';
 
@@ -178,7 +184,7 @@
   }
 
   function append(el) {
-    const stick = nearEnd();
+    const stick = atEnd || nearEnd();
     // Quick replies belong to the latest message only.
     for (const q of log.querySelectorAll('.sc-qr')) q.remove();
     log.append(el);
@@ -202,6 +208,8 @@
     const stick = append(el);
     if (live && m.author !== 'shopper') {
       typingEl.hidden = true;
+      lastFrom = Date.now();
+      dropDraft();
       incoming();
     }
     if (!live || stick || m.author === 'shopper') toEnd();
@@ -305,7 +313,7 @@
     } else if (s === 'waiting') {
       const eta = conv.expected_wait_minutes;
       kids = [h('span', { text: T.waiting + (eta ? ' ~ ' + minutes(eta) : '') })];
-      if ((!cfg.operators_online || cfg.open === false) && !offlineAsked) {
+      if (!cfg.operators_online && !offlineAsked) {
         kids.push(h('span', { class: 'sc-away', text: cfg.away_message || '' }),
           h('button', { type: 'button', class: 'sc-link-btn', onclick: () => { offlineAsked = true; paint(); focusMain(); } }, T.leave_message));
       }
@@ -560,10 +568,30 @@
     if (type === 'state') { if (d && conv && d.id === conv.id) setConv(d); }
     else if (type === 'message') add(d, true);
     else if (type === 'typing') showTyping(d || {});
+    else if (type === 'draft') showDraft(d || {});
   }
-  let typingTimer = 0;
+  // An answer a language model is still writing: one bubble, replaced by the stored message when it comes.
+  let draftEl = null;
+  function showDraft(d) {
+    if (!d.text) return;
+    const stick = atEnd || nearEnd();
+    if (!draftEl) {
+      draftEl = render({ id: 0, author: 'bot', text: d.text, parts: [], created_at: new Date().toISOString() });
+      draftEl.classList.add('sc-draft');
+      append(draftEl);
+    } else {
+      const body = draftEl.querySelector('.sc-bubble');
+      if (body) body.textContent = d.text;
+    }
+    typingEl.hidden = true;
+    if (stick) toEnd();
+  }
+  function dropDraft() { if (draftEl) { draftEl.remove(); draftEl = null; } }
+  let typingTimer = 0, lastFrom = 0;
   function showTyping(d) {
-    const stick = nearEnd();
+    // A typing notice that arrives right after that person's message is stale.
+    if (Date.now() - lastFrom < 1500) return;
+    const stick = atEnd || nearEnd();
     typingText.textContent = (d.name || (d.author === 'bot' ? BOT.name : '')) + ' ' + T.typing;
     typingEl.hidden = false;
     if (stick) toEnd();

@@ -139,7 +139,8 @@
       post({ type: 'close' });
       if (refocus || inside) btn.focus();
     };
-    const toggle = () => (want ? hide(true) : show(true));
+    // By what the shopper sees: a click on a closed launcher opens, even while a reopening after a reload waits for the frame.
+    const toggle = () => (shown ? hide(true) : show(true));
 
     addEventListener('message', safe((e) => {
       if (!frame || e.source !== frame.contentWindow || e.origin !== FO) return;

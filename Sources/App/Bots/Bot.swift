@@ -22,6 +22,8 @@ public struct Bot: Sendable, Equatable {
     public var awayMessage: String
     /// The web chat widget's settings.
     public var widget: WidgetSettings
+    /// The language model that answers in the bot's own words, grounded on the shop's knowledge.
+    public var llm: LLMSettings
 
     /// Where the picture is served (any host's `/brand-assets/`), or nil.
     public var avatarURL: String? { avatar.map { SiteURL.brandAsset($0).path } }
@@ -34,7 +36,7 @@ public struct Bot: Sendable, Equatable {
         id: Int = 0, slug: String = "assistant", name: String = "", avatar: String? = nil, greeting: String = "",
         fallback: String = "", language: Language = .auto, threshold: Double? = nil, handoffOnRequest: Bool = true,
         handoffAfterFallbacks: Int = 2, handoffKeywords: [String] = [], hours: BusinessHours? = nil, awayMessage: String = "",
-        widget: WidgetSettings = WidgetSettings()
+        widget: WidgetSettings = WidgetSettings(), llm: LLMSettings = LLMSettings()
     ) {
         self.id = id
         self.slug = slug
@@ -50,6 +52,7 @@ public struct Bot: Sendable, Equatable {
         self.hours = hours
         self.awayMessage = awayMessage
         self.widget = widget
+        self.llm = llm
     }
 
     /// The language of a conversation: the bot's when it speaks one, else the one the shopper writes in (kept once

@@ -7,7 +7,8 @@ public struct BotStore: Sendable {
 
     static let columns = """
         id::int, slug, name, avatar, greeting, fallback, language, threshold::float8, handoff_on_request,
-        handoff_after_fallbacks, handoff_keywords, hours::text, away_message, allowed_origins, launcher_position, prechat::text
+        handoff_after_fallbacks, handoff_keywords, hours::text, away_message, allowed_origins, launcher_position, prechat::text,
+        llm::text
         """
 
     /// A bot by id, or the shop's first one when `id` is nil.
@@ -42,7 +43,7 @@ public struct BotStore: Sendable {
                 handoff_keywords = \(Self.keywords(bot.handoffKeywords)), hours = \(bot.hours?.json)::jsonb,
                 timezone = \(bot.hours?.timezone ?? "Europe/Moscow"), away_message = \(bot.awayMessage),
                 allowed_origins = \(bot.widget.allowedOrigins), launcher_position = \(bot.widget.position.rawValue),
-                prechat = \(bot.widget.prechatJSON)::jsonb, updated_at = now()
+                prechat = \(bot.widget.prechatJSON)::jsonb, llm = \(bot.llm.json)::jsonb, updated_at = now()
             WHERE id = \(bot.id) RETURNING id
             """
         ).isEmpty
@@ -64,11 +65,12 @@ public struct BotStore: Sendable {
                     """
                     INSERT INTO bots (slug, name, greeting, fallback, language, threshold, handoff_on_request,
                         handoff_after_fallbacks, handoff_keywords, hours, timezone, away_message, allowed_origins, launcher_position,
-                        prechat)
+                        prechat, llm)
                     VALUES (\(bot.slug), \(bot.name), \(bot.greeting), \(bot.fallback), \(bot.language.rawValue), \(bot.threshold),
                         \(bot.handoffOnRequest), \(bot.handoffAfterFallbacks), \(Self.keywords(bot.handoffKeywords)),
                         \(bot.hours?.json)::jsonb, \(bot.hours?.timezone ?? "Europe/Moscow"), \(bot.awayMessage),
-                        \(bot.widget.allowedOrigins), \(bot.widget.position.rawValue), \(bot.widget.prechatJSON)::jsonb)
+                        \(bot.widget.allowedOrigins), \(bot.widget.position.rawValue), \(bot.widget.prechatJSON)::jsonb,
+                        \(bot.llm.json)::jsonb)
                     RETURNING id::int
                     """)
             else { throw IdentityError.notFound }
@@ -96,6 +98,7 @@ public struct BotStore: Sendable {
         if !(0...20).contains(bot.handoffAfterFallbacks) {
             throw BotSettingsError("Hand-off after fallbacks must be between 0 (never) and 20.")
         }
+        try LLMSettings.check(bot.llm)
         if bot.widget.allowedOrigins.count > 20 { throw BotSettingsError("A widget may list at most 20 storefront origins.") }
         for origin in bot.widget.allowedOrigins where WidgetSettings.origin(origin) != origin {
             throw BotSettingsError("“\(origin)” is not a storefront origin; write it as https://shop.example.")
@@ -121,18 +124,18 @@ struct BotRow: RowDecodable {
     init(row: PostgresRow) throws {
         let (
             id, slug, name, avatar, greeting, fallback, language, threshold, onRequest, after, keywords, hours, away, origins, position,
-            prechat
+            prechat, llm
         ) =
             try row.decode(
                 (
                     Int, String, String, String?, String, String, String, Double?, Bool, Int, [String], String?, String, [String], String,
-                    String
+                    String, String
                 )
                 .self)
         bot = Bot(
             id: id, slug: slug, name: name, avatar: avatar, greeting: greeting, fallback: fallback,
             language: Bot.Language(rawValue: language) ?? .auto, threshold: threshold, handoffOnRequest: onRequest,
             handoffAfterFallbacks: after, handoffKeywords: keywords, hours: hours.flatMap(BusinessHours.init(json:)), awayMessage: away,
-            widget: WidgetSettings(allowedOrigins: origins, position: position, prechatJSON: prechat))
+            widget: WidgetSettings(allowedOrigins: origins, position: position, prechatJSON: prechat), llm: LLMSettings(json: llm))
     }
 }

@@ -38,6 +38,8 @@ public struct PartnerSpec: Sendable {
     public var admins: [AdminSpec]?
     /// The partner's plans; `nil` when the file does not list them (then they are left as they are).
     public var plans: [Plan]? = nil
+    /// The agency's language model, which its shops' bots follow (`llm:`); `nil` leaves it as it is.
+    public var llm: LLMSpec? = nil
 }
 
 /// A tenant as the manifest declares it. `helpArticles == nil` means "leave the articles alone".

@@ -3,8 +3,8 @@ import Foundation
 extension ManifestApplier {
     /// Brings a tenant's bot, FAQ, synonyms, templates and rules in line with the file, inside its transaction.
     func applyBot(
-        _ spec: BotSpec, tenant slug: String, scope: TenantScope, isNewTenant: Bool, prune: Bool, on connection: Transaction,
-        into changes: inout [ManifestChange]
+        _ spec: BotSpec, tenant slug: String, scope: TenantScope, isNewTenant: Bool, prune: Bool, modelKeys: [String: String] = [:],
+        on connection: Transaction, into changes: inout [ManifestChange]
     ) async throws {
         guard !spec.isEmpty else { return }
         let found = try await TenantDatabase.scoped(connection, scope) { tenant -> [ManifestChange] in
@@ -22,6 +22,9 @@ extension ManifestApplier {
                     if bot != current {
                         try await BotStore().update(bot, on: tenant)
                         changes.append(.init(kind: .update, text: "bot \(slug): settings"))
+                    }
+                    if let llm = spec.llm, try await applyBotModelKey(llm, botID: current.id, keys: modelKeys, on: tenant) {
+                        changes.append(.init(kind: .update, text: "bot \(slug): the language model's key"))
                     }
                 }
                 let store = KnowledgeStore()

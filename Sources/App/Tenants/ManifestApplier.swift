@@ -25,12 +25,15 @@ public struct ManifestApplier: Sendable {
     /// Where `password_env` names are looked up.
     let environment: [String: String]
     let hasher: PasswordHasher
+    /// Seals the models' keys (nil: the file's `llm:` keys cannot be stored).
+    let secrets: SecretBox?
 
     public init(
         database: Database, provisioner: TenantProvisioner, users: UserStore, plans: PlanStore, articles: HelpArticleStore,
         branding: BrandingStore, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        hasher: PasswordHasher = PasswordHasher()
+        hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox? = nil
     ) {
+        self.secrets = secrets
         self.database = database
         self.provisioner = provisioner
         self.users = users
@@ -49,6 +52,7 @@ public struct ManifestApplier: Sendable {
     /// Applies (or, with `dryRun`, plans) the manifest; returns the changes.
     public func apply(_ manifest: Manifest, dryRun: Bool, prune: Bool = false) async throws -> [ManifestChange] {
         let passwords = try passwords(manifest)
+        let modelKeys = try modelKeys(manifest)
         do {
             return try await database.transaction { connection in
                 var changes: [ManifestChange] = []
@@ -57,6 +61,9 @@ public struct ManifestApplier: Sendable {
                 }
                 for partner in manifest.partners {
                     try await at(partner.path) { try await applyPartner(partner, prune: prune, on: connection, into: &changes) }
+                    if let llm = partner.llm, try await applyPartnerModel(llm, partner: partner.slug, keys: modelKeys, on: connection) {
+                        changes.append(.init(kind: .update, text: "partner \(partner.slug): language model"))
+                    }
                     if let admins = partner.admins {
                         try await applyAdmins(
                             admins, owner: "partner \(partner.slug)", scope: .partner(slug: partner.slug), passwords: passwords,
@@ -65,7 +72,9 @@ public struct ManifestApplier: Sendable {
                     }
                 }
                 for tenant in manifest.tenants {
-                    try await at(tenant.path) { try await applyTenant(tenant, prune: prune, on: connection, into: &changes) }
+                    try await at(tenant.path) {
+                        try await applyTenant(tenant, prune: prune, modelKeys: modelKeys, on: connection, into: &changes)
+                    }
                     if let admins = tenant.admins {
                         try await applyAdmins(
                             admins, owner: "tenant \(tenant.slug)", scope: .tenant(slug: tenant.slug), passwords: passwords, prune: prune,
@@ -134,7 +143,7 @@ public struct ManifestApplier: Sendable {
     }
 
     private func applyTenant(
-        _ spec: TenantSpec, prune: Bool, on connection: Transaction, into changes: inout [ManifestChange]
+        _ spec: TenantSpec, prune: Bool, modelKeys: [String: String], on connection: Transaction, into changes: inout [ManifestChange]
     ) async throws {
         let existing = try await connection.value(
             (UUID, String, String, String, String?, String).self,
@@ -195,7 +204,8 @@ public struct ManifestApplier: Sendable {
             if changed, !isNewTenant { changes.append(.init(kind: .update, text: "tenant \(spec.slug): plan \(plan)")) }
         }
         try await applyBot(
-            spec.bot, tenant: spec.slug, scope: scope, isNewTenant: isNewTenant, prune: prune, on: connection, into: &changes)
+            spec.bot, tenant: spec.slug, scope: scope, isNewTenant: isNewTenant, prune: prune, modelKeys: modelKeys, on: connection,
+            into: &changes)
         guard let list = spec.helpArticles else { return }
         // The whole file is one transaction, and a new tenant is not in the directory yet: the door's scoped form.
         let articleChanges = try await TenantDatabase.scoped(connection, scope) { tenant -> (created: Int, changes: [ManifestChange]) in

@@ -10,6 +10,8 @@ public struct BotSpec: Sendable {
     public var synonyms: [Synonym]?
     public var templates: [ResponseTemplate]?
     public var rules: [Rule]?
+    /// `bot: {llm:}`: the bot's model settings (also in `bot.llm`) and where its key comes from.
+    public var llm: LLMSpec?
 
     public var isEmpty: Bool { bot == nil && faq == nil && synonyms == nil && templates == nil && rules == nil }
 }
@@ -20,7 +22,13 @@ extension ManifestParser {
     /// The bot parts of a tenant's mapping.
     mutating func botSpec(_ map: [String: Node], path: String, articles: [HelpArticle]?) -> BotSpec {
         var spec = BotSpec()
-        if let node = map["bot"] { spec.bot = bot(node, path: path + ".bot") }
+        if let node = map["bot"] {
+            spec.bot = bot(node, path: path + ".bot")
+            if case .mapping(let fields) = node, let llmNode = fields[Node("llm")] {
+                spec.llm = llm(llmNode, path: path + ".bot.llm", forBot: true)
+                if let settings = spec.llm?.settings { spec.bot?.llm = settings }
+            }
+        }
         if let node = map["faq"], let items = sequence(node, path: path + ".faq") {
             var list: [FAQEntry] = []
             var seen = Set<String>()
@@ -95,7 +103,8 @@ extension ManifestParser {
     private mutating func bot(_ node: Node, path: String) -> Bot? {
         guard
             let map = mapping(
-                node, path: path, allowed: ["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "widget"])
+                node, path: path,
+                allowed: ["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "widget", "llm"])
         else { return nil }
         var bot = Bot()
         bot.name = map["name"].flatMap { string($0, path: path + ".name") } ?? ""

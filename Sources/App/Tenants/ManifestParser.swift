@@ -109,7 +109,7 @@ public struct ManifestParser {
     }
 
     mutating func partner(_ node: Node, path: String) -> PartnerSpec? {
-        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding", "admins", "plans"]) else {
+        guard let map = mapping(node, path: path, allowed: ["slug", "name", "domains", "branding", "admins", "plans", "llm"]) else {
             return nil
         }
         var plans: [Plan]?
@@ -130,8 +130,13 @@ public struct ManifestParser {
         let name = requiredString(map, "name", path: path, node: node, maxLength: 200)
         let domains = domainList(map["domains"], path: path + ".domains")
         let branding = map["branding"].map { brandingField($0, path: path + ".branding") } ?? Branding()
+        let llm = map["llm"].flatMap { self.llm($0, path: path + ".llm", forBot: false) }
+        if let llm, llm.settings.provider == nil {
+            report(map["llm"], path + ".llm.provider", "is required: openai, yandexgpt or gigachat")
+        }
         guard let slug, let name else { return nil }
-        return PartnerSpec(path: path, slug: slug, name: name, domains: domains, branding: branding, admins: admins, plans: plans)
+        return PartnerSpec(
+            path: path, slug: slug, name: name, domains: domains, branding: branding, admins: admins, plans: plans, llm: llm)
     }
 
     mutating func tenant(_ node: Node, path: String) -> TenantSpec? {

@@ -10,7 +10,7 @@ import Synchronization
 /// streams and nothing a stream shows comes from memory alone.
 ///
 /// Payloads: `<schema> <conversation> m <message id>`, `<schema> <conversation> c <state>`,
-/// `<schema> <conversation> t <author> <name…>`.
+/// `<schema> <conversation> t <author> <name…>`, `<schema> <conversation> d <shopper message id>` (an answer's draft).
 public final class ConversationFeed: Sendable {
     public static let channel = "vitrina_conversations"
 
@@ -18,12 +18,15 @@ public final class ConversationFeed: Sendable {
         case message(conversation: Int, id: Int)
         case state(conversation: Int, state: ConversationState)
         case typing(conversation: Int, author: MessageAuthor, name: String?)
+        /// The bot's answer to `replyTo` is being written (a language model streams it); read `answer_drafts`.
+        case draft(conversation: Int, replyTo: Int)
         /// Listening (re)started: what happened meanwhile was not heard, so read again.
         case resync
 
         public var conversation: Int? {
             switch self {
-            case .message(let conversation, _), .state(let conversation, _), .typing(let conversation, _, _): conversation
+            case .message(let conversation, _), .state(let conversation, _), .typing(let conversation, _, _), .draft(let conversation, _):
+                conversation
             case .resync: nil
             }
         }
@@ -92,6 +95,9 @@ public final class ConversationFeed: Sendable {
         case "c":
             guard let state = ConversationState(rawValue: String(fields[3])) else { return nil }
             return (schema, .state(conversation: conversation, state: state))
+        case "d":
+            guard let replyTo = Int(fields[3]) else { return nil }
+            return (schema, .draft(conversation: conversation, replyTo: replyTo))
         case "t":
             guard let author = MessageAuthor(rawValue: String(fields[3])) else { return nil }
             let name = fields.count > 4 ? String(fields[4]) : nil

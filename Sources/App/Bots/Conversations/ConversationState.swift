@@ -48,6 +48,9 @@ public enum HandoffReason: String, Sendable, Codable, CaseIterable {
     case error
     /// The shopper left a message outside business hours or with nobody online.
     case offlineMessage = "offline_message"
+    /// The language model could not answer from the knowledge (or said a person should), and the bot's settings send
+    /// such questions to people.
+    case model
 }
 
 /// Something that moves a conversation.

@@ -46,6 +46,7 @@ extension BotEngine {
                 return AcceptedMessage(conversation: intake.conversation, messageID: existing ?? 0, duplicate: true, answerQueued: false)
             }
             if let overQuota = intake.overQuota {
+                // Over the quota no model is asked: the answer is the hand-off, stored now.
                 _ = try await respond(
                     to: id, text: message.text, conversation: &intake.conversation, overQuota: overQuota, queryVector: nil,
                     mode: "lexical", tenant: tenant, on: connection)
@@ -77,12 +78,14 @@ extension BotEngine {
         }
         // Deleted, answered, or people have it: nothing to do.
         guard let text = pending else { return }
+        let started = ContinuousClock.now
         let (queryVector, mode) = await embedQuery(NormalizedText(String(text.prefix(4000))), logger: logger)
-        try await tenants.withTenant(tenant, logger: logger) { connection in
-            guard var conversation = try await conversations.lock(job.conversation, on: connection) else { return }
-            _ = try await respond(
+        let responded = try await tenants.withTenant(tenant, logger: logger) { connection -> Responded? in
+            guard var conversation = try await conversations.lock(job.conversation, on: connection) else { return nil }
+            return try await respond(
                 to: job.message, text: text, conversation: &conversation, overQuota: nil, queryVector: queryVector, mode: mode,
-                tenant: tenant, on: connection)
+                tenant: tenant, started: started, on: connection)
         }
+        if case .needsModel(let pending) = responded { _ = try await complete(pending, in: tenant, logger: logger) }
     }
 }

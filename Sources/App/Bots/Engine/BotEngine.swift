@@ -70,10 +70,13 @@ public struct BotEngine: Sendable {
     let conversations = ConversationStore()
     let clock: WallClock
     let logger: Logger
+    /// Language models (nil: no bot asks one) and the box their keys are sealed in.
+    let models: (any ChatModelSource)?
+    let secrets: SecretBox?
 
     public init(
         tenants: TenantDatabase, snapshots: BotSnapshots, embeddings: (any EmbeddingModel)?, pipeline: AnswerPipeline = .standard(),
-        clock: WallClock = .system, logger: Logger
+        clock: WallClock = .system, logger: Logger, models: (any ChatModelSource)? = nil, secrets: SecretBox? = nil
     ) {
         self.tenants = tenants
         self.snapshots = snapshots
@@ -81,22 +84,30 @@ public struct BotEngine: Sendable {
         self.pipeline = pipeline
         self.clock = clock
         self.logger = logger
+        self.models = models
+        self.secrets = secrets
     }
 
     public func reply(to message: ShopperMessage, in tenant: TenantRecord, logger: Logger? = nil) async throws -> BotReply {
         let logger = logger ?? self.logger
         let normalized = NormalizedText(String(message.text.prefix(4000)))
         let (queryVector, mode) = await embedQuery(normalized, logger: logger)
-        return try await tenants.withTenant(tenant, logger: logger) { connection in
+        let started = ContinuousClock.now
+        let responded = try await tenants.withTenant(tenant, logger: logger) { connection -> Responded in
             var intake = try await self.intake(message, tenant: tenant, on: connection)
             guard let shopperMessageID = intake.shopperMessageID else {
-                return BotReply(
-                    conversationID: intake.conversation.id, state: intake.conversation.state, duplicate: true,
-                    language: intake.conversation.language ?? .ru)
+                return .replied(
+                    BotReply(
+                        conversationID: intake.conversation.id, state: intake.conversation.state, duplicate: true,
+                        language: intake.conversation.language ?? .ru))
             }
             return try await respond(
                 to: shopperMessageID, text: message.text, conversation: &intake.conversation, overQuota: intake.overQuota,
-                queryVector: queryVector, mode: mode, tenant: tenant, on: connection)
+                queryVector: queryVector, mode: mode, tenant: tenant, started: started, on: connection)
+        }
+        switch responded {
+        case .replied(let reply): return reply
+        case .needsModel(let pending): return try await complete(pending, in: tenant, logger: logger)
         }
     }
 
@@ -147,89 +158,6 @@ public struct BotEngine: Sendable {
         return Intake(conversation: conversation, shopperMessageID: id, overQuota: overQuota)
     }
 
-    /// The bot's answer to a stored shopper message, stored in the same transaction as the checks it rests on: the
-    /// conversation (locked by the caller) must still be the bot's, and the message must not have an answer yet (a
-    /// retried job answers once: `messages_answer` is unique). Outside `bot` the bot keeps quiet.
-    func respond(
-        to shopperMessageID: Int, text: String, conversation: inout Conversation, overQuota: (used: Int, limit: Int)?,
-        queryVector: [Float]?, mode: String, tenant: TenantRecord, on connection: TenantConnection
-    ) async throws -> BotReply {
-        guard let snapshot = try await snapshots.snapshot(botID: conversation.botID, schema: tenant.schema, on: connection) else {
-            throw NoBot()
-        }
-        let (queryVector, mode) = Self.usable(queryVector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
-        let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
-        let language = snapshot.bot.language(for: text, current: conversation.language, shopDefault: shopDefault)
-        guard conversation.state.botAnswers else {
-            // People have it: the bot keeps quiet.
-            try await touch(conversation, language: language, on: connection)
-            return BotReply(
-                conversationID: conversation.id, shopperMessageID: shopperMessageID, state: conversation.state, language: language)
-        }
-        let normalized = NormalizedText(String(text.prefix(4000)))
-        let values = TemplateValues(
-            contactName: conversation.contactName, shopName: tenant.resolvedBranding.name ?? tenant.name,
-            botName: snapshot.bot.displayName(language), channel: conversation.channel)
-        var answer: BotAnswer
-        if let overQuota {
-            var turn = Turn(
-                message: normalized, language: language, snapshot: snapshot, analysis: QueryAnalysis(words: []), values: values,
-                now: clock.now())
-            answer = HandoffStep.handOff(.quota, &turn, step: .quota)
-            answer.notes.append("\(overQuota.used) of \(overQuota.limit) messages this month")
-        } else {
-            let analysis = try await QueryAnalysis.analyse(normalized, phraseSynonyms: snapshot.phraseSynonyms, on: connection)
-            var turn = Turn(
-                message: normalized, language: language, snapshot: snapshot, analysis: analysis, queryVector: queryVector,
-                retrievalMode: mode, fallbacksInRow: conversation.fallbacksInRow, values: values, now: clock.now())
-            do {
-                answer = try await pipeline.answer(&turn)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                // A step that cannot answer (a provider down) hands the shopper to people instead of leaving them alone.
-                logger.warning("The pipeline failed; handing off", metadata: ["error": "\(error)"])
-                answer = HandoffStep.handOff(.error, &turn)
-                answer.notes.append("the bot could not answer: \(String(describing: error).prefix(200))")
-            }
-            if !turn.fields.isEmpty {
-                try await connection.execute(
-                    """
-                    UPDATE contacts SET fields = fields || \(BotJSON.string(turn.fields))::jsonb, updated_at = now()
-                    WHERE id = \(conversation.contactID)
-                    """)
-                answer.notes.append("set " + turn.fields.keys.sorted().joined(separator: ", "))
-            }
-        }
-        let explanation = Explanation(answer: answer, mode: mode, language: language, threshold: snapshot.bot.threshold)
-        let fallback = answer.step == .fallback
-        let messageID = try await connection.value(
-            Int.self,
-            """
-            WITH r AS (INSERT INTO messages (conversation_id, channel, author, text, parts, explanation, delivery, reply_to)
-                VALUES (\(conversation.id), \(conversation.channel.rawValue), \(answer.step == .quota ? "system" : "bot"), \(answer.text),
-                    \(BotJSON.encode(answer.parts))::jsonb, \(explanation.json)::jsonb, \(conversation.channel.firstDelivery),
-                    \(shopperMessageID))
-                ON CONFLICT (reply_to) WHERE author = 'bot' DO NOTHING RETURNING id),
-            c AS (UPDATE conversations SET fallbacks_in_row = CASE WHEN \(fallback) THEN fallbacks_in_row + 1 ELSE 0 END,
-                language = \(language.rawValue), updated_at = now(), last_message_at = now()
-                WHERE id = \(conversation.id) AND EXISTS (SELECT 1 FROM r))
-            SELECT id::int FROM r
-            """)
-        guard let messageID else {
-            // Answered already (a job that ran again after its lease ended).
-            return BotReply(
-                conversationID: conversation.id, shopperMessageID: shopperMessageID, state: conversation.state, language: language)
-        }
-        if let reason = answer.handoff {
-            conversation.state = try await conversations.apply(.handOff(reason), to: conversation, on: connection)
-            conversation.state = try await conversations.autoAssign(conversation, on: connection)
-        }
-        return BotReply(
-            conversationID: conversation.id, shopperMessageID: shopperMessageID, messageID: messageID, answer: answer,
-            state: conversation.state, language: language)
-    }
-
     /// The query vector, when the shop's passages have vectors from the same model (else lexical, and why).
     static func usable(_ vector: [Float]?, mode: String, snapshot: BotSnapshot, model: String?) -> ([Float]?, String) {
         guard let vector else { return (nil, mode) }
@@ -262,7 +190,7 @@ public struct BotEngine: Sendable {
         return (row.0, row.1 ?? 0, row.2)
     }
 
-    private func touch(_ conversation: Conversation, language: BotLanguage, on connection: TenantConnection) async throws {
+    func touch(_ conversation: Conversation, language: BotLanguage, on connection: TenantConnection) async throws {
         try await connection.execute(
             "UPDATE conversations SET language = \(language.rawValue), updated_at = now() WHERE id = \(conversation.id)")
     }
@@ -301,8 +229,11 @@ public struct Explanation: Sendable, Codable, Equatable {
     public var language: BotLanguage
     public var handoff: HandoffReason?
     public var notes: [String]
+    /// The language model's part: the passages sent, the entries cited, the tokens and the time.
+    public var model: ModelReport?
 
     init(answer: BotAnswer, mode: String, language: BotLanguage, threshold: Double?) {
+        model = answer.model
         step = answer.step
         entry = answer.entry
         rule = answer.rule

@@ -13,6 +13,8 @@ public struct BotSnapshot: Sendable {
     public var rules: RuleMatcher
     /// Multi-word synonyms ("сколько стоит" → "цена"), applied to the text before analysis.
     public var phraseSynonyms: [(phrase: String, means: String)]
+    /// The language model the bot answers with, when it has one: the provider and its key, still sealed.
+    public var model: (provider: LLMProvider, sealedKey: String?, fromPartner: Bool)? = nil
 
     /// Reads a bot's snapshot (the shop's first bot when `botID` is nil); nil when there is no such bot.
     static func load(botID: Int?, on tenant: TenantConnection) async throws -> BotSnapshot? {
@@ -97,7 +99,31 @@ public struct BotSnapshot: Sendable {
             knowledge: KnowledgeIndex(
                 entries: entries, passages: passages, synonyms: synonyms, offTopicStems: offTopic, model: model),
             templates: ResponseTemplates(templates.map(\.template)), rules: RuleMatcher(rules, exampleStems: exampleStems),
-            phraseSynonyms: phrases)
+            phraseSynonyms: phrases, model: try await Self.model(for: bot, on: tenant))
+    }
+
+    /// The bot's own provider and key, or its agency's when the bot follows the agency and the agency has one.
+    static func model(
+        for bot: Bot, on tenant: TenantConnection
+    ) async throws -> (provider: LLMProvider, sealedKey: String?, fromPartner: Bool)? {
+        switch bot.llm.mode {
+        case .off: return nil
+        case .own:
+            guard let provider = bot.llm.provider else { return nil }
+            let key = try await tenant.value(String.self, "SELECT llm_key FROM bots WHERE id = \(bot.id) AND llm_key IS NOT NULL")
+            return (provider, key, false)
+        case .partner:
+            guard
+                let row = try await tenant.value(
+                    (String, String?).self,
+                    """
+                    SELECT p.llm::text, p.llm_key FROM platform.tenants t JOIN platform.partners p ON p.id = t.partner_id
+                    WHERE t.id = \(tenant.scope.id) AND p.llm IS NOT NULL
+                    """),
+                let provider = try? JSONDecoder().decode(LLMProvider.self, from: Data(row.0.utf8))
+            else { return nil }
+            return (provider, row.1, true)
+        }
     }
 }
 

@@ -18,6 +18,12 @@ public struct Turn: Sendable {
     public var fields: [String: String] = [:]
     /// The ranking, once a step asked for it.
     public var candidates: [Candidate]? = nil
+    /// The language model this turn may ask (configured, within budget, its circuit closed), with the conversation so far.
+    public var model: ModelAccess? = nil
+    /// With a model at hand: what retrieval would have answered (when sure enough), kept for when the model cannot answer.
+    public var retrievalAnswer: BotAnswer? = nil
+    /// Set by `LLMStep`: the call the engine makes between its two transactions.
+    public var modelCall: ModelCall? = nil
 
     public init(
         message: NormalizedText, language: BotLanguage, snapshot: BotSnapshot, analysis: QueryAnalysis, queryVector: [Float]? = nil,
@@ -50,7 +56,7 @@ public struct Turn: Sendable {
 
 /// Which step answered.
 public enum AnswerStepKind: String, Sendable, Codable {
-    case greeting, smallTalk = "small_talk", handoff, rule, knowledge, clarify, fallback, quota, closed
+    case greeting, smallTalk = "small_talk", handoff, rule, knowledge, clarify, fallback, quota, closed, llm
 }
 
 /// Something under a message: a quick reply, a link, an article.
@@ -85,6 +91,8 @@ public struct BotAnswer: Sendable, Equatable {
     /// Set when the conversation goes to people.
     public var handoff: HandoffReason?
     public var notes: [String] = []
+    /// A model's answer: the entries it cited, the passages it was sent, its tokens, the model and the time it took.
+    public var model: ModelReport?
 
     public init(
         step: AnswerStepKind, text: String, parts: [MessagePart] = [], entry: EntryReference? = nil, rule: String? = nil,
@@ -141,11 +149,14 @@ public struct AnswerPipeline: Sendable {
         self.retriever = retriever
     }
 
-    /// normalise (done by the caller) → hand-off request → small talk → rules → knowledge → fallback (which hands off
-    /// after N in a row).
+    /// normalise (done by the caller) → hand-off request → small talk → rules → knowledge → the language model (when
+    /// the bot has one) → fallback (which hands off after N in a row).
     public static func standard(retriever: Retriever = Retriever()) -> AnswerPipeline {
         AnswerPipeline(
-            steps: [HandoffStep(), SmallTalkStep(), RulesStep(retriever: retriever), KnowledgeStep(retriever: retriever), FallbackStep()],
+            steps: [
+                HandoffStep(), SmallTalkStep(), RulesStep(retriever: retriever), KnowledgeStep(retriever: retriever),
+                LLMStep(retriever: retriever), FallbackStep(),
+            ],
             retriever: retriever)
     }
 

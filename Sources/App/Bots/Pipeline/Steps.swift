@@ -20,6 +20,9 @@ public struct HandoffStep: AnswerStep {
     }
 
     /// The hand-off message: the shop's away message outside business hours, else a sentence saying a person comes.
+    /// The note a hand-off outside the shop's hours carries (the engine checks it against who is online).
+    static let outsideHours = "outside business hours"
+
     static func handOff(_ reason: HandoffReason, _ turn: inout Turn, step: AnswerStepKind = .handoff) -> BotAnswer {
         let bot = turn.snapshot.bot
         let closed = bot.hours.map { !$0.isOpen(at: turn.now) } ?? false
@@ -30,7 +33,7 @@ public struct HandoffStep: AnswerStep {
             text = reason == .quota ? BotTexts.quota(turn.language) : BotTexts.handoff(turn.language)
         }
         var answer = BotAnswer(step: step, text: text, handoff: reason)
-        if closed { answer.notes.append("outside business hours") }
+        if closed { answer.notes.append(outsideHours) }
         return answer
     }
 }
@@ -110,6 +113,17 @@ public struct KnowledgeStep: AnswerStep {
     }
 
     public func answer(_ turn: inout Turn) async throws -> BotAnswer? {
+        let decided = decide(&turn)
+        // With a model at hand, the model answers in the bot's words; this answer stays for when it cannot.
+        guard turn.model == nil else {
+            turn.retrievalAnswer = decided
+            return nil
+        }
+        return decided
+    }
+
+    /// What retrieval answers on its own: the best entry, a question back, or nothing (below the threshold).
+    func decide(_ turn: inout Turn) -> BotAnswer? {
         let candidates = turn.ranked(retriever)
         let threshold = turn.threshold(retriever.tuning)
         guard let top = candidates.first, top.score >= threshold else { return nil }

@@ -32,11 +32,17 @@ struct WidgetEventsController {
         guard let contact else { throw APIError.notFound(access.localizer.text("widget_error_conversation", context.language)) }
         let tenant = context.tenant
         let events = feed.subscribe(schema: tenant.schema.value, conversation: id)
+        let logger = context.logger
         let body = ResponseBody { [access, store, keepAlive] writer in
             let stream = EventStream(
                 tenants: access.tenants, store: store, tenant: tenant, conversation: id, contact: contact, lastMessage: resume)
-            try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
-            try await writer.finish(nil)
+            do {
+                try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
+            } catch {
+                // A shopper who left is the usual end; the widget reconnects from the last id in any case.
+                logger.debug("A widget event stream ended", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await writer.finish(nil)
         }
         return Response(
             status: .ok,
@@ -90,9 +96,31 @@ struct EventStream: Sendable {
                 try await writer.write(Self.event("typing", data: TypingJSON(author: author.rawValue, name: name)))
             case .event(.message(_, let id)):
                 if id > stream.lastMessage { try await stream.catchUp(state: false, writer: &writer) }
+            case .event(.draft(_, let replyTo)):
+                if let draft = try await stream.draft(replyTo) { try await writer.write(Self.event("draft", data: draft)) }
             case .event(.state), .event(.resync):
                 try await stream.catchUp(state: true, writer: &writer)
             }
+        }
+    }
+
+    struct DraftJSON: Encodable {
+        var replyTo: Int
+        var text: String
+
+        enum CodingKeys: String, CodingKey {
+            case text
+            case replyTo = "reply_to"
+        }
+    }
+
+    /// The bot's answer so far, while a language model writes it (nil once stored).
+    func draft(_ replyTo: Int) async throws -> DraftJSON? {
+        let id = conversation
+        return try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) { connection in
+            try await connection.value(
+                String.self, "SELECT text FROM answer_drafts WHERE conversation_id = \(id) AND reply_to = \(replyTo)"
+            ).map { DraftJSON(replyTo: replyTo, text: $0) }
         }
     }
 

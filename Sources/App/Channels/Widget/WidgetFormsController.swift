@@ -120,7 +120,7 @@ struct WidgetFormsController {
         var comment: String?
     }
 
-    /// `POST /widget/api/csat`: 1 to 5 and a comment for a resolved conversation of the visitor's.
+    /// `POST /widget/api/csat`: 1 to 5 and a comment for a resolved conversation of the visitor's, once (409 after).
     func rate(_ request: Request, context: WidgetRequestContext) async throws -> Response {
         let body = try await APIJSON.decode(RatingBody.self, from: request)
         guard (1...5).contains(body.rating) else {
@@ -135,6 +135,7 @@ struct WidgetFormsController {
                 UPDATE conversations SET csat_rating = \(body.rating), csat_comment = \(comment.isEmpty ? nil : String(comment)),
                     updated_at = now()
                 WHERE id = \(body.conversation) AND contact_id = \(visitor.contactID) AND channel = 'widget' AND state = 'resolved'
+                    AND csat_rating IS NULL
                 RETURNING id::int
                 """)
         }

@@ -40,10 +40,16 @@ public struct InboxLiveController: Sendable {
     @Sendable func events(request: Request, context: PanelRequestContext) async throws -> Response {
         let tenant = try InboxPanel.tenant(context)
         let events = feed.subscribe(schema: tenant.schema.value, conversation: nil)
+        let logger = context.logger
         let body = ResponseBody { [tenants, keepAlive] writer in
             let stream = InboxEventStream(tenants: tenants, tenant: tenant)
-            try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
-            try await writer.finish(nil)
+            do {
+                try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
+            } catch {
+                // The page reconnects by itself; say why this stream ended, for whoever reads the log.
+                logger.notice("An inbox event stream ended", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await writer.finish(nil)
         }
         return Response(
             status: .ok,
@@ -154,7 +160,8 @@ struct InboxEventStream: Sendable {
                 change.author = author.rawValue
                 change.name = name
                 try await writer.write(Self.event("typing", change))
-            case .resync: continue
+            // An answer being written shows in the inbox once it is stored.
+            case .resync, .draft: continue
             }
         }
     }

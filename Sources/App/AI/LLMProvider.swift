@@ -1,0 +1,65 @@
+import Foundation
+
+/// Where a shop's (or its agency's) language model is: the provider, its endpoint, the model and how to call it. The
+/// key is kept apart, sealed at rest (`SecretBox`), and handed to the client only when one is built.
+public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// OpenAI's Chat Completions and everything that speaks it: OpenAI, YandexGPT's compatible endpoint,
+        /// llama.cpp's server, Ollama, vLLM.
+        case openai
+        /// YandexGPT's native completion API (`foundationModels/v1/completion`).
+        case yandexgpt
+        /// Sber's GigaChat: OAuth client credentials for an access token, then its chat completions.
+        case gigachat
+    }
+
+    public var kind: Kind
+    /// The API's base: `https://api.openai.com/v1`, `https://llm.api.cloud.yandex.net`,
+    /// `https://gigachat.devices.sberbank.ru/api/v1`, `http://127.0.0.1:8080/v1`.
+    public var baseURL: String
+    /// `gpt-4o-mini`; YandexGPT: `yandexgpt/latest` or a full `gpt://<folder>/yandexgpt/latest`; `GigaChat`.
+    public var model: String
+    /// YandexGPT's folder (catalogue) id, for `modelUri` and the `x-folder-id` header.
+    public var folderID: String?
+    /// YandexGPT: the key is an IAM token (`Bearer`) rather than an API key (`Api-Key`).
+    public var iamToken: Bool
+    /// GigaChat: the OAuth endpoint (`https://ngw.devices.sberbank.ru:9443/api/v2/oauth`) and scope
+    /// (`GIGACHAT_API_PERS`, `GIGACHAT_API_B2B`, `GIGACHAT_API_CORP`).
+    public var authURL: String?
+    public var scope: String?
+    /// A PEM file of extra trusted root certificates (GigaChat's endpoints use the Russian Ministry of Digital
+    /// Development's root CA, which the system store may lack).
+    public var caBundle: String?
+    public var temperature: Double
+    public var maxTokens: Int
+    /// The longest one call may take (the channel's own budget may cut it shorter).
+    public var timeoutSeconds: Double
+
+    public init(
+        kind: Kind, baseURL: String? = nil, model: String, folderID: String? = nil, iamToken: Bool = false, authURL: String? = nil,
+        scope: String? = nil, caBundle: String? = nil, temperature: Double = 0.2, maxTokens: Int = 500, timeoutSeconds: Double = 20
+    ) {
+        self.kind = kind
+        self.baseURL = baseURL ?? Self.defaultBaseURL(kind)
+        self.model = model
+        self.folderID = folderID
+        self.iamToken = iamToken
+        self.authURL = authURL ?? (kind == .gigachat ? "https://ngw.devices.sberbank.ru:9443/api/v2/oauth" : nil)
+        self.scope = scope ?? (kind == .gigachat ? "GIGACHAT_API_PERS" : nil)
+        self.caBundle = caBundle
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    public static func defaultBaseURL(_ kind: Kind) -> String {
+        switch kind {
+        case .openai: "https://api.openai.com/v1"
+        case .yandexgpt: "https://llm.api.cloud.yandex.net"
+        case .gigachat: "https://gigachat.devices.sberbank.ru/api/v1"
+        }
+    }
+
+    /// `provider/model`, as explanations name it.
+    public var name: String { kind.rawValue + "/" + model }
+}
