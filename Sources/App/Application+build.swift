@@ -55,6 +55,9 @@ public struct AppServices: Sendable {
     /// Seals the secrets shops keep here (the widget's identity secret, channel tokens, model keys).
     public let secrets: SecretBox
     public let inboxSettings: InboxSettingsStore
+    /// Chat models of the shops' and agencies' providers: clients cached per provider and key, retries, a circuit
+    /// breaker per shop and provider.
+    public let chatModels: ChatModels
     public let retention: Retention
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
@@ -120,10 +123,13 @@ public struct AppServices: Sendable {
         let client = http.client
         embeddings = endpoint.map { BatchingEmbeddings(wrapping: OpenAIEmbeddings(client: client, endpoint: $0), clock: clock) }
         botSnapshots = BotSnapshots()
-        botEngine = BotEngine(tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger)
+        secrets = SecretBox(secret: secretKey)
+        chatModels = ChatModels(client: http.client, clock: clock)
+        botEngine = BotEngine(
+            tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger, models: chatModels,
+            secrets: secrets)
         knowledgeEmbedder = KnowledgeEmbedder(tenants: tenants, embeddings: embeddings)
         conversationFeed = ConversationFeed()
-        secrets = SecretBox(secret: secretKey)
         inboxSettings = InboxSettingsStore(secrets: secrets)
         retention = Retention(tenants: tenants, database: database, jobs: jobs)
     }
@@ -214,7 +220,7 @@ public func buildApplication(
     let configuration = services.configuration
     let router = try buildRouter(services, metrics: metrics)
     var background: [any Service] = [
-        services.database.client, services.http, services.directoryRefresher,
+        services.database.client, services.http, services.chatModels, services.directoryRefresher,
         BotSnapshotListener(snapshots: services.botSnapshots, database: services.database, logger: services.logger),
         ConversationFeedListener(feed: services.conversationFeed, database: services.database, logger: services.logger),
     ]

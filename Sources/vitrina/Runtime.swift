@@ -105,6 +105,7 @@ enum Runtime {
             defer { group.cancelAll() }
             do { return .success(try await body(services)) } catch { return .failure(error) }
         }
+        try? await services.chatModels.shutdown()
         try? await services.http.client.shutdown()
         return try result.get()
     }

@@ -136,5 +136,7 @@ public enum ChatModelError: Error, Sendable, Equatable, CustomStringConvertible 
 /// Makes the chat model for a provider and key (`ChatModels` in the composition root: clients cached, retries, a
 /// circuit breaker per `circuit`).
 public protocol ChatModelSource: Sendable {
-    func model(for provider: LLMProvider, key: String, circuit: String) -> any ChatModel
+    func model(for provider: LLMProvider, key: String, circuit: String) throws -> any ChatModel
 }
+
+extension ChatModels: ChatModelSource {}

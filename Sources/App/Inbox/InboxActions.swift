@@ -27,6 +27,16 @@ public struct InboxActions: Sendable {
     @discardableResult
     public func perform(_ action: Action, conversation id: Int, user: UUID, in tenant: TenantRecord) async throws -> ConversationState {
         try await tenants.withTenant(tenant) { connection in
+            try await perform(action, conversation: id, user: user, in: tenant, on: connection)
+        }
+    }
+
+    /// The same, in a transaction the caller holds (the API checks the operator and reads the result in it too).
+    @discardableResult
+    public func perform(
+        _ action: Action, conversation id: Int, user: UUID, in tenant: TenantRecord, on connection: TenantConnection
+    ) async throws -> ConversationState {
+        do {
             let conversations = ConversationStore()
             guard var conversation = try await conversations.lock(id, on: connection), conversation.channel != .test else {
                 throw InboxError.notFound

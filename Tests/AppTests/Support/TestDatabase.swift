@@ -132,6 +132,7 @@ struct TestEnvironment: Sendable {
             defer { group.cancelAll() }
             do { return .success(try await body(environment)) } catch { return .failure(error) }
         }
+        try? await services.chatModels.shutdown()
         try? await services.http.client.shutdown()
         await TestDatabase.drop(url)
         return try result.get()

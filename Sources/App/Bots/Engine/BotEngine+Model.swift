@@ -65,10 +65,10 @@ extension BotEngine {
         var completion: ChatCompletion?
         var failure: String?
         if let models {
-            let model = models.model(for: provider, key: call.access.key, circuit: call.access.circuit)
             let request = ChatRequest(
                 messages: call.prompt.messages, temperature: provider.temperature, maxTokens: provider.maxTokens, json: true)
             do {
+                let model = try models.model(for: provider, key: call.access.key, circuit: call.access.circuit)
                 completion = try await model.complete(
                     request, deadline: deadline, logger: logger,
                     onDelta: draft.map { draft -> @Sendable (String) -> Void in { draft.append($0) } })

@@ -132,6 +132,14 @@ struct EventStream: Sendable {
     /// Writes the state (when asked) and every message after the last one written.
     mutating func catchUp(state: Bool, writer: inout any ResponseBodyWriter) async throws {
         let (id, contact, after) = (conversation, contact, lastMessage)
+        guard state else {
+            // A new message: one prepared read, no transaction.
+            for message in try await tenants.read(tenant, WidgetStore.newMessages(id, after: after), admitting: .activeOrSuspended) {
+                try await writer.write(Self.event("message", id: message.id, data: message))
+                lastMessage = message.id
+            }
+            return
+        }
         let (current, messages) = try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) {
             [store] connection -> (WidgetConversation?, [WidgetMessage]) in
             (

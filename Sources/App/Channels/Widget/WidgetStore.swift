@@ -25,7 +25,15 @@ public struct WidgetMessage: Sendable, Codable, Equatable, RowDecodable {
         """
 
     public init(row: PostgresRow) throws {
-        let (id, author, text, parts, created, channelID, name) = try row.decode((Int, String, String, String, Date, String?, String?).self)
+        try self.init(fields: row.decode((Int, String, String, String, Date, String?, String?).self))
+    }
+
+    init(prepared row: PreparedRow) throws {
+        try self.init(fields: row.decode((Int, String, String, String, Date, String?, String?).self))
+    }
+
+    init(fields: (Int, String, String, String, Date, String?, String?)) {
+        let (id, author, text, parts, created, channelID, name) = fields
         self.id = id
         self.author = MessageAuthor(rawValue: author) ?? .system
         self.text = text
@@ -106,6 +114,18 @@ public struct WidgetStore: Sendable {
                 WHERE m.conversation_id = \(conversationID) AND NOT m.internal AND m.id > \(after)
                 ORDER BY m.id DESC LIMIT \(limit)) x ORDER BY 1
             """)
+    }
+
+    /// The conversation's messages after `after`: one prepared statement, one round trip (a live stream's read).
+    static func newMessages(_ conversationID: Int, after: Int) -> TenantStatement<WidgetMessage> {
+        TenantStatement(
+            name: "widget.messages",
+            sql: """
+                SELECT \(WidgetMessage.columns) FROM {schema}.messages m LEFT JOIN platform.users u ON u.id = m.author_user_id
+                WHERE m.conversation_id = $1 AND NOT m.internal AND m.id > $2 ORDER BY m.id LIMIT 500
+                """,
+            binds: [PostgresData(int: conversationID), PostgresData(int: after)]
+        ) { try WidgetMessage(prepared: $0) }
     }
 
     /// One message of the conversation (not a note).

@@ -233,13 +233,17 @@ struct ConversationsAPIController: Sendable {
         let tenant = try await access.shop(context)
         let id = try Self.id(context)
         let user = try Self.actor(context)
+        let detail: DetailJSON?
         do {
-            try await access.read(tenant, context) { connection in
+            // One transaction: the operator checked, the action done, the conversation read as it is after.
+            detail = try await access.tenants.withTenant(tenant, logger: context.logger) { connection -> DetailJSON? in
                 guard try await InboxActions.mayAnswer(user, tenant: tenant, on: connection) else {
                     throw APIError(.forbidden, "The key's creator no longer answers conversations in this shop.")
                 }
+                try await actions.perform(action, conversation: id, user: user, in: tenant, on: connection)
+                guard let conversation = try await inbox.conversation(id, on: connection) else { return nil }
+                return DetailJSON(conversation: conversation, events: try await inbox.events(id, on: connection))
             }
-            try await actions.perform(action, conversation: id, user: user, in: tenant)
         } catch let error as InboxError {
             switch error {
             case .notFound: throw Self.noSuchConversation
@@ -251,10 +255,6 @@ struct ConversationsAPIController: Sendable {
             throw APIError(.conflict, error.description)
         } catch let error as ConversationMoved {
             throw APIError(.conflict, error.description)
-        }
-        let detail = try await access.read(tenant, context) { connection -> DetailJSON? in
-            guard let conversation = try await inbox.conversation(id, on: connection) else { return nil }
-            return DetailJSON(conversation: conversation, events: try await inbox.events(id, on: connection))
         }
         guard let detail else { throw Self.noSuchConversation }
         return APIJSON.response(detail, status: status)
