@@ -90,6 +90,8 @@ extension Bench {
             for index in 0..<active {
                 let (id, token) = opened[index]
                 group.addTask {
+                    // Operators do not all press "send" at the same instant: each starts at its own moment of the first second.
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...1000)))
                     var round = 0
                     while Stats.ms(ContinuousClock.now - started) / 1000 < duration {
                         round += 1

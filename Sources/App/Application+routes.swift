@@ -71,7 +71,10 @@ private func addWidgetRoutes(to router: Router<AppRequestContext>, _ services: A
         access: access, engine: s.botEngine, jobs: s.jobs, store: WidgetStore(), settings: s.inboxSettings, clock: s.clock
     ).addRoutes(to: api)
     WidgetFormsController(access: access, feed: s.conversationFeed, database: s.database).addRoutes(to: api)
-    WidgetEventsController(access: access, store: WidgetStore(), feed: s.conversationFeed, keepAlive: .seconds(15)).addRoutes(to: api)
+    WidgetEventsController(
+        access: access, store: WidgetStore(), feed: s.conversationFeed, keepAlive: .seconds(15),
+        reads: SharedMessageReads(tenants: s.tenants)
+    ).addRoutes(to: api)
 }
 
 /// The panel, on every host: sessions and CSRF checks apply to everything under `/admin`; the pages before sign-in

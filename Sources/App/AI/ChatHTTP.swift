@@ -17,8 +17,8 @@ struct ChatHTTP: Sendable {
 
     /// The most of an answer that is read: a completion is a few kilobytes.
     static let bodyLimit = 4 << 20
-    /// How long after the deadline our own timer fires: the client's deadline (which says why a connection failed, a
-    /// refused one being retried until then) ends the wait for the head first; the timer ends a body or a stream.
+    /// How long after the deadline our own timer fires: the client's own deadline ends the wait for the head first (a
+    /// connection that cannot be made has failed at once, with its reason); the timer ends a body or a stream.
     static let grace = Duration.milliseconds(250)
 
     let client: HTTPClient
@@ -76,7 +76,7 @@ struct ChatHTTP: Sendable {
         } catch _ where Task.isCancelled {
             throw CancellationError()
         } catch {
-            throw ChatModelError.unavailable(ChatModelError.reason(error))
+            throw ChatModelError(transport: error)
         }
     }
 

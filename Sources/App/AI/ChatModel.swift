@@ -107,12 +107,16 @@ public enum ChatModelError: Error, Sendable, Equatable, CustomStringConvertible 
     case unavailable(String)
     /// The provider answered something this client cannot read.
     case malformed(String)
+    /// The provider's TLS certificate does not chain to a trusted root (GigaChat's needs its CA bundle): calling again
+    /// will not help.
+    case untrusted
     /// The circuit breaker is open after repeated failures: the provider is left alone for a while.
     case circuitOpen(until: Date)
 
     public var description: String {
         switch self {
         case .badKey: "The provider refused the key: check the API key (or the client credentials)."
+        case .untrusted: "The provider's TLS certificate is not trusted: is its root CA in the CA bundle?"
         case .quota: "The provider's account has no quota or money left."
         case .modelMissing(let model): "The provider has no model “\(model)” for this key: check the model's name."
         case .rateLimited(let retry): "The provider asks to slow down" + (retry.map { " (retry in \($0) s)" } ?? "") + "."
@@ -128,7 +132,7 @@ public enum ChatModelError: Error, Sendable, Equatable, CustomStringConvertible 
     public var isTransient: Bool {
         switch self {
         case .rateLimited, .unavailable: true
-        case .badKey, .quota, .modelMissing, .timeout, .malformed, .circuitOpen: false
+        case .badKey, .quota, .modelMissing, .timeout, .malformed, .circuitOpen, .untrusted: false
         }
     }
 }

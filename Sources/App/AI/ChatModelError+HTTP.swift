@@ -51,6 +51,14 @@ extension ChatModelError {
 
     /// What went wrong on the way to the provider, said in a few words (no addresses with credentials: there are none
     /// in our URLs, and headers never reach an error).
+    /// A transport's failure: `.untrusted` for a certificate that does not verify, else `.unavailable` with the reason.
+    init(transport error: any Error) {
+        let reason = Self.reason(error)
+        self = reason == Self.untrustedReason ? .untrusted : .unavailable(reason)
+    }
+
+    private static let untrustedReason = "its TLS certificate is not trusted"
+
     static func reason(_ error: any Error) -> String {
         switch error {
         case let error as HTTPClientError where error == .remoteConnectionClosed: return "it closed the connection without answering"
@@ -59,7 +67,7 @@ extension ChatModelError {
         case is NIOTooManyBytesError: return "its answer is too large"
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
             return "\(error)".contains("CERTIFICATE_VERIFY_FAILED")
-                ? "its TLS certificate is not trusted (is its root CA in the CA bundle?)" : "the TLS handshake failed"
+                ? untrustedReason : "the TLS handshake failed"
         case let error as IOError: return String(cString: strerror(error.errnoCode)).lowercased()
         case let error as NIOConnectionError:
             return error.connectionErrors.first.map { reason($0.error) } ?? error.dnsAError.map(reason) ?? "it cannot be connected to"

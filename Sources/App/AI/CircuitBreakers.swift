@@ -77,7 +77,7 @@ extension ChatModelError {
     var meansProviderFailing: Bool {
         switch self {
         case .unavailable, .timeout, .rateLimited, .malformed: true
-        case .badKey, .quota, .modelMissing, .circuitOpen: false
+        case .badKey, .quota, .modelMissing, .circuitOpen, .untrusted: false
         }
     }
 }

@@ -143,7 +143,7 @@ extension AIChatTests {
                     // A generous deadline: a machine busy with the whole suite can take seconds to fail a handshake.
                     try await untrusted.complete(chatQuestion, timeout: .seconds(10), logger: chatLogger)
                 }
-                #expect(error == .unavailable("its TLS certificate is not trusted (is its root CA in the CA bundle?)"))
+                #expect(error == .untrusted)
                 #expect(throws: ChatModelError.unavailable("the CA bundle \(folder.path)/missing.pem cannot be read")) {
                     try models.model(for: Self.provider(url, caBundle: folder.path + "/missing.pem"), key: "k", circuit: "shop/gigachat-3")
                 }

@@ -15,6 +15,7 @@ struct WidgetEventsController {
     let store: WidgetStore
     let feed: ConversationFeed
     let keepAlive: Duration
+    let reads: SharedMessageReads
 
     func addRoutes(to group: RouterGroup<WidgetRequestContext>) {
         group.get(WidgetURL.events.pattern, use: events)
@@ -33,9 +34,10 @@ struct WidgetEventsController {
         let tenant = context.tenant
         let events = feed.subscribe(schema: tenant.schema.value, conversation: id)
         let logger = context.logger
-        let body = ResponseBody { [access, store, keepAlive] writer in
+        let body = ResponseBody { [access, store, keepAlive, reads] writer in
             let stream = EventStream(
-                tenants: access.tenants, store: store, tenant: tenant, conversation: id, contact: contact, lastMessage: resume)
+                tenants: access.tenants, store: store, reads: reads, tenant: tenant, conversation: id, contact: contact, lastMessage: resume
+            )
             do {
                 try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
             } catch {
@@ -58,6 +60,7 @@ struct WidgetEventsController {
 struct EventStream: Sendable {
     let tenants: TenantDatabase
     let store: WidgetStore
+    let reads: SharedMessageReads
     let tenant: TenantRecord
     let conversation: Int
     let contact: Int
@@ -134,7 +137,7 @@ struct EventStream: Sendable {
         let (id, contact, after) = (conversation, contact, lastMessage)
         guard state else {
             // A new message: one prepared read, no transaction.
-            for message in try await tenants.read(tenant, WidgetStore.newMessages(id, after: after), admitting: .activeOrSuspended) {
+            for message in try await reads.messages(tenant, conversation: id, after: after) {
                 try await writer.write(Self.event("message", id: message.id, data: message))
                 lastMessage = message.id
             }

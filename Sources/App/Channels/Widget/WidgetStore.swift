@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// A message as the widget shows it: internal notes never leave the inbox, and an operator is named.
 public struct WidgetMessage: Sendable, Codable, Equatable, RowDecodable {
@@ -154,5 +155,31 @@ public struct WidgetStore: Sendable {
             FROM taken WHERE waited IS NOT NULL
             """)
         return max(1, Int(((seconds ?? 300) / 60).rounded(.up)))
+    }
+}
+
+/// Reads of new messages shared by the streams of one conversation in this process: two tabs (or a shopper's phone
+/// and laptop) woken by the same notification make one database read, not two.
+final class SharedMessageReads: Sendable {
+    private let inFlight = Mutex<[String: (id: UUID, task: Task<[WidgetMessage], any Error>)]>([:])
+    let tenants: TenantDatabase
+
+    init(tenants: TenantDatabase) {
+        self.tenants = tenants
+    }
+
+    func messages(_ tenant: TenantRecord, conversation: Int, after: Int) async throws -> [WidgetMessage] {
+        let key = "\(tenant.schema.value)/\(conversation)/\(after)"
+        let id = UUID()
+        let task = inFlight.withLock { reads in
+            if let running = reads[key] { return running.task }
+            let task = Task { [tenants] in
+                try await tenants.read(tenant, WidgetStore.newMessages(conversation, after: after), admitting: .activeOrSuspended)
+            }
+            reads[key] = (id, task)
+            return task
+        }
+        defer { inFlight.withLock { reads in if reads[key]?.id == id { reads[key] = nil } } }
+        return try await task.value
     }
 }
