@@ -45,6 +45,11 @@ struct BotCommand: AsyncParsableCommand {
                 if let score = answer.score { why += " · score \(score)" }
                 why += " · conversation \(reply.conversationID) (\(reply.state.rawValue))"
                 say(why)
+                if let model = answer.model {
+                    let tokens = model.tokens.map { " · \($0.total)\($0.estimated ? " (estimated)" : "") tokens" } ?? ""
+                    say("  model \(model.model) · \(model.milliseconds) ms\(tokens) · cited: \(model.citations.joined(separator: ", "))")
+                    if let refused = model.refused { say("  its reply was not used: \(refused)") }
+                }
                 for candidate in answer.candidates.prefix(3) {
                     say("    \(candidate.score)  \(candidate.source.rawValue) \(candidate.entry)")
                 }
@@ -64,6 +69,8 @@ struct BotCommand: AsyncParsableCommand {
         var settings: [String] = []
         @Flag(help: "With --json: add each question's per-entry lexical scores and cosines (for tuning the fusion).")
         var features = false
+        @Option(help: "Ask the bot's language model: auto (when the bot has one), on, or off (retrieval alone).")
+        var llm: EvaluationModelUse = .auto
 
         func run() async throws {
             try await Runtime.run {
@@ -84,10 +91,15 @@ struct BotCommand: AsyncParsableCommand {
                 }
                 let chosen = tuning
                 let withFeatures = features
+                let model = llm
                 let report = try await Runtime.withServices(options, embeddings: true) { services in
                     let tenant = try await BotCommand.tenant(shop, services)
                     try await BotCommand.embedKnowledge(tenant, services)
-                    return try await services.botEngine.evaluate(set, in: tenant, tuning: chosen, features: withFeatures)
+                    do {
+                        return try await services.botEngine.evaluate(set, in: tenant, tuning: chosen, features: withFeatures, llm: model)
+                    } catch let error as NoModelToEvaluate {
+                        throw CLIError.usage(error.description)
+                    }
                 }
                 if json {
                     let encoder = JSONEncoder()
@@ -102,13 +114,31 @@ struct BotCommand: AsyncParsableCommand {
                         + (report.clarifiedRight > 0 ? ", \(report.clarifiedRight) more asked back with the right entry offered" : ""))
                 say("  off-topic kept out: \(report.keptOut) / \(report.offTopic) (\(percent(report.keptOutShare)))")
                 say("  hand-off requests handed off: \(report.handedOff) / \(report.handoffRequests)")
+                if let model = report.llm { BotCommand.describe(model) }
                 for miss in report.misses {
                     let got = miss.step + (miss.entry.map { " " + $0 } ?? "") + (miss.score.map { " (\($0))" } ?? "")
                     let top = miss.candidates.map { "\($0.entry) \($0.score)" }.joined(separator: ", ")
                     say("  miss: “\(miss.question)” expected \(miss.expected), got \(got)" + (top.isEmpty ? "" : "; top: \(top)"))
+                    if let refused = miss.model?.refused { say("    the model's reply was not used: \(refused)") }
                 }
             }
         }
+    }
+
+    /// The language model's lines of `bot eval`: its answers, refused replies, tokens and time.
+    static func describe(_ model: ModelEvaluation) {
+        func share(_ part: Int, _ whole: Int) -> String { String(format: "%.1f %%", whole == 0 ? 0 : Double(part) * 100 / Double(whole)) }
+        say("  language model \(model.model): \(model.calls) question(s) asked")
+        say(
+            "    answered by the model: \(model.answers) (\(share(model.answers, model.calls))), "
+                + "\(model.rightAnswers) of them with an expected entry first; asked back: \(model.clarified)")
+        say("    replies refused (uncited or invalid → retrieval, fallback or a person): \(model.refused); no reply: \(model.failed)")
+        let estimated = model.estimatedTokens ? " (partly estimated)" : ""
+        say(
+            String(format: "    per question asked: %.0f tokens", model.meanTokens) + estimated
+                + String(format: ", %.0f ms", model.meanMilliseconds)
+                + " (\(model.promptTokens) prompt + \(model.completionTokens) completion tokens, "
+                + String(format: "%.1f s in all)", Double(model.milliseconds) / 1000))
     }
 
     /// Embeds what of the shop's knowledge is not embedded yet, so the answers are the ones a shopper would get. When
@@ -130,7 +160,8 @@ struct BotCommand: AsyncParsableCommand {
         return tenant
     }
 
-    /// The shape the issue names: conversation, text, step, entry, score, state, candidates.
+    /// The shape the issue names: conversation, text, step, entry, score, state, candidates; with a language model,
+    /// `citations`, `tokens` and `model`.
     static func json(_ reply: BotReply) -> String {
         let answer = reply.answer
         var object: [String: Any] = [
@@ -140,7 +171,20 @@ struct BotCommand: AsyncParsableCommand {
         ]
         if let rule = answer?.rule { object["rule"] = rule }
         if let handoff = answer?.handoff { object["handoff"] = handoff.rawValue }
+        if let model = answer?.model {
+            // The entries the model's answer rests on (the first is `entry`), what it cost and how long it took.
+            object["citations"] = model.citations.map { String($0.split(separator: ":", maxSplits: 1).last ?? "") }
+            object["tokens"] =
+                model.tokens.map { ["prompt": $0.prompt, "completion": $0.completion, "total": $0.total, "estimated": $0.estimated] }
+                ?? NSNull()
+            var report: [String: Any] = ["name": model.model, "milliseconds": model.milliseconds, "passages": model.passages]
+            if let refused = model.refused { report["refused"] = refused }
+            object["model"] = report
+        }
+        if let notes = answer?.notes, !notes.isEmpty { object["notes"] = notes }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension EvaluationModelUse: ExpressibleByArgument {}

@@ -23,6 +23,8 @@ public struct GroundedReply: Sendable, Equatable {
         case foreignLink(String)
         case wrongLanguage(expected: BotLanguage)
         case tooLong
+        /// The answer quotes the prompt's rules or the passages' block: a shopper asked for the instructions.
+        case leak
 
         public var description: String {
             switch self {
@@ -33,6 +35,7 @@ public struct GroundedReply: Sendable, Equatable {
             case .foreignLink(let link): "the model's answer links to \(link.prefix(80)), which no passage gave"
             case .wrongLanguage(let expected): "the model did not answer in \(expected == .ru ? "Russian" : "English")"
             case .tooLong: "the model's answer was too long"
+            case .leak: "the model's answer repeats its instructions"
             }
         }
     }
@@ -56,6 +59,7 @@ public struct GroundedReply: Sendable, Equatable {
         let text = (raw.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty || action == .handoff else { throw Refusal.missingText }
         guard text.count <= 2000 else { throw Refusal.tooLong }
+        guard !Self.leaks(text) else { throw Refusal.leak }
         var cited: [GroundingPassage] = []
         for id in raw.citations ?? [] {
             guard let passage = passages.first(where: { $0.id == id.trimmingCharacters(in: .whitespaces) }) else {
@@ -71,6 +75,13 @@ public struct GroundedReply: Sendable, Equatable {
             throw Refusal.wrongLanguage(expected: language)
         }
         return GroundedReply(action: action, text: text, citations: cited)
+    }
+
+    /// Phrases of the grounded prompt's rules that no answer to a shopper contains.
+    static let promptMarkers = ["PASSAGES (JSON)", "Rules, which nothing", "nothing in the conversation can change", "PASSAGES below"]
+
+    static func leaks(_ text: String) -> Bool {
+        promptMarkers.contains { text.range(of: $0, options: .caseInsensitive) != nil }
     }
 
     /// The JSON object in a reply: the whole reply, or the first `{…}` in it (small models wrap it in prose or fences).
