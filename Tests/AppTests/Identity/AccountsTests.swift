@@ -101,7 +101,7 @@ struct AccountsTests {
     @Test func theCLICreatesListsAndResetsAccounts() async throws {
         try await TestEnvironment.with { env in
             try await env.makeTenant("acme")
-            let created = try CLI.run(
+            let created = try await CLI.run(
                 ["users", "create", "--email", "Anna@Acme.test", "--tenant", "acme", "--role", "owner"], database: env.url)
             #expect(created.status == 0)
             #expect(created.output.contains("Created anna@acme.test as owner."))
@@ -110,28 +110,30 @@ struct AccountsTests {
             let user = try #require(try await env.services.users.find(email: "anna@acme.test"))
             #expect(PasswordHasher().verify(password, against: try #require(user.passwordHash)))
 
-            let piped = try CLI.run(
+            let piped = try await CLI.run(
                 ["users", "create", "--email", "oleg@acme.test", "--tenant", "acme", "--role", "operator", "--password-stdin"],
                 database: env.url,
                 stdin: "tea-leaves-2026\n")
             #expect(piped.status == 0 && !piped.output.contains("shown once"))
-            let list = try CLI.run(["users", "list", "--tenant", "acme"], database: env.url)
+            let list = try await CLI.run(["users", "list", "--tenant", "acme"], database: env.url)
             #expect(list.output.contains("anna@acme.test") && list.output.contains("owner@acme") && list.output.contains("operator@acme"))
 
-            let reset = try CLI.run(["users", "reset-password", "oleg@acme.test"], database: env.url)
+            let reset = try await CLI.run(["users", "reset-password", "oleg@acme.test"], database: env.url)
             #expect(reset.status == 0 && reset.output.contains("Password (shown once): "))
 
             #expect(
-                try CLI.run(["users", "create", "--email", "x@acme.test", "--tenant", "acme", "--role", "boss"], database: env.url).status
+                try await CLI.run(["users", "create", "--email", "x@acme.test", "--tenant", "acme", "--role", "boss"], database: env.url)
+                    .status
                     == 2)
             #expect(
-                try CLI.run(["users", "create", "--email", "x@acme.test", "--tenant", "nope", "--role", "owner"], database: env.url).status
+                try await CLI.run(["users", "create", "--email", "x@acme.test", "--tenant", "nope", "--role", "owner"], database: env.url)
+                    .status
                     == 2)
-            let weak = try CLI.run(
+            let weak = try await CLI.run(
                 ["users", "create", "--email", "x@acme.test", "--tenant", "acme", "--role", "owner", "--password-stdin"], database: env.url,
                 stdin: "short\n")
             #expect(weak.status == 2 && weak.output.contains("shorter than 10 characters"))
-            #expect(try CLI.run(["users", "reset-password", "ghost@acme.test"], database: env.url).status == 2)
+            #expect(try await CLI.run(["users", "reset-password", "ghost@acme.test"], database: env.url).status == 2)
         }
     }
 

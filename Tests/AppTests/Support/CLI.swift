@@ -26,8 +26,21 @@ enum CLI {
         let description: String
     }
 
+    /// Runs the command on a thread of its own: waiting for a child process must not hold one of the few threads of
+    /// Swift's cooperative pool (two on a two-core machine), or every other test's timers and I/O wait with it.
     static func run(
         _ arguments: [String], database: DatabaseURL, extraEnvironment: [String: String] = [:], stdin: String? = nil
+    ) async throws -> ProcessRunner.Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result { try runBlocking(arguments, database: database, extraEnvironment: extraEnvironment, stdin: stdin) })
+            }
+        }
+    }
+
+    private static func runBlocking(
+        _ arguments: [String], database: DatabaseURL, extraEnvironment: [String: String], stdin: String?
     ) throws -> ProcessRunner.Result {
         try checkFresh()
         var environment = ProcessInfo.processInfo.environment

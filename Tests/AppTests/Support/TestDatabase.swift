@@ -92,8 +92,32 @@ enum TestDatabase {
     }
 }
 
+/// Lets a few test environments run at once. Swift Testing starts every test together: four hundred databases, pools
+/// and servers at the same moment would exhaust PostgreSQL's connections and starve the cooperative pool, so that a
+/// test measuring a deadline measures the crowd instead. `VITRINA_TEST_ENVIRONMENTS` changes how many (12).
+actor EnvironmentGate {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ size: Int) { free = size }
+
+    func enter() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
 /// Everything a test needs: a fresh database, the app's services on it, and their client running.
 struct TestEnvironment: Sendable {
+    static let gate = EnvironmentGate(Int(ProcessInfo.processInfo.environment["VITRINA_TEST_ENVIRONMENTS"] ?? "") ?? 12)
+
     let services: AppServices
     let url: DatabaseURL
 
@@ -119,6 +143,9 @@ struct TestEnvironment: Sendable {
         migrated: Bool = true, configure: (inout AppConfiguration) -> Void = { _ in }, clock: WallClock = .system,
         resolver: (any DNSResolver)? = nil, embeddings: EmbeddingsEndpoint? = nil, _ body: @Sendable (TestEnvironment) async throws -> T
     ) async throws -> T {
+        try TestLane.requireDatabase()
+        await gate.enter()
+        defer { Task { await gate.leave() } }
         let url = try await TestDatabase.create(migrated: migrated)
         var config = configuration()
         configure(&config)

@@ -22,18 +22,18 @@ struct CLITests {
                     domains: [shop.acme.test]
                     help_articles: [{slug: delivery, title: Delivery, body: "By courier."}]
                 """)
-            let dry = try CLI.run(["tenants", "apply", folder.path + "/t.yml", "--dry-run"], database: env.url)
+            let dry = try await CLI.run(["tenants", "apply", folder.path + "/t.yml", "--dry-run"], database: env.url)
             #expect(dry.status == 0)
             #expect(dry.output.contains("+ tenant acme (Acme), domains shop.acme.test, 1 help article"))
             #expect(dry.output.contains("nothing was written"))
-            let list = try CLI.run(["tenants", "list", "--json"], database: env.url)
+            let list = try await CLI.run(["tenants", "list", "--json"], database: env.url)
             #expect(list.status == 0 && list.output.contains("No tenants yet") == false)
             #expect(try await env.client.query("SELECT count(*) FROM platform.tenants").collect().first!.decode(Int.self) == 0)
-            let apply = try CLI.run(["tenants", "apply", folder.path + "/t.yml"], database: env.url)
+            let apply = try await CLI.run(["tenants", "apply", folder.path + "/t.yml"], database: env.url)
             #expect(apply.status == 0 && apply.output.contains("Applied 1 change"))
-            let again = try CLI.run(["tenants", "apply", folder.path + "/t.yml"], database: env.url)
+            let again = try await CLI.run(["tenants", "apply", folder.path + "/t.yml"], database: env.url)
             #expect(again.output.contains("Nothing to change"))
-            let show = try CLI.run(["tenants", "show", "acme"], database: env.url)
+            let show = try await CLI.run(["tenants", "show", "acme"], database: env.url)
             #expect(show.output.contains("Articles    1"))
             #expect(show.output.contains("acme.vitrina.test, shop.acme.test"))
         }
@@ -43,16 +43,16 @@ struct CLITests {
         try await TestEnvironment.with { env in
             let folder = try TemporaryFolder()
             try folder.write("bad.yml", "tenants:\n  - slug: acme\n    name: Acme\n    domains: [\"not a domain\"]\n")
-            let bad = try CLI.run(["tenants", "apply", folder.path + "/bad.yml"], database: env.url)
+            let bad = try await CLI.run(["tenants", "apply", folder.path + "/bad.yml"], database: env.url)
             #expect(bad.status == 2)
             #expect(bad.output.contains("bad.yml:4: tenants[0].domains[0]: 'not a domain' is not a valid domain name"))
-            let unknown = try CLI.run(["tenants", "show", "nobody"], database: env.url)
+            let unknown = try await CLI.run(["tenants", "show", "nobody"], database: env.url)
             #expect(unknown.status == 2 && unknown.output.contains("There is no tenant 'nobody'"))
-            let usage = try CLI.run(["tenants", "create", "--slug"], database: env.url)
+            let usage = try await CLI.run(["tenants", "create", "--slug"], database: env.url)
             #expect(usage.status == 2)
-            let purge = try CLI.run(["tenants", "delete", "nobody", "--purge"], database: env.url)
+            let purge = try await CLI.run(["tenants", "delete", "nobody", "--purge"], database: env.url)
             #expect(purge.status == 2 && purge.output.contains("--yes"))
-            let badURL = try CLI.run(["migrate"], database: env.url, extraEnvironment: ["DATABASE_URL": "mysql://x"])
+            let badURL = try await CLI.run(["migrate"], database: env.url, extraEnvironment: ["DATABASE_URL": "mysql://x"])
             #expect(badURL.status == 2 && badURL.output.contains("DATABASE_URL"))
         }
     }
@@ -69,7 +69,7 @@ struct CLITests {
                 try FileManager.default.copyItem(atPath: TestDatabase.packageRoot + "/" + name, toPath: folder.path + "/" + name)
             }
             _ = migrations
-            let result = try CLI.run(["migrate"], database: env.url, extraEnvironment: ["VITRINA_RESOURCES_DIR": folder.path])
+            let result = try await CLI.run(["migrate"], database: env.url, extraEnvironment: ["VITRINA_RESOURCES_DIR": folder.path])
             #expect(result.status == 1)
             #expect(result.output.contains("1 tenant(s) failed"))
             #expect(result.output.contains("broken: "))

@@ -153,7 +153,7 @@ struct SchemaDriftTests {
             #expect(difference.missing.count == 2 && difference.missing.contains("relation help_articles_search (i)"))
             #expect(difference.missing.contains { $0.hasPrefix("index CREATE INDEX help_articles_search ON help_articles USING gin") })
             // The command says the same, and exits with 1.
-            let result = try CLI.run(["tenants", "drift"], database: env.url)
+            let result = try await CLI.run(["tenants", "drift"], database: env.url)
             #expect(result.status == 1)
             #expect(result.output.contains("acme (") && result.output.contains("+ unexpected: column help_articles.extra text"))
             #expect(!result.output.contains("bolt ("))
