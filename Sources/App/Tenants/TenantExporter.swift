@@ -92,9 +92,11 @@ public struct TenantExporter: Sendable {
     /// import as the entries are inserted (vectors are embedded again by the job queue).
     static let derivedTables: Set<String> = ["knowledge_passages", "knowledge_words"]
 
-    /// Secrets sealed under this installation's key (useless elsewhere, and not to travel in a file): left out; the shop
-    /// makes new ones after an import.
-    static let secretColumns: [String: [String]] = ["inbox_settings": ["identity_secret"]]
+    /// Secrets sealed under this installation's key (every tenant `SealedPlace`: useless elsewhere, and not to travel in
+    /// a file): left out; the shop makes new ones after an import.
+    static var secretColumns: [String: [String]] {
+        Dictionary(grouping: SealedPlace.tenant, by: \.table).mapValues { $0.map(\.column) }
+    }
 
     /// The schema's tables, parents before children (by foreign keys), then by name.
     static func tables(of schema: SchemaName, on runner: any QueryRunner) async throws -> [String] {
