@@ -50,6 +50,8 @@ public struct DashboardController: Sendable {
         let canInvite: Bool
         let canAudit: Bool
         let greeting: String
+        /// The LLM tokens' warning (80 %) or pause (100 %) this month.
+        let usage: UsageBanner?
         let links = Links()
     }
 
@@ -64,6 +66,8 @@ public struct DashboardController: Sendable {
         async let members = users.memberCount(tenantID: tenant.id)
         async let invited = tokens.pendingInvitationCount(tenantID: tenant.id)
         async let usage = plans.messageUsage(tenantID: tenant.id)
+        let month = UsageMonth(containing: Date())
+        async let tokens = plans.budget(tenantID: tenant.id, month: month)
         var query = AuditQuery(scope: .tenant(tenant.id))
         query.perPage = 8
         // Who signed in and whom the team invited is for those who may read the audit log.
@@ -100,7 +104,10 @@ public struct DashboardController: Sendable {
         let page = DashboardPage(
             stats: stats, recent: lines, hasRecent: !lines.isEmpty, canEdit: panel.allows(.editArticles),
             canInvite: panel.allows(.manageTeam), canAudit: panel.allows(.viewAudit),
-            greeting: (t["dash_greeting"] ?? "") + greetingName)
+            greeting: (t["dash_greeting"] ?? "") + greetingName,
+            usage: UsageBanner(
+                try await tokens.budget, month: month, t: t, language: language,
+                href: panel.allows(PanelURL.usage) ? PanelURL.usage.path : nil))
         return panels.page("pages/panel/dashboard", page, context: context, title: t["nav_dashboard"] ?? "", current: .home)
     }
 }

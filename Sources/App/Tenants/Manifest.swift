@@ -55,6 +55,8 @@ public struct TenantSpec: Sendable {
     public var admins: [AdminSpec]?
     /// The slug of one of its partner's plans.
     public var plan: String? = nil
+    /// The shop's own monthly LLM token cap (`llm_token_cap:`): `nil` leaves it as it is, `.some(nil)` clears it.
+    public var llmTokenCap: Int?? = nil
     /// The bot, its knowledge, templates and rules (`bot:`, `faq:`, `synonyms:`, `templates:`, `rules:`).
     public var bot = BotSpec()
 }

@@ -203,6 +203,16 @@ public struct ManifestApplier: Sendable {
             else { throw TenancyError.unknownPlan(tenant: spec.slug, plan: plan) }
             if changed, !isNewTenant { changes.append(.init(kind: .update, text: "tenant \(spec.slug): plan \(plan)")) }
         }
+        if let cap = spec.llmTokenCap,
+            try await connection.value(
+                Bool.self,
+                """
+                UPDATE platform.tenants SET llm_token_cap = \(cap), updated_at = now()
+                WHERE id = \(scope.id) AND llm_token_cap IS DISTINCT FROM \(cap)::int8 RETURNING true
+                """) == true, !isNewTenant
+        {
+            changes.append(.init(kind: .update, text: "tenant \(spec.slug): llm_token_cap \(cap.map(String.init) ?? "none")"))
+        }
         try await applyBot(
             spec.bot, tenant: spec.slug, scope: scope, isNewTenant: isNewTenant, prune: prune, modelKeys: modelKeys, on: connection,
             into: &changes)

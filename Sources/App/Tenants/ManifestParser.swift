@@ -143,8 +143,10 @@ public struct ManifestParser {
         guard
             let map = mapping(
                 node, path: path,
-                allowed: Set(["slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins", "plan"])
-                    .union(Self.botKeys))
+                allowed: Set([
+                    "slug", "name", "partner", "status", "domains", "branding", "help_articles", "admins", "plan", "llm_token_cap",
+                ])
+                .union(Self.botKeys))
         else { return nil }
         let slug = slugField(map, path: path, node: node)
         if let slug, Slug.reserved.contains(slug) { report(map["slug"], path + ".slug", "'\(slug)' is reserved for the platform") }
@@ -181,11 +183,14 @@ public struct ManifestParser {
         }
         let admins = map["admins"].map { adminList($0, path: path + ".admins", scope: .tenant) }
         let plan = map["plan"].flatMap { string($0, path: path + ".plan") }
+        let cap = map["llm_token_cap"].map { tokenCap($0, path: path + ".llm_token_cap") }
         let bot = botSpec(map, path: path, articles: articles)
         guard let slug, let name else { return nil }
-        return TenantSpec(
+        var spec = TenantSpec(
             path: path, slug: slug, name: name, partner: partner, status: status, domains: domains, branding: branding,
             helpArticles: articles, admins: admins, plan: plan, bot: bot)
+        spec.llmTokenCap = cap
+        return spec
     }
 
     /// `{slug, name, bots, messages_per_month, seats, llm_tokens_per_month}`; a limit left out (or `unlimited`) is none.
@@ -213,6 +218,19 @@ public struct ManifestParser {
             llmTokensPerMonth: limit("llm_tokens_per_month", minimum: 0))
         guard slug != nil, name != nil else { return nil }
         return plan
+    }
+
+    /// A shop's own token cap: a whole number from 0, or `none` (or null) for no cap of its own.
+    mutating func tokenCap(_ field: Node, path: String) -> Int? {
+        if scalarType(field) == .null { return nil }
+        if case .scalar(let scalar) = field, scalar.string == "none" { return nil }
+        guard case .scalar(let scalar) = field, scalarType(field) == .int, let value = Int(scalar.string), value >= 0,
+            value <= 2_000_000_000
+        else {
+            report(field, path, "must be a whole number from 0 to 2000000000, or none")
+            return nil
+        }
+        return value
     }
 
     mutating func article(_ node: Node, path: String, position: Int) -> HelpArticle? {

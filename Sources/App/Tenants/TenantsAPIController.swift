@@ -36,24 +36,28 @@ struct TenantsAPIController: Sendable {
         /// Members and pending invitations, against the plan's seats (`nil`: unlimited).
         let seatsUsed: Int
         let maxSeats: Int?
+        /// The shop's own monthly LLM token cap, below its plan's (`nil`: none).
+        var llmTokenCap: Int? = nil
 
         static let columns = """
             t.slug, t.name, t.status, t.created_at,
             ARRAY(SELECT d.host FROM platform.domains d WHERE d.tenant_id = t.id ORDER BY d.host), pl.slug, pl.max_seats,
-            platform.seats_used(t.id)
+            platform.seats_used(t.id), t.llm_token_cap::int8
             """
 
         init(row: PostgresRow) throws {
-            (slug, name, status, createdAt, domains, plan, maxSeats, seatsUsed) = try row.decode(
-                (String, String, String, Date, [String], String?, Int?, Int).self)
+            (slug, name, status, createdAt, domains, plan, maxSeats, seatsUsed, llmTokenCap) = try row.decode(
+                (String, String, String, Date, [String], String?, Int?, Int, Int?).self)
             host = ""
         }
 
         /// The same, with the shop's built-in address.
         func with(baseDomain: String) -> TenantJSON {
-            TenantJSON(
+            var json = TenantJSON(
                 slug: slug, name: name, status: status, host: slug + "." + baseDomain, domains: domains, createdAt: createdAt, plan: plan,
                 seatsUsed: seatsUsed, maxSeats: maxSeats)
+            json.llmTokenCap = llmTokenCap
+            return json
         }
 
         init(
@@ -76,6 +80,7 @@ struct TenantsAPIController: Sendable {
             case createdAt = "created_at"
             case seatsUsed = "seats_used"
             case maxSeats = "max_seats"
+            case llmTokenCap = "llm_token_cap"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -89,6 +94,7 @@ struct TenantsAPIController: Sendable {
             try container.encode(plan, forKey: .plan)
             try container.encode(seatsUsed, forKey: .seatsUsed)
             try container.encode(maxSeats, forKey: .maxSeats)
+            try container.encode(llmTokenCap, forKey: .llmTokenCap)
         }
     }
 
@@ -152,20 +158,50 @@ struct TenantsAPIController: Sendable {
         return response
     }
 
+    /// A new name, a new own token cap (`null` clears it), or both.
     struct RenameBody: Decodable {
         var name: String?
+        var llmTokenCap: Int?
+        /// Whether `llm_token_cap` was in the body at all (absent: left as it is).
+        var setsCap = false
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case llmTokenCap = "llm_token_cap"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            setsCap = container.contains(.llmTokenCap)
+            llmTokenCap = try container.decodeIfPresent(Int.self, forKey: .llmTokenCap)
+        }
     }
 
     @Sendable func rename(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.tenantsWrite)
         let tenant = try context.partnerTenant(in: directory.snapshot)
         let body = try await APIJSON.decode(RenameBody.self, from: request)
-        let name = (body.name ?? "").apiText
-        if let problem = Invitations.checkName(name) { try APIError.refuse(["name": problem], texts: texts) }
-        let audit = context.audit("tenant.renamed", target: tenant.slug, tenantID: tenant.id, details: ["from": tenant.name, "to": name])
+        let name = body.name?.apiText
+        if body.name != nil || !body.setsCap, let problem = Invitations.checkName(name ?? "") {
+            try APIError.refuse(["name": problem], texts: texts)
+        }
+        if body.setsCap { try await checkCap(body.llmTokenCap, tenantID: tenant.id) }
+        let renamed = name.map {
+            context.audit("tenant.renamed", target: tenant.slug, tenantID: tenant.id, details: ["from": tenant.name, "to": $0])
+        }
         try await database.transaction(logger: context.logger) { transaction in
-            try await transaction.execute("UPDATE platform.tenants SET name = \(name), updated_at = now() WHERE id = \(tenant.id)")
-            try await auditLog.record(audit, on: transaction)
+            if let name, let renamed {
+                try await transaction.execute("UPDATE platform.tenants SET name = \(name), updated_at = now() WHERE id = \(tenant.id)")
+                try await auditLog.record(renamed, on: transaction)
+            }
+            if body.setsCap {
+                let old = try await PlanStore(database: database).setTokenCap(body.llmTokenCap, tenantID: tenant.id, on: transaction)
+                let entry = context.audit(
+                    "tenant.token_cap_changed", target: tenant.slug, tenantID: tenant.id,
+                    details: ["from": old.map(String.init) ?? "-", "to": body.llmTokenCap.map(String.init) ?? "-"])
+                try await auditLog.record(entry, on: transaction)
+            }
         }
         try await directory.reload()
         return APIJSON.response(try await tenantJSON(slug: tenant.slug, partnerID: try context.partnerID()))
@@ -202,6 +238,18 @@ struct TenantsAPIController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A shop's own token cap: a whole number from 0, not above its plan's monthly tokens (422 otherwise).
+    private func checkCap(_ cap: Int?, tenantID: UUID) async throws {
+        guard let cap else { return }
+        let plan = try await PlanStore(database: database).limits(tenantID: tenantID)?.llmTokensPerMonth
+        switch TokenCap.read(String(cap), planLimit: plan) {
+        case .success: return
+        case .failure(let problem):
+            let message = (texts[problem.key] ?? problem.key).replacingOccurrences(of: "%n", with: String(plan ?? 0))
+            throw APIError.validation([FieldProblem(field: "llm_token_cap", message: message)])
+        }
+    }
 
     private func slug(_ context: APIRequestContext) throws -> String {
         context.parameters.get("slug") ?? ""

@@ -70,7 +70,8 @@ public struct Renderer: Sendable {
         "pages/identity/team", "pages/identity/profile", "pages/audit/list", "pages/tenants/list", "pages/mail/outbox",
         "pages/mail/message", "pages/tenants/new", "pages/branding/edit", "pages/api/keys", "emails/invite-html",
         "emails/reset-html", "pages/widget/frame", "pages/inbox/list", "pages/inbox/conversation", "pages/inbox/message",
-        "pages/inbox/header", "pages/inbox/settings", "pages/inbox/contact-delete",
+        "pages/inbox/header", "pages/inbox/settings", "pages/inbox/contact-delete", "pages/plans/usage", "pages/plans/shops",
+        "emails/usage-warning-html",
     ]
     /// `themes/<theme>/<name>` for the brand's theme (the default theme when it names none or an unknown one).
     static func themeTemplate(_ name: String, branding: Branding) -> String {
@@ -79,7 +80,7 @@ public struct Renderer: Sendable {
     }
 
     /// Plain-text templates (e-mail text parts): they must not escape HTML.
-    public static let textTemplates = ["emails/invite-text", "emails/reset-text"]
+    public static let textTemplates = ["emails/invite-text", "emails/reset-text", "emails/usage-warning-text"]
 
     let library: TemplateLibrary
     public let localizer: Localizer
