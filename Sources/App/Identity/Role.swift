@@ -47,6 +47,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageAPIKeys
     // A partner's or the platform's panel.
     case viewTenants, openTenantPanel, createTenant, changeTenantStatus
+    // A partner's panel: the language model it gives its shops.
+    case manageModel
     // The platform's panel only.
     case viewPartners, viewOutbox, manageJobs
 }
@@ -61,7 +63,7 @@ public enum Permissions {
         ])
         let owner = admin.union([.grantOwner])
         // An agency's staff manage all of their partner's tenants as their owners would.
-        let partner = owner.union([.viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus])
+        let partner = owner.union([.viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus, .manageModel])
         return [
             .viewer: viewer, .operator: operatorRole, .admin: admin, .owner: owner,
             .partnerAdmin: partner, .partnerOwner: partner,

@@ -62,6 +62,7 @@ extension Permission {
         case .viewAudit, .editBranding: [.tenant, .partner, .platform]
         case .manageDomains, .manageAPIKeys: [.tenant, .partner]
         case .viewTenants, .openTenantPanel, .createTenant, .changeTenantStatus: [.partner, .platform]
+        case .manageModel: [.partner]
         case .viewPartners, .viewOutbox, .manageJobs: [.platform]
         }
     }

@@ -22,12 +22,12 @@ struct PermissionsTests {
         .partnerAdmin: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
             .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys, .viewBot, .editBotKnowledge, .editBot,
-            .viewInbox, .answerInbox, .manageInbox,
+            .viewInbox, .answerInbox, .manageInbox, .manageModel,
         ],
         .partnerOwner: [
             .viewDashboard, .viewArticles, .viewTeam, .editArticles, .manageTeam, .viewAudit, .grantOwner, .viewTenants, .openTenantPanel,
             .createTenant, .changeTenantStatus, .editBranding, .manageDomains, .manageAPIKeys, .viewBot, .editBotKnowledge, .editBot,
-            .viewInbox, .answerInbox, .manageInbox,
+            .viewInbox, .answerInbox, .manageInbox, .manageModel,
         ],
         .platformAdmin: Set(Permission.allCases),
     ]

@@ -8,6 +8,7 @@ struct BotAPIController: Sendable {
     let plans: PlanStore
     let access: BotAPIAccess
     let auditLog: AuditLog
+    let model: BotModelAPI
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get("bot") { request, context in try await show(request: request, context: context, slug: nil) }
@@ -25,8 +26,9 @@ struct BotAPIController: Sendable {
     @Sendable func list(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.botRead)
         let tenant = try await access.shop(context)
-        let all = try await access.read(tenant, context) { try await bots.list(on: $0) }
-        return APIJSON.response(BotListJSON(items: all.map(BotSettingsJSON.init)))
+        let store = model.store
+        let (all, keys) = try await access.read(tenant, context) { (try await bots.list(on: $0), try await store.botsWithKeys(on: $0)) }
+        return APIJSON.response(BotListJSON(items: all.map { BotSettingsJSON($0, keySet: keys.contains($0.id)) }))
     }
 
     /// A new bot: `slug` and any of the settings; a 409 when the plan allows no more, or the slug is taken.
@@ -43,6 +45,13 @@ struct BotAPIController: Sendable {
         }
         var bot = Bot(slug: slug)
         try body.settings.apply(to: &bot)
+        if let llm = body.settings.llm {
+            // A new bot has no key to keep, and its provider nothing stored to keep from.
+            guard try llm.keyChange() == .keep else {
+                throw APIError.validation([FieldProblem(field: "llm.api_key", message: "Set the key with PUT once the bot exists.")])
+            }
+            bot.llm = try llm.settings(over: bot.llm, endpoints: model.endpoints)
+        }
         let (plans, new) = (plans, bot)
         do {
             let created = try await access.write(tenant, context, field: "slug") { connection -> Bot? in
@@ -51,7 +60,7 @@ struct BotAPIController: Sendable {
                 return try await bots.find(id: id, on: connection)
             }
             guard let created else { throw BotAPIAccess.noBot }
-            return APIJSON.response(BotSettingsJSON(created), status: .created)
+            return APIJSON.response(BotSettingsJSON(created, keySet: false), status: .created)
         } catch let full as BotLimitReached {
             throw APIError(.conflict, full.description)
         } catch let taken as BotSlugTaken {
@@ -63,10 +72,13 @@ struct BotAPIController: Sendable {
     func show(request: Request, context: APIRequestContext, slug: String?) async throws -> Response {
         try context.require(.botRead)
         let tenant = try await access.shop(context)
-        guard let bot = try await access.read(tenant, context, { try await Self.find(slug, bots, on: $0) }) else {
-            throw Self.missing(slug)
+        let store = model.store
+        let found = try await access.read(tenant, context) { connection -> (Bot, Bool)? in
+            guard let bot = try await Self.find(slug, bots, on: connection) else { return nil }
+            return (bot, try await store.sealedKey(botID: bot.id, on: connection) != nil)
         }
-        return APIJSON.response(BotSettingsJSON(bot))
+        guard let (bot, keySet) = found else { throw Self.missing(slug) }
+        return APIJSON.response(BotSettingsJSON(bot, keySet: keySet))
     }
 
     /// Changes the fields given; the others keep their values (`null` clears `threshold` and `hours`).
@@ -75,15 +87,18 @@ struct BotAPIController: Sendable {
         let tenant = try await access.shop(context)
         let change = try await APIJSON.decode(BotSettingsChange.self, from: request)
         try change.unknown.refuseUnknown()
-        let updated = try await access.write(tenant, context, field: "bot") { connection -> Bot? in
+        let model = model
+        let updated = try await access.write(tenant, context, field: "bot") { connection -> (Bot, Bool)? in
             guard var bot = try await Self.find(slug, bots, on: connection) else { return nil }
             try change.apply(to: &bot)
+            if let llm = change.llm { try await model.apply(llm, to: &bot, context: context, auditLog: auditLog, on: connection) }
             guard try await bots.update(bot, on: connection) else { return nil }
             try await auditLog.record(context.audit("bot.updated", target: bot.slug), on: connection)
-            return try await bots.find(id: bot.id, on: connection)
+            guard let stored = try await bots.find(id: bot.id, on: connection) else { return nil }
+            return (stored, try await model.store.sealedKey(botID: bot.id, on: connection) != nil)
         }
-        guard let updated else { throw Self.missing(slug) }
-        return APIJSON.response(BotSettingsJSON(updated))
+        guard let (bot, keySet) = updated else { throw Self.missing(slug) }
+        return APIJSON.response(BotSettingsJSON(bot, keySet: keySet))
     }
 
     static func find(_ slug: String?, _ bots: BotStore, on connection: TenantConnection) async throws -> Bot? {

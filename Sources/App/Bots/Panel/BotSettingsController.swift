@@ -163,6 +163,10 @@ public struct BotSettingsController: Sendable {
         }
         page.finish()
         page.finishWidget(t: t)
+        if let llm = all.first(where: { $0.slug == page.slug })?.llm {
+            let summary = t["llm_summary_" + llm.mode.rawValue] ?? llm.mode.rawValue
+            page.modelSummary = summary.replacingOccurrences(of: "%model", with: llm.provider?.name ?? "")
+        }
         // The storefront loads the widget from the host the panel was opened at (a shop's host serves it).
         page.embedCode = "<script src=\"\(context.origin())\(WidgetURL.script.path)\" data-bot=\"\(page.slug)\" async></script>"
         page.copyScript = scripts.copy

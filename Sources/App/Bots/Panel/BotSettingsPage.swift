@@ -36,6 +36,9 @@ struct BotSettingsPage {
     var newName = ""
     /// "2 of 3 bots on your plan", when the plan has a limit.
     var limitNote: String?
+    /// The bot's language model in a line, and the page that sets it.
+    var modelSummary = ""
+    var modelURL = ""
 
     struct BotLink {
         let name: String
@@ -83,6 +86,7 @@ struct BotSettingsPage {
     /// Fills in what the template shows from the rest.
     mutating func finish() {
         action = PanelURL.bot.path(query: [("bot", slug)])
+        modelURL = PanelURL.botModel.path(query: [("bot", slug)])
         avatarURL = avatar.map { SiteURL.brandAsset($0).path }
         hasSeveral = bots.count > 1
     }

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+@testable import App
+
+@Suite("Model endpoints shops may use")
+struct LLMEndpointPolicyTests {
+    @Test(arguments: [
+        "localhost", "LOCALHOST.", "ollama.localhost", "127.0.0.1", "127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "0.0.0.0",
+        "10.0.0.5",
+        "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "::1", "[::1]", "::", "::ffff:127.0.0.1",
+        "[::ffff:a9fe:a9fe]", "fd00::1", "fe80::1%eth0", "fc00::",
+    ])
+    func privateHostsAreRecognised(host: String) {
+        #expect(LLMEndpointPolicy.isPrivate(host: host))
+    }
+
+    @Test(arguments: [
+        "api.openai.com", "llm.api.cloud.yandex.net", "gigachat.devices.sberbank.ru", "8.8.8.8", "172.32.0.1", "192.169.0.1",
+        "2001:4860::8888",
+        "deadbeef.example", "localhost.example.com",
+    ])
+    func publicHostsAreNot(host: String) {
+        #expect(!LLMEndpointPolicy.isPrivate(host: host))
+    }
+
+    @Test func theInstallationMayAllowPrivateHosts() throws {
+        #expect(throws: BotSettingsError.self) { try LLMEndpointPolicy(allowPrivateHosts: false).check("http://127.0.0.1:8080/v1") }
+        try LLMEndpointPolicy(allowPrivateHosts: true).check("http://127.0.0.1:8080/v1")
+        try LLMEndpointPolicy(allowPrivateHosts: false).check("https://api.openai.com/v1")
+        #expect(throws: BotSettingsError.self) { try LLMEndpointPolicy(allowPrivateHosts: false).check("http://[::1]:8080/v1") }
+    }
+
+    @Test func theEnvironmentSetsThePolicy() throws {
+        #expect(try AppConfiguration.fromEnvironment([:]).allowPrivateModelHosts == false)
+        #expect(try AppConfiguration.fromEnvironment(["VITRINA_LLM_PRIVATE_HOSTS": "allow"]).allowPrivateModelHosts)
+        #expect(throws: ConfigurationError.self) { try AppConfiguration.fromEnvironment(["VITRINA_LLM_PRIVATE_HOSTS": "maybe"]) }
+    }
+}
