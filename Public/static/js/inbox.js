@@ -4,7 +4,8 @@
 // - waiting clocks tick every 30 s;
 // - the operator's presence is reported every 30 s, and the shopper is told the operator is typing (every 3 s at most);
 // - desktop notifications (opt-in) say when a conversation starts waiting while the page is hidden;
-// - choosing a template inserts it; "/" at the start of the reply opens a filterable list of templates.
+// - choosing a template inserts it; "/" at the start of the reply opens a filterable list of templates;
+// - "Suggest a reply" fills the reply box with the model's draft without leaving the page.
 // The POSTs carry the session's CSRF token in their _csrf field, as the forms do.
 (() => {
   'use strict';
@@ -226,6 +227,37 @@
       const chosen = templates.find((template) => template.name === select.value);
       select.value = '';
       if (chosen) insert(chosen.text);
+    });
+  }
+
+  // "Suggest a reply": the shop's model drafts an answer into the reply box for the operator to edit (nothing is sent).
+  const suggest = document.querySelector('[data-suggest]');
+  const suggestStatus = document.querySelector('[data-suggest-status]');
+  if (suggest) {
+    suggest.addEventListener('click', async (event) => {
+      event.preventDefault();
+      if (suggest.getAttribute('aria-busy') === 'true') return;
+      suggest.setAttribute('aria-busy', 'true');
+      if (suggestStatus) suggestStatus.textContent = d.tSuggesting || '';
+      let answer = null;
+      try {
+        const body = new URLSearchParams({ _csrf: d.csrf || '' });
+        const response = await fetch(suggest.formAction, {
+          method: 'POST', body, credentials: 'same-origin', headers: { Accept: 'application/json' },
+        });
+        answer = await response.json().catch(() => null);
+      } catch (error) {
+        answer = null;
+      }
+      suggest.removeAttribute('aria-busy');
+      if (answer && answer.text) {
+        composer.value = answer.text;
+        composer.focus();
+        composer.setSelectionRange(answer.text.length, answer.text.length);
+        if (suggestStatus) suggestStatus.textContent = answer.based || '';
+      } else if (suggestStatus) {
+        suggestStatus.textContent = (answer && answer.error) || d.tSuggestFailed || '';
+      }
     });
   }
 

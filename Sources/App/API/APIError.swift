@@ -25,6 +25,9 @@ public struct APIError: Error, Sendable {
         case unsupportedMediaType = "unsupported-media-type"
         case rateLimited = "rate-limited"
         case internalError = "internal-error"
+        /// The shop's language model failed or answered something unusable.
+        case modelFailed = "model-failed"
+        case modelTimeout = "model-timeout"
 
         var status: HTTPResponse.Status {
             switch self {
@@ -39,6 +42,8 @@ public struct APIError: Error, Sendable {
             case .unsupportedMediaType: .unsupportedMediaType
             case .rateLimited: .tooManyRequests
             case .internalError: .internalServerError
+            case .modelFailed: .badGateway
+            case .modelTimeout: .gatewayTimeout
             }
         }
 
@@ -56,6 +61,8 @@ public struct APIError: Error, Sendable {
             case .unsupportedMediaType: "The request body must be JSON."
             case .rateLimited: "Too many requests."
             case .internalError: "Something went wrong on our side."
+            case .modelFailed: "The language model did not give a usable answer."
+            case .modelTimeout: "The language model did not answer in time."
             }
         }
 

@@ -25,6 +25,8 @@ struct BotFAQListPage {
     let canEdit: Bool
     let newURL = PanelURL.newBotFAQ.path
     let testURL = PanelURL.botFAQ.path
+    /// FAQ entries the model drafted, waiting for the shop.
+    let draftsURL = PanelURL.botFAQDrafts.path
     let query: String
     let test: Test?
 }

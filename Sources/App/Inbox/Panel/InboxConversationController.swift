@@ -13,10 +13,12 @@ public struct InboxConversationController: Sendable {
     let sessions: SessionStore
     let scripts: PanelScripts
     let panels: PanelRenderer
+    /// Drafts replies for "Suggest a reply" (nil: the button answers that there is no model).
+    let suggester: ReplySuggester?
 
     public init(
         tenants: TenantDatabase, inbox: InboxStore = InboxStore(), actions: InboxActions, settings: InboxSettingsStore,
-        presence: PresenceStore, sessions: SessionStore, scripts: PanelScripts, panels: PanelRenderer
+        presence: PresenceStore, sessions: SessionStore, scripts: PanelScripts, panels: PanelRenderer, suggester: ReplySuggester? = nil
     ) {
         self.tenants = tenants
         self.inbox = inbox
@@ -26,6 +28,7 @@ public struct InboxConversationController: Sendable {
         self.sessions = sessions
         self.scripts = scripts
         self.panels = panels
+        self.suggester = suggester
     }
 
     func addRoutes(to routes: PanelRoutes) {
@@ -33,6 +36,7 @@ public struct InboxConversationController: Sendable {
         routes.post(.inboxReply(), use: reply)
         routes.post(.inboxNote(), use: note)
         routes.post(.inboxAction(), use: act)
+        routes.post(.inboxSuggest(), use: suggest)
     }
 
     @Sendable func show(request: Request, context: PanelRequestContext) async throws -> HTMLPage {
@@ -111,10 +115,10 @@ public struct InboxConversationController: Sendable {
         try await sessions.setFlash(Flash(kind, message), sessionID: context.panel.user.sessionID)
     }
 
-    /// The conversation's page; `insert` names a template to add to the typed text.
-    private func render(
+    /// The conversation's page; `insert` names a template to add to the typed text; `configure` changes the page last.
+    func render(
         _ id: Int, context: PanelRequestContext, typed: String = "", insert: String? = nil, error: String? = nil,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok, configure: (inout InboxConversationPage) -> Void = { _ in }
     ) async throws -> HTMLPage {
         let tenant = try InboxPanel.tenant(context)
         let panel = context.panel
@@ -149,6 +153,7 @@ public struct InboxConversationController: Sendable {
             page.typed = kept.isEmpty ? text : kept + "\n" + text
         }
         page.error = error
+        configure(&page)
         return panels.page(
             "pages/inbox/conversation", page, context: context, title: page.name, current: .inbox,
             crumbs: [(.inbox, t["nav_inbox"] ?? "")], status: status)

@@ -83,9 +83,12 @@ struct InboxConversationPage {
     let noteURL: String
     let actionURL: String
     let typingURL: String
+    let suggestURL: String
     let deleteContactURL: String?
     var typed = ""
     var error: String?
+    /// After "Suggest a reply": what the draft rests on ("Based on: …").
+    var suggested: String?
     var templates: [TemplateOption] = []
     let hasTemplates: Bool
     let teammates: [SelectOption]
@@ -147,6 +150,7 @@ struct InboxConversationPage {
         noteURL = PanelURL.inboxNote(id).path
         actionURL = PanelURL.inboxAction(id).path
         typingURL = PanelURL.inboxTyping(id).path
+        suggestURL = PanelURL.inboxSuggest(id).path
         deleteContactURL =
             canManage ? PanelURL.inboxContactDelete(conversation.contactID).path(query: [("conversation", String(id))]) : nil
         hasTemplates = !data.templates.isEmpty
