@@ -34,6 +34,17 @@ public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
     public var maxTokens: Int
     /// The longest one call may take (the channel's own budget may cut it shorter).
     public var timeoutSeconds: Double
+    /// Who embeds the shop's knowledge and its shoppers' messages: the installation's model (the default) or this
+    /// provider (`ProviderEmbeddings`).
+    public var embeddings: EmbeddingsSource = .local
+    /// The provider's embedding model: OpenAI-compatible `text-embedding-3-small` by default; YandexGPT: the pair's
+    /// name, `text-search` (its `text-search-doc` and `text-search-query` models).
+    public var embeddingModel: String?
+
+    /// Whether the shop's vectors come from the installation or from the provider.
+    public enum EmbeddingsSource: String, Sendable, Codable, CaseIterable {
+        case local, provider
+    }
 
     public init(
         kind: Kind, baseURL: String? = nil, model: String, folderID: String? = nil, iamToken: Bool = false, authURL: String? = nil,
@@ -62,4 +73,48 @@ public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
 
     /// `provider/model`, as explanations name it.
     public var name: String { kind.rawValue + "/" + model }
+}
+
+extension LLMProvider {
+    enum CodingKeys: String, CodingKey {
+        case kind, baseURL, model, folderID, iamToken, authURL, scope, caBundle, temperature, maxTokens, timeoutSeconds
+        case embeddings, embeddingModel
+    }
+
+    /// As stored (`bots.llm`, `platform.partners.llm`): the embeddings' keys are absent while they keep their defaults,
+    /// so a provider stored before they existed reads as it was written.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            kind: try container.decode(Kind.self, forKey: .kind), baseURL: try container.decode(String.self, forKey: .baseURL),
+            model: try container.decode(String.self, forKey: .model),
+            folderID: try container.decodeIfPresent(String.self, forKey: .folderID),
+            iamToken: try container.decode(Bool.self, forKey: .iamToken),
+            caBundle: try container.decodeIfPresent(String.self, forKey: .caBundle),
+            temperature: try container.decode(Double.self, forKey: .temperature),
+            maxTokens: try container.decode(Int.self, forKey: .maxTokens),
+            timeoutSeconds: try container.decode(Double.self, forKey: .timeoutSeconds))
+        // As stored: the initialiser's GigaChat defaults apply to new settings, not to stored ones.
+        authURL = try container.decodeIfPresent(String.self, forKey: .authURL)
+        scope = try container.decodeIfPresent(String.self, forKey: .scope)
+        embeddings = try container.decodeIfPresent(EmbeddingsSource.self, forKey: .embeddings) ?? .local
+        embeddingModel = try container.decodeIfPresent(String.self, forKey: .embeddingModel)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(baseURL, forKey: .baseURL)
+        try container.encode(model, forKey: .model)
+        try container.encodeIfPresent(folderID, forKey: .folderID)
+        try container.encode(iamToken, forKey: .iamToken)
+        try container.encodeIfPresent(authURL, forKey: .authURL)
+        try container.encodeIfPresent(scope, forKey: .scope)
+        try container.encodeIfPresent(caBundle, forKey: .caBundle)
+        try container.encode(temperature, forKey: .temperature)
+        try container.encode(maxTokens, forKey: .maxTokens)
+        try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
+        if embeddings != .local { try container.encode(embeddings, forKey: .embeddings) }
+        try container.encodeIfPresent(embeddingModel, forKey: .embeddingModel)
+    }
 }

@@ -80,5 +80,6 @@ extension LLMProvider {
         guard (0...2).contains(provider.temperature) else { throw BotSettingsError("llm.temperature: from 0 to 2.") }
         guard (16...8000).contains(provider.maxTokens) else { throw BotSettingsError("llm.max_tokens: from 16 to 8000.") }
         guard (1...120).contains(provider.timeoutSeconds) else { throw BotSettingsError("llm.timeout: from 1 to 120 seconds.") }
+        try ProviderEmbeddings.check(provider)
     }
 }

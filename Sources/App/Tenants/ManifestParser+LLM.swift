@@ -13,11 +13,12 @@ public struct LLMSpec: Sendable, Equatable {
 extension ManifestParser {
     static let llmKeys: Set<String> = [
         "mode", "provider", "base_url", "model", "api_key_env", "folder_id", "iam_token", "auth_url", "scope", "ca_bundle", "temperature",
-        "max_tokens", "timeout", "instructions", "on_uncited",
+        "max_tokens", "timeout", "instructions", "on_uncited", "embeddings", "embedding_model",
     ]
 
     /// `llm: {provider: openai|yandexgpt|gigachat, base_url, model, api_key_env, folder_id, ...}`; for a bot also
-    /// `mode` (partner, own, off: own when a provider is given), `instructions` and `on_uncited` (fallback, handoff).
+    /// `mode` (partner, own, off: own when a provider is given), `instructions` and `on_uncited` (fallback, handoff);
+    /// `embeddings: provider` (and `embedding_model`) embeds the shop's knowledge with the provider (docs/LLM.md).
     mutating func llm(_ node: Node, path: String, forBot: Bool) -> LLMSpec? {
         let allowed = forBot ? Self.llmKeys : Self.llmKeys.subtracting(["mode", "instructions", "on_uncited"])
         guard let map = mapping(node, path: path, allowed: allowed) else { return nil }
@@ -41,11 +42,23 @@ extension ManifestParser {
                 provider.maxTokens = Int(number(value, path: path + ".max_tokens") ?? Double(provider.maxTokens))
             }
             if let value = map["timeout"] { provider.timeoutSeconds = number(value, path: path + ".timeout") ?? provider.timeoutSeconds }
+            if let value = map["embeddings"], let name = text(map, path, "embeddings") {
+                if let source = LLMProvider.EmbeddingsSource(rawValue: name) {
+                    provider.embeddings = source
+                } else {
+                    report(value, path + ".embeddings", "must be local or provider, not '\(name)'")
+                }
+            }
+            provider.embeddingModel = text(map, path, "embedding_model")
             do { try LLMProvider.check(provider) } catch { report(node, path, "\(error)".replacingOccurrences(of: "llm.", with: "")) }
             settings.provider = provider
             settings.mode = .own
         } else if map["model"] != nil || map["base_url"] != nil {
             report(node, path + ".provider", "is required: openai, yandexgpt or gigachat")
+        } else if let key = ["embeddings", "embedding_model"].first(where: { map[$0] != nil }) {
+            report(
+                map[key], path + "." + key,
+                "needs the provider that embeds (provider: openai or yandexgpt); a bot that follows its agency embeds as the agency says")
         }
         if let modeNode = map["mode"], let name = text(map, path, "mode") {
             if let mode = LLMSettings.Mode(rawValue: name) {

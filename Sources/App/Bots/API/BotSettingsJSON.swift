@@ -1,11 +1,16 @@
 import Foundation
 import Hummingbird
 
-/// A bot's settings as the API shows them; every key is present (`null` when unset).
+/// A bot's settings as the API shows them; every key is present (`null` when unset). `keySet`: the bot has a model
+/// key of its own (the key itself is never shown).
 struct BotSettingsJSON: Encodable {
     let bot: Bot
+    let keySet: Bool
 
-    init(_ bot: Bot) { self.bot = bot }
+    init(_ bot: Bot, keySet: Bool) {
+        self.bot = bot
+        self.keySet = keySet
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: JSONKey.self)
@@ -28,6 +33,10 @@ struct BotSettingsJSON: Encodable {
             try container.encodeNil(forKey: JSONKey("hours"))
         }
         try container.encode(bot.awayMessage, forKey: JSONKey("away_message"))
+        try container.encode(BotLLMJSON(settings: bot.llm, keySet: keySet), forKey: JSONKey("llm"))
+        // The bot's own provider's embeddings (a bot that follows its agency embeds as the agency's settings say).
+        try container.encode(bot.llm.provider?.embeddings.rawValue ?? "local", forKey: JSONKey("embeddings"))
+        try container.encode(bot.llm.provider?.embeddingModel, forKey: JSONKey("embedding_model"))
     }
 }
 
@@ -40,6 +49,11 @@ struct BotSettingsChange: Decodable, Sendable {
     var keywords: [String]?
     /// `.some(nil)` clears the hours.
     var hours: Hours??
+    /// The model's settings, applied apart (`BotModelAPI`: its key is sealed in the same transaction).
+    var llm: BotLLMChange?
+    /// `local` or `provider`, and the provider's embedding model (`null`: its default): `applyEmbeddings`.
+    var embeddings: String?
+    var embeddingModel: String??
     var unknown: [String] = []
 
     struct Hours: Sendable {
@@ -49,7 +63,12 @@ struct BotSettingsChange: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        unknown = container.unknown(["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "away_message"])
+        unknown = container.unknown([
+            "name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "away_message", "llm", "embeddings",
+            "embedding_model",
+        ])
+        embeddings = try container.optional(String.self, "embeddings")
+        embeddingModel = try container.nullable(String.self, "embedding_model")
         name = try container.optional(String.self, "name")
         greeting = try container.optional(String.self, "greeting")
         fallback = try container.optional(String.self, "fallback")
@@ -62,6 +81,11 @@ struct BotSettingsChange: Decodable, Sendable {
             onRequest = try handoff.optional(Bool.self, "on_request")
             afterFallbacks = try handoff.optional(Int.self, "after_fallbacks")
             keywords = try handoff.optional([String].self, "keywords")
+        }
+        if container.contains(JSONKey("llm")) {
+            let change = try container.decode(BotLLMChange.self, forKey: JSONKey("llm"))
+            unknown += change.unknown
+            llm = change
         }
         if container.contains(JSONKey("hours")) {
             if try container.decodeNil(forKey: JSONKey("hours")) {
@@ -146,6 +170,7 @@ struct BotSettingsChange: Decodable, Sendable {
                 bot.hours = nil
             }
         }
+        applyEmbeddings(to: &bot, problems: &problems)
         if !problems.isEmpty { throw APIError.validation(problems) }
     }
 }

@@ -13,12 +13,16 @@ public struct EmbeddingsEndpoint: Sendable, Equatable {
     public var key: String?
     /// Whether requests carry `input_type` (`query` or `passage`).
     public var sendsInputType: Bool
+    /// The endpoint under `baseURL`: `/v1/embeddings`, or `/embeddings` under a provider's base that names its
+    /// version (`https://api.openai.com/v1`, as its chat completions are called).
+    public var path: String
 
-    public init(baseURL: String, model: String, key: String? = nil, sendsInputType: Bool = true) {
+    public init(baseURL: String, model: String, key: String? = nil, sendsInputType: Bool = true, path: String = "/v1/embeddings") {
         self.baseURL = baseURL
         self.model = model
         self.key = key
         self.sendsInputType = sendsInputType
+        self.path = path
     }
 }
 
@@ -48,7 +52,7 @@ public struct OpenAIEmbeddings: EmbeddingModel {
 
     public func embed(_ texts: [String], as kind: EmbeddingKind, logger: Logger) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
-        let url = endpoint.baseURL + "/v1/embeddings"
+        let url = endpoint.baseURL + endpoint.path
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -48,8 +48,8 @@ extension BotEngine {
             if let overQuota = intake.overQuota {
                 // Over the quota no model is asked: the answer is the hand-off, stored now.
                 _ = try await respond(
-                    to: id, text: message.text, conversation: &intake.conversation, overQuota: overQuota, queryVector: nil,
-                    mode: "lexical", tenant: tenant, on: connection)
+                    to: id, text: message.text, conversation: &intake.conversation, overQuota: overQuota, query: .lexical,
+                    tenant: tenant, on: connection)
                 return AcceptedMessage(conversation: intake.conversation, messageID: id, duplicate: false, answerQueued: false)
             }
             guard intake.conversation.state.botAnswers else {
@@ -79,12 +79,12 @@ extension BotEngine {
         // Deleted, answered, or people have it: nothing to do.
         guard let text = pending else { return }
         let started = ContinuousClock.now
-        let (queryVector, mode) = await embedQuery(NormalizedText(String(text.prefix(4000))), logger: logger)
+        let query = await embedQuery(NormalizedText(String(text.prefix(4000))), tenant: tenant, logger: logger)
         let responded = try await tenants.withTenant(tenant, logger: logger) { connection -> Responded? in
             guard var conversation = try await conversations.lock(job.conversation, on: connection) else { return nil }
             return try await respond(
-                to: job.message, text: text, conversation: &conversation, overQuota: nil, queryVector: queryVector, mode: mode,
-                tenant: tenant, started: started, on: connection)
+                to: job.message, text: text, conversation: &conversation, overQuota: nil, query: query, tenant: tenant,
+                started: started, on: connection)
         }
         if case .needsModel(let pending) = responded { _ = try await complete(pending, in: tenant, logger: logger) }
     }

@@ -27,13 +27,13 @@ extension BotEngine {
     /// a language model, nothing is stored and the caller asks the model, then `finish`es in a new transaction.
     func respond(
         to shopperMessageID: Int, text: String, conversation: inout Conversation, overQuota: (used: Int, limit: Int)?,
-        queryVector: [Float]?, mode: String, tenant: TenantRecord, started: ContinuousClock.Instant = .now,
+        query: QueryEmbedding, tenant: TenantRecord, started: ContinuousClock.Instant = .now,
         on connection: TenantConnection
     ) async throws -> Responded {
         guard let snapshot = try await snapshots.snapshot(botID: conversation.botID, schema: tenant.schema, on: connection) else {
             throw NoBot()
         }
-        let (queryVector, mode) = Self.usable(queryVector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
+        let (queryVector, mode) = Self.usable(query, snapshot: snapshot)
         let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
         let language = snapshot.bot.language(for: text, current: conversation.language, shopDefault: shopDefault)
         guard conversation.state.botAnswers else {

@@ -66,6 +66,8 @@ public struct BotEngine: Sendable {
     let tenants: TenantDatabase
     let snapshots: BotSnapshots
     let embeddings: (any EmbeddingModel)?
+    /// Each shop's embedding model: the installation's (`embeddings`) or its provider's.
+    let embeddingModels: EmbeddingModels
     let pipeline: AnswerPipeline
     let conversations = ConversationStore()
     let clock: WallClock
@@ -76,11 +78,13 @@ public struct BotEngine: Sendable {
 
     public init(
         tenants: TenantDatabase, snapshots: BotSnapshots, embeddings: (any EmbeddingModel)?, pipeline: AnswerPipeline = .standard(),
-        clock: WallClock = .system, logger: Logger, models: (any ChatModelSource)? = nil, secrets: SecretBox? = nil
+        clock: WallClock = .system, logger: Logger, models: (any ChatModelSource)? = nil, secrets: SecretBox? = nil,
+        embeddingModels: EmbeddingModels? = nil
     ) {
         self.tenants = tenants
         self.snapshots = snapshots
         self.embeddings = embeddings
+        self.embeddingModels = embeddingModels ?? EmbeddingModels(installation: embeddings)
         self.pipeline = pipeline
         self.clock = clock
         self.logger = logger
@@ -91,7 +95,7 @@ public struct BotEngine: Sendable {
     public func reply(to message: ShopperMessage, in tenant: TenantRecord, logger: Logger? = nil) async throws -> BotReply {
         let logger = logger ?? self.logger
         let normalized = NormalizedText(String(message.text.prefix(4000)))
-        let (queryVector, mode) = await embedQuery(normalized, logger: logger)
+        let query = await embedQuery(normalized, tenant: tenant, logger: logger)
         let started = ContinuousClock.now
         let responded = try await tenants.withTenant(tenant, logger: logger) { connection -> Responded in
             var intake = try await self.intake(message, tenant: tenant, on: connection)
@@ -103,7 +107,7 @@ public struct BotEngine: Sendable {
             }
             return try await respond(
                 to: shopperMessageID, text: message.text, conversation: &intake.conversation, overQuota: intake.overQuota,
-                queryVector: queryVector, mode: mode, tenant: tenant, started: started, on: connection)
+                query: query, tenant: tenant, started: started, on: connection)
         }
         switch responded {
         case .replied(let reply): return reply
@@ -158,6 +162,11 @@ public struct BotEngine: Sendable {
         return Intake(conversation: conversation, shopperMessageID: id, overQuota: overQuota)
     }
 
+    /// The query vector, when the shop's passages have vectors from the model that made it (else lexical, and why).
+    static func usable(_ query: QueryEmbedding, snapshot: BotSnapshot) -> ([Float]?, String) {
+        usable(query.vector, mode: query.mode, snapshot: snapshot, model: query.model)
+    }
+
     /// The query vector, when the shop's passages have vectors from the same model (else lexical, and why).
     static func usable(_ vector: [Float]?, mode: String, snapshot: BotSnapshot, model: String?) -> ([Float]?, String) {
         guard let vector else { return (nil, mode) }
@@ -195,18 +204,49 @@ public struct BotEngine: Sendable {
             "UPDATE conversations SET language = \(language.rawValue), updated_at = now() WHERE id = \(conversation.id)")
     }
 
-    /// The query's vector, or nil and why retrieval is lexical.
-    func embedQuery(_ text: NormalizedText, logger: Logger) async -> ([Float]?, String) {
-        guard let embeddings else { return (nil, "lexical") }
-        guard !text.isEmpty else { return (nil, "lexical") }
+    /// The query's vector from the shop's model, or nil and why retrieval is lexical.
+    func embedQuery(
+        _ text: NormalizedText, tenant: TenantRecord, admitting: TenantDatabase.Admission = .active, logger: Logger
+    ) async -> QueryEmbedding {
+        guard !text.isEmpty else { return .lexical }
         do {
-            let vectors = try await embeddings.embed([text.forEmbedding], as: .query, logger: logger)
-            return (vectors.first, "lexical+semantic")
+            guard let model = try await embeddingModel(for: tenant, admitting: admitting, logger: logger) else { return .lexical }
+            let vectors = try await model.embed([text.forEmbedding], as: .query, logger: logger)
+            return QueryEmbedding(vector: vectors.first, mode: "lexical+semantic", model: model.modelID)
         } catch {
             logger.notice("Embeddings unavailable; answering from lexical retrieval", metadata: ["error": "\(error)"])
-            return (nil, "lexical (embeddings unavailable)")
+            return QueryEmbedding(vector: nil, mode: "lexical (embeddings unavailable)", model: nil)
         }
     }
+
+    /// The shop's embedding model, chosen from memory (`BotSnapshots`) when this process knows the shop's choice, else
+    /// after one read; the installation's without asking when shops cannot choose.
+    func embeddingModel(
+        for tenant: TenantRecord, admitting: TenantDatabase.Admission = .active, logger: Logger
+    ) async throws -> (any EmbeddingModel)? {
+        guard embeddingModels.choosesPerShop else { return embeddingModels.installation }
+        let choice: EmbeddingChoice
+        do {
+            choice = try await snapshots.embedding(for: tenant, tenants: tenants, admitting: admitting, logger: logger)
+        } catch {
+            // The message's own transaction will say what is wrong; a vector of the installation's model is dropped there
+            // when the shop's passages are another model's.
+            logger.notice("The shop's embedding model could not be read", metadata: ["error": "\(error)"])
+            return embeddingModels.installation
+        }
+        return try embeddingModels.model(for: choice)
+    }
+}
+
+/// A shopper's message as a vector, or why there is none.
+struct QueryEmbedding: Sendable {
+    var vector: [Float]?
+    /// How retrieval runs: `lexical+semantic`, `lexical`, or why lexical.
+    var mode: String
+    /// The id of the model that made the vector, compared with the passages' model.
+    var model: String?
+
+    static let lexical = QueryEmbedding(vector: nil, mode: "lexical", model: nil)
 }
 
 extension BotJSON {

@@ -15,6 +15,8 @@ public struct BotSnapshot: Sendable {
     public var phraseSynonyms: [(phrase: String, means: String)]
     /// The language model the bot answers with, when it has one: the provider and its key, still sealed.
     public var model: (provider: LLMProvider, sealedKey: String?, fromPartner: Bool)? = nil
+    /// The model the shop's knowledge and queries are embedded with (its first bot's choice, whichever bot this is).
+    public var embedding: EmbeddingChoice = .installation
 
     /// Reads a bot's snapshot (the shop's first bot when `botID` is nil); nil when there is no such bot.
     static func load(botID: Int?, on tenant: TenantConnection) async throws -> BotSnapshot? {
@@ -99,7 +101,8 @@ public struct BotSnapshot: Sendable {
             knowledge: KnowledgeIndex(
                 entries: entries, passages: passages, synonyms: synonyms, offTopicStems: offTopic, model: model),
             templates: ResponseTemplates(templates.map(\.template)), rules: RuleMatcher(rules, exampleStems: exampleStems),
-            phraseSynonyms: phrases, model: try await Self.model(for: bot, on: tenant))
+            phraseSynonyms: phrases, model: try await Self.model(for: bot, on: tenant),
+            embedding: try await EmbeddingChoice.load(on: tenant))
     }
 
     /// The bot's own provider and key, or its agency's when the bot follows the agency and the agency has one.
@@ -152,6 +155,8 @@ public final class BotSnapshots: Sendable {
         var epoch: UInt64 = 0
         var generation: [String: UInt64] = [:]
         var cached: [String: (version: Version, snapshot: BotSnapshot)] = [:]
+        /// Each shop's embedding choice, from its snapshots or read alone (`embedding(for:)`).
+        var choices: [String: (version: Version, choice: EmbeddingChoice)] = [:]
 
         func version(_ schema: String) -> Version { Version(epoch: epoch, generation: generation[schema, default: 0]) }
     }
@@ -175,6 +180,7 @@ public final class BotSnapshots: Sendable {
             state.withLock { state in
                 guard state.listening, state.version(schema.value) == version else { return }
                 state.cached[key] = (version, snapshot)
+                state.choices[schema.value] = (version, snapshot.embedding)
             }
         }
         return snapshot
@@ -186,11 +192,34 @@ public final class BotSnapshots: Sendable {
             if let schema {
                 state.generation[schema, default: 0] += 1
                 state.cached = state.cached.filter { !$0.key.hasPrefix(schema + "/") }
+                state.choices[schema] = nil
             } else {
                 state.epoch += 1
                 state.cached.removeAll()
+                state.choices.removeAll()
             }
         }
+    }
+
+    /// The shop's embedding choice: from memory when this process knows it is current, else read in one read-only
+    /// transaction (and kept). Runs before the message's transaction: no transaction is held across the embedding call.
+    func embedding(
+        for tenant: TenantRecord, tenants: TenantDatabase, admitting: TenantDatabase.Admission = .active, logger: Logger
+    ) async throws -> EmbeddingChoice {
+        let (cached, version, listening) = state.withLock { state in
+            (state.choices[tenant.schema.value], state.version(tenant.schema.value), state.listening)
+        }
+        if listening, let cached, cached.version == version { return cached.choice }
+        let choice = try await tenants.withTenant(tenant, readOnly: true, admitting: admitting, logger: logger) {
+            try await EmbeddingChoice.load(on: $0)
+        }
+        if listening {
+            state.withLock { state in
+                guard state.listening, state.version(tenant.schema.value) == version else { return }
+                state.choices[tenant.schema.value] = (version, choice)
+            }
+        }
+        return choice
     }
 
     func setListening(_ listening: Bool) {
@@ -198,6 +227,7 @@ public final class BotSnapshots: Sendable {
             state.listening = listening
             if !listening {
                 state.cached.removeAll()
+                state.choices.removeAll()
                 state.epoch += 1
             }
         }
