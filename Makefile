@@ -6,13 +6,13 @@ MANIFEST ?= tenants.example.yml
 # The demo accounts' password (tenants.example.yml reads it from VITRINA_DEMO_PASSWORD).
 DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 
-.PHONY: run test test-unit deps build release bench lint format screenshots e2e clean
+.PHONY: run test test-unit deps build release bench lint format screenshots e2e eval-llm clean
 
 ## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
 run: deps
 	@scripts/install-deps.sh --only python3-venv
 	$(SWIFT) build --product vitrina
-	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls --demo-storefronts
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" VITRINA_LLM_PRIVATE_HOSTS=$(or $(VITRINA_LLM_PRIVATE_HOSTS),allow) .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls --demo-storefronts
 
 # `make test FILTER=Jobs` (or any regular expression of suite and test names) runs only what matches.
 FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
@@ -45,6 +45,13 @@ bench: deps
 	$(SWIFT) build -c release --product vitrina
 	$(SWIFT) build -c release --product VitrinaBench
 	.build/release/VitrinaBench --vitrina .build/release/vitrina $(BENCH_ARGS)
+
+## The bots' held-out question sets with the language model off and on, against a local llama-server with
+## SmolLM2-135M-Instruct (docs/LLM.md); the first run builds llama.cpp (minutes on 2 cores, cached). Not in `make test`.
+eval-llm: deps
+	@scripts/install-deps.sh python3-venv g++ make
+	$(SWIFT) build --product vitrina
+	scripts/eval-llm.sh $(EVAL_DIR)
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks

@@ -20,6 +20,21 @@ extension BotEngine {
     func modelAccess(
         _ snapshot: BotSnapshot, conversation: Conversation, before messageID: Int, tenant: TenantRecord, on connection: TenantConnection
     ) async throws -> ModelAccess? {
+        guard var access = openedAccess(snapshot, tenant: tenant) else { return nil }
+        if try await ShopModel.overBudget(tenant, on: connection) { return nil }
+        let rows = try await connection.values(
+            (String, String).self,
+            """
+            SELECT author, text FROM (SELECT id, author, text FROM messages WHERE conversation_id = \(conversation.id) AND id < \(messageID)
+                AND NOT internal AND author IN ('shopper', 'bot', 'operator') ORDER BY id DESC LIMIT 12) m ORDER BY id
+            """)
+        access.history = rows.map { ChatMessage($0.0 == "shopper" ? .user : .assistant, $0.1) }
+        return access
+    }
+
+    /// The bot's (or its agency's) provider with its key opened, before any budget or history: nil when the bot has
+    /// no model or its key cannot be opened (logged, never the key).
+    func openedAccess(_ snapshot: BotSnapshot, tenant: TenantRecord) -> ModelAccess? {
         guard models != nil, let secrets, let (provider, sealed, fromPartner) = snapshot.model else { return nil }
         let key: String
         do {
@@ -28,25 +43,9 @@ extension BotEngine {
             logger.error("A sealed model key cannot be opened", metadata: ["error": "\(error)"])
             return nil
         }
-        let budget = try await connection.value(
-            (Int64, Int64?, Int64?).self,
-            """
-            SELECT coalesce((SELECT u.llm_prompt_tokens + u.llm_completion_tokens FROM platform.message_usage u
-                    WHERE u.tenant_id = t.id AND u.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0),
-                p.llm_tokens_per_month, t.llm_token_cap
-            FROM platform.tenants t LEFT JOIN platform.plans p ON p.id = t.plan_id WHERE t.id = \(tenant.id)
-            """)
-        if let (used, plan, cap) = budget, let limit = [plan, cap].compactMap({ $0 }).min(), used >= limit { return nil }
-        let rows = try await connection.values(
-            (String, String).self,
-            """
-            SELECT author, text FROM (SELECT id, author, text FROM messages WHERE conversation_id = \(conversation.id) AND id < \(messageID)
-                AND NOT internal AND author IN ('shopper', 'bot', 'operator') ORDER BY id DESC LIMIT 12) m ORDER BY id
-            """)
-        let history = rows.map { ChatMessage($0.0 == "shopper" ? .user : .assistant, $0.1) }
         return ModelAccess(
             provider: provider, key: key, circuit: tenant.id.uuidString + "/" + provider.name, instructions: snapshot.bot.llm.instructions,
-            onUncited: snapshot.bot.llm.onUncited, history: history, fromPartner: fromPartner)
+            onUncited: snapshot.bot.llm.onUncited, history: [], fromPartner: fromPartner)
     }
 
     /// Asks the model with no transaction open (within the channel's budget, streaming the answer's text to the widget
@@ -159,13 +158,17 @@ extension BotEngine {
 
     /// Counts a call's tokens in the shop's month (the row the month's first message made).
     static func count(_ usage: TokenUsage, tenant: TenantRecord, on connection: TenantConnection) async throws {
-        try await connection.execute(
+        let total = try await connection.value(
+            Int.self,
             """
             INSERT INTO platform.message_usage AS u (tenant_id, month, messages, llm_prompt_tokens, llm_completion_tokens, llm_calls)
             VALUES (\(tenant.id), date_trunc('month', now() AT TIME ZONE 'UTC')::date, 0, \(usage.prompt), \(usage.completion), 1)
             ON CONFLICT (tenant_id, month) DO UPDATE SET llm_prompt_tokens = u.llm_prompt_tokens + EXCLUDED.llm_prompt_tokens,
                 llm_completion_tokens = u.llm_completion_tokens + EXCLUDED.llm_completion_tokens, llm_calls = u.llm_calls + 1
+            RETURNING (u.llm_prompt_tokens + u.llm_completion_tokens)::int8
             """)
+        // Crossing 80 % of the month's limit queues the owners' e-mail once, with this transaction.
+        try await UsageWarnings.tokensCounted(total: total ?? 0, tenantID: tenant.id, on: connection)
     }
 
     /// Writes the answer's text so far for the widget's stream (its own short transaction).

@@ -114,6 +114,11 @@ public struct EvaluationReport: Sendable, Codable {
         public var entry: String?
         public var score: Double?
         public var candidates: [ExplainedCandidate]
+        /// With a language model: what the bot said, and the model's part (cited entries, tokens, time, why refused).
+        public var text: String? = nil
+        public var model: ModelReport? = nil
+        /// The model's raw reply (its first 500 characters), used or not.
+        public var reply: String? = nil
     }
 
     public var shop: String
@@ -131,12 +136,14 @@ public struct EvaluationReport: Sendable, Codable {
     public var results: [Miss] = []
     /// Every question's retrieval features (`bot eval --features`), for tuning the fusion outside the program.
     public var features: [QuestionFeatures]?
+    /// What the language model did, when the run asked it (`--llm`).
+    public var llm: ModelEvaluation?
 
     public var accuracy: Double { answerable == 0 ? 1 : Double(rightFirst) / Double(answerable) }
     public var keptOutShare: Double { offTopic == 0 ? 1 : Double(keptOut) / Double(offTopic) }
 
     enum CodingKeys: String, CodingKey {
-        case shop, retrieval, answerable, misses, results, features
+        case shop, retrieval, answerable, misses, results, features, llm
         case rightFirst = "right_first"
         case clarifiedRight = "clarified_right"
         case offTopic = "off_topic"
@@ -148,9 +155,12 @@ public struct EvaluationReport: Sendable, Codable {
 
 extension BotEngine {
     /// Runs a question set through the pipeline, each question as the first message of a new conversation, without
-    /// storing anything (a read-only transaction per question).
+    /// storing anything (a read-only transaction per question). With the bot's language model (`llm`: when it has
+    /// one, unless `off`), a question that reaches the model's step is asked of it between transactions, as a
+    /// shopper's would be, and its answer counts by its first citation.
     public func evaluate(
-        _ set: QuestionSet, in tenant: TenantRecord, tuning: Retriever.Tuning? = nil, features: Bool = false
+        _ set: QuestionSet, in tenant: TenantRecord, tuning: Retriever.Tuning? = nil, features: Bool = false,
+        llm: EvaluationModelUse = .off
     ) async throws -> EvaluationReport {
         let retriever = Retriever(tuning: tuning ?? Retriever.Tuning())
         let pipeline = tuning.map { _ in AnswerPipeline.standard(retriever: retriever) } ?? self.pipeline
@@ -159,7 +169,10 @@ extension BotEngine {
             handoffRequests: 0, handedOff: 0, misses: [])
         if features { report.features = [] }
         for question in set.questions {
-            let (answer, mode, turn) = try await dryAnswer(question.text, in: tenant, pipeline: pipeline)
+            var (answer, mode, turn) = try await dryAnswer(question.text, in: tenant, pipeline: pipeline, llm: llm)
+            if let access = turn.model, report.llm == nil { report.llm = ModelEvaluation(model: access.provider.name) }
+            var reply: String?
+            if let call = turn.modelCall { (answer, reply) = await evaluationAnswer(call, turn: &turn, tenant: tenant) }
             if mode != "lexical" || report.retrieval == "lexical" { report.retrieval = mode }
             var right = false
             let expected: String
@@ -167,7 +180,7 @@ extension BotEngine {
             case .entries(let slugs):
                 report.answerable += 1
                 expected = slugs.joined(separator: " | ")
-                right = (answer.step == .knowledge || answer.step == .rule) && answer.entry.map { slugs.contains($0.slug) } == true
+                right = [.knowledge, .rule, .llm].contains(answer.step) && answer.entry.map { slugs.contains($0.slug) } == true
                 if right {
                     report.rightFirst += 1
                 } else if answer.step == .clarify, answer.candidates.prefix(2).contains(where: { slugs.contains($0.entry) }) {
@@ -184,9 +197,15 @@ extension BotEngine {
                 right = answer.handoff != nil
                 if right { report.handedOff += 1 }
             }
-            let outcome = EvaluationReport.Miss(
+            var outcome = EvaluationReport.Miss(
                 question: question.text, expected: expected, step: answer.step.rawValue, entry: answer.entry?.slug, score: answer.score,
                 candidates: Array(answer.candidates.prefix(5)))
+            if let model = answer.model {
+                outcome.text = answer.text
+                outcome.model = model
+                outcome.reply = reply
+                report.llm?.count(answer, right: right)
+            }
             if !right { report.misses.append(outcome) }
             report.results.append(outcome)
             if features {
@@ -197,14 +216,16 @@ extension BotEngine {
     }
 
     /// The answer a first message would get, computed in a read-only transaction.
-    func dryAnswer(_ text: String, in tenant: TenantRecord, pipeline: AnswerPipeline) async throws -> (BotAnswer, String, Turn) {
+    func dryAnswer(
+        _ text: String, in tenant: TenantRecord, pipeline: AnswerPipeline, llm: EvaluationModelUse = .off
+    ) async throws -> (BotAnswer, String, Turn) {
         let normalized = NormalizedText(String(text.prefix(4000)))
-        let (vector, mode) = await embedQuery(normalized, logger: logger)
+        let query = await embedQuery(normalized, tenant: tenant, admitting: .activeOrSuspended, logger: logger)
         // An operator's measuring tool: a suspended shop's bot can be measured too.
         return try await tenants.withTenant(tenant, readOnly: true, admitting: .activeOrSuspended) {
             connection -> (BotAnswer, String, Turn) in
             guard let snapshot = try await snapshots.snapshot(botID: nil, schema: tenant.schema, on: connection) else { throw NoBot() }
-            let (vector, mode) = BotEngine.usable(vector, mode: mode, snapshot: snapshot, model: embeddings?.modelID)
+            let (vector, mode) = BotEngine.usable(query, snapshot: snapshot)
             let shopDefault = BotLanguage(rawValue: tenant.resolvedBranding.defaultLanguage ?? "ru") ?? .ru
             let language = snapshot.bot.language(for: text, current: nil, shopDefault: shopDefault)
             let analysis = try await QueryAnalysis.analyse(normalized, phraseSynonyms: snapshot.phraseSynonyms, on: connection)
@@ -213,6 +234,10 @@ extension BotEngine {
                 values: TemplateValues(
                     shopName: tenant.resolvedBranding.name ?? tenant.name, botName: snapshot.bot.displayName(language), channel: .test),
                 now: clock.now())
+            if llm != .off {
+                turn.model = evaluationAccess(snapshot, tenant: tenant)
+                if llm == .on, turn.model == nil { throw NoModelToEvaluate() }
+            }
             let answer = try await pipeline.answer(&turn)
             return (answer, mode, turn)
         }
