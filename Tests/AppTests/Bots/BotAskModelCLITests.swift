@@ -35,11 +35,11 @@ struct BotAskModelCLITests {
                             phrasings: [Когда привезут заказ?]
                             answer: Два дня.
                     """)
-                let apply = try CLI.run(
+                let apply = try await CLI.run(
                     ["tenants", "apply", folder.path + "/t.yml"], database: env.url, extraEnvironment: ["ACME_LLM_KEY": "sk-acme"])
                 #expect(apply.status == 0, "\(apply.output)")
                 #expect(!apply.output.contains("sk-acme"))
-                let run = try CLI.run(["bot", "ask", "acme", "сколько идёт доставка", "--json"], database: env.url)
+                let run = try await CLI.run(["bot", "ask", "acme", "сколько идёт доставка", "--json"], database: env.url)
                 #expect(run.status == 0, "\(run.output)")
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(run.output.lastLine.utf8)) as? [String: Any])
                 #expect(object["step"] as? String == "llm" && object["text"] as? String == "Курьер привезёт заказ за два дня.")
@@ -50,7 +50,7 @@ struct BotAskModelCLITests {
                 #expect(tokens["total"] as? Int == 29 && tokens["prompt"] as? Int == 19)
                 #expect(fake.requests.first?.headers["authorization"] == "Bearer sk-acme")
 
-                let off = try CLI.run(["bot", "ask", "acme", "какая погода на марсе", "--json"], database: env.url)
+                let off = try await CLI.run(["bot", "ask", "acme", "какая погода на марсе", "--json"], database: env.url)
                 let answer = try #require(try JSONSerialization.jsonObject(with: Data(off.output.lastLine.utf8)) as? [String: Any])
                 #expect(["fallback", "handoff"].contains(answer["step"] as? String ?? ""), "\(off.output)")
                 #expect(answer["text"] as? String != "Думаю, на Марсе холодно.")

@@ -214,7 +214,7 @@ struct BotModelTests {
             String(json.dropFirst(start).prefix(12))
         }
         let fake = FakeOpenAIServer.make()
-        fake.queue(.events(FakeOpenAIServer.events(pieces), every: .milliseconds(120)))
+        fake.queue(.events(FakeOpenAIServer.events(pieces), every: .milliseconds(250)))
         try await withChatServer(fake) { url, _ in
             try await TestEnvironment.with { env in
                 let tenant = try await makeBotShop(env, "tea")

@@ -25,6 +25,21 @@ struct BotTryPage {
         let hasCandidates: Bool
         let notes: [String]
         let hasNotes: Bool
+        var model: Model? = nil
+    }
+
+    /// The language model's part of an explanation: which model, how long, how many tokens, what it was sent and
+    /// cited, and why its reply was not used when it was not.
+    struct Model {
+        struct Passage {
+            let text: String
+            let cited: Bool
+        }
+        let name: String
+        let milliseconds: Int
+        let tokens: String?
+        let passages: [Passage]
+        let refused: String?
     }
 
     struct Link {
@@ -124,6 +139,19 @@ struct BotTryPage {
             entrySlug: explanation.entry?.slug, rule: explanation.rule, score: BotPanel.score(explanation.score, language: language),
             threshold: BotPanel.score(threshold, language: language), retrieval: explanation.retrieval,
             handoff: explanation.handoff.map { t["bot_handoff_" + $0.rawValue] ?? $0.rawValue }, candidates: Array(candidates),
-            hasCandidates: !candidates.isEmpty, notes: explanation.notes, hasNotes: !explanation.notes.isEmpty)
+            hasCandidates: !candidates.isEmpty, notes: explanation.notes, hasNotes: !explanation.notes.isEmpty,
+            model: explanation.model.map { model(of: $0, t: t) })
+    }
+
+    static func model(of report: ModelReport, t: [String: String]) -> Model {
+        let tokens = report.tokens.map { usage in
+            "\(usage.prompt) + \(usage.completion) = \(usage.total) \(t["bot_why_tokens"] ?? "")"
+                + (usage.estimated ? " (\(t["bot_why_estimated"] ?? ""))" : "")
+        }
+        // `p1 faq:delivery-time`: cited when its entry is among the citations.
+        let passages = report.passages.map { passage in
+            Model.Passage(text: passage, cited: report.citations.contains { passage.hasSuffix(" " + $0) })
+        }
+        return Model(name: report.model, milliseconds: report.milliseconds, tokens: tokens, passages: passages, refused: report.refused)
     }
 }
