@@ -26,14 +26,15 @@ TENANT_SCREENS = [("dashboard", "/admin"), ("articles", "/admin/articles"), ("ar
                   ("api-keys", "/admin/api-keys"), ("bot-try", "/admin/bot/try"), ("bot-chat", "CHAT"),
                   ("bot-faq", "/admin/bot/faq?q=%D0%BA%D0%B0%D0%BA%20%D0%B2%D0%B5%D1%80%D0%BD%D1%83%D1%82%D1%8C"),
                   ("bot-settings", "/admin/bot"), ("bot-synonyms", "/admin/bot/synonyms"), ("bot-templates", "/admin/bot/templates"),
-                  ("bot-rules", "/admin/bot/rules")]
+                  ("bot-rules", "/admin/bot/rules"), ("bot-model", "/admin/bot/model"),
+                  ("bot-faq-drafts", "/admin/bot/faq/drafts"), ("usage", "/admin/usage")]
 # (name prefix, host, e-mail, screens); a screen with no path is the new-article form submitted empty.
 ACCOUNTS = [
     ("panel-acme-tea", "acme-tea.localhost", "anna@acme-tea.example", TENANT_SCREENS),
     ("panel-solnyshko-kids", "solnyshko-kids.localhost", "maria@solnyshko.example", TENANT_SCREENS),
     ("panel-partner-northwind", "panel.northwind.localhost", "olivia@northwind.example",
      [("clients", "/admin"), ("new-shop", "/admin/tenants/new"), ("branding", "/admin/branding"), ("domains", "/admin/domains"),
-      ("api-keys", "/admin/api-keys"), ("audit", "/admin/audit")]),
+      ("api-keys", "/admin/api-keys"), ("audit", "/admin/audit"), ("usage", "/admin/usage/shops"), ("model", "/admin/model")]),
     ("panel-platform", "localhost", "admin@vitrina.example",
      [("dashboard", "/admin"), ("outbox", "/admin/outbox"), ("jobs", "/admin/jobs"), ("audit", "/admin/audit"),
       ("branding", "/admin/branding")]),

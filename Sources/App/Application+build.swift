@@ -48,6 +48,8 @@ public struct AppServices: Sendable {
     /// Semantic retrieval's embeddings (queries batched and cached, a pause after a failure); nil when
     /// VITRINA_EMBEDDINGS_URL=off or when the local server could not start.
     public let embeddings: (any EmbeddingModel)?
+    /// Each shop's embedding model: the installation's, or its provider's (clients cached per provider and key).
+    public let embeddingModels: EmbeddingModels
     public let botEngine: BotEngine
     public let knowledgeEmbedder: KnowledgeEmbedder
     /// Live news of conversations for this process's widget and inbox streams.
@@ -58,6 +60,9 @@ public struct AppServices: Sendable {
     /// Chat models of the shops' and agencies' providers: clients cached per provider and key, retries, a circuit
     /// breaker per shop and provider.
     public let chatModels: ChatModels
+    /// Helpers for people: a reply suggested to an operator, FAQ entries drafted for the shop to approve.
+    public let replySuggester: ReplySuggester
+    public let faqDrafter: FAQDrafter
     public let retention: Retention
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
@@ -123,12 +128,19 @@ public struct AppServices: Sendable {
         let client = http.client
         embeddings = endpoint.map { BatchingEmbeddings(wrapping: OpenAIEmbeddings(client: client, endpoint: $0), clock: clock) }
         botSnapshots = BotSnapshots()
-        secrets = SecretBox(secret: secretKey)
+        secrets = SecretBox(
+            secret: secretKey,
+            older: try SecretKey.older(configured: configuration.oldSecretKeys, dataDirectory: configuration.absoluteDataDirectory))
         chatModels = ChatModels(client: http.client, clock: clock)
+        embeddingModels = EmbeddingModels(installation: embeddings, client: client, secrets: secrets, clock: clock)
         botEngine = BotEngine(
             tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger, models: chatModels,
-            secrets: secrets)
-        knowledgeEmbedder = KnowledgeEmbedder(tenants: tenants, embeddings: embeddings)
+            secrets: secrets, embeddingModels: embeddingModels)
+        knowledgeEmbedder = KnowledgeEmbedder(tenants: tenants, models: embeddingModels)
+        let shopModel = ShopModel(models: chatModels, secrets: secrets)
+        replySuggester = ReplySuggester(
+            tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, model: shopModel, embeddingModels: embeddingModels)
+        faqDrafter = FAQDrafter(tenants: tenants, jobs: jobs, model: shopModel)
         conversationFeed = ConversationFeed()
         inboxSettings = InboxSettingsStore(secrets: secrets)
         retention = Retention(tenants: tenants, database: database, jobs: jobs)
@@ -160,6 +172,18 @@ public struct AppServices: Sendable {
         registry.register(ApplyRetention.self, lease: .seconds(600)) { [retention] _, context in
             guard let tenant = context.tenant else { return }
             try await retention.apply(tenant, logger: context.logger)
+        }
+        registry.register(DraftFAQEntries.self, lease: .seconds(180)) { [faqDrafter] job, context in
+            guard let tenant = context.tenant else { return }
+            try await faqDrafter.run(job, tenant: tenant, logger: context.logger)
+        }
+        // Links in the warning: https behind the proxy, else this server's own port (development).
+        let warnings = UsageWarnings(
+            database: database, outbox: outbox, renderer: renderer,
+            origin: Origin(isSecure: configuration.trustProxy, authority: configuration.trustProxy ? "" : ":\(configuration.port)"))
+        registry.register(SendUsageWarning.self, lease: .seconds(120)) { [directory] job, context in
+            guard let tenant = context.tenant else { return }
+            try await warnings.send(job, tenant: tenant, host: directory.snapshot.primaryHost(of: tenant), logger: context.logger)
         }
         if let url = configuration.smtpURL, let smtp = try? SMTPConfiguration(url: url) {
             let sender = MailSender(outbox: outbox, smtp: SMTPClient(configuration: smtp))

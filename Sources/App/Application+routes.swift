@@ -115,6 +115,13 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     ).addRoutes(to: routes)
     BotFAQController(engine: s.botEngine, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
+    let modelTests = LLMConnectionTest(
+        models: s.chatModels, endpoints: LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts))
+    BotLLMController(
+        tenants: s.tenants, secrets: s.secrets, tester: modelTests, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: routes)
+    BotFAQDraftsController(drafter: s.faqDrafter, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
+        .addRoutes(to: routes)
     BotSynonymsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     BotTemplatesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     BotRulesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
@@ -123,7 +130,7 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
         .addRoutes(to: routes)
     InboxConversationController(
         tenants: s.tenants, actions: InboxActions(tenants: s.tenants), settings: s.inboxSettings, presence: presence, sessions: s.sessions,
-        scripts: scripts, panels: panels
+        scripts: scripts, panels: panels, suggester: s.replySuggester
     ).addRoutes(to: routes)
     InboxLiveController(
         tenants: s.tenants, database: s.database, feed: s.conversationFeed, presence: presence, sessions: s.sessions, panels: panels
@@ -137,6 +144,8 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
         users: s.users, throttle: s.throttle, hasher: s.hasher, tokens: s.tokens, sessions: s.sessions, auditLog: s.auditLog, panels: panels
     ).addRoutes(to: routes)
     AuditController(auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    ShopUsageController(plans: s.plans, sessions: s.sessions, auditLog: s.auditLog, clock: s.clock, panels: panels).addRoutes(to: routes)
+    AgencyUsageController(plans: s.plans, directory: s.directory, clock: s.clock, panels: panels).addRoutes(to: routes)
     ShopsController(
         invitations: s.invitations, provisioner: s.provisioner, plans: s.plans, directory: s.directory, sessions: s.sessions,
         auditLog: s.auditLog, panels: panels
@@ -145,6 +154,9 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
         users: s.users, tokens: s.tokens, directory: s.directory, sessions: s.sessions, auditLog: s.auditLog, panels: panels
     )
     .addRoutes(to: routes)
+    PartnerLLMController(
+        database: s.database, secrets: s.secrets, tester: modelTests, sessions: s.sessions, auditLog: s.auditLog, panels: panels
+    ).addRoutes(to: routes)
     BrandingController(
         branding: s.branding, assets: s.brandAssets, directory: s.directory, sessions: s.sessions, auditLog: s.auditLog, panels: panels
     ).addRoutes(to: routes)
@@ -170,15 +182,21 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     ).addRoutes(to: keyed)
     BrandingAPIController(branding: s.branding, directory: s.directory, auditLog: s.auditLog, texts: texts).addRoutes(to: keyed)
     MembersAPIController(users: s.users, invitations: s.invitations, directory: s.directory, texts: texts).addRoutes(to: keyed)
+    UsageAPIController(plans: s.plans, clock: s.clock).addRoutes(to: keyed)
     DomainsAPIController(domains: s.domains, directory: s.directory, auditLog: s.auditLog, texts: texts).addRoutes(to: keyed)
     ArticlesAPIController(articles: s.articles, tenants: s.tenants, directory: s.directory, auditLog: s.auditLog, texts: texts)
         .addRoutes(to: keyed)
     let bots = BotAPIAccess(tenants: s.tenants, directory: s.directory)
-    BotAPIController(bots: BotStore(), plans: s.plans, access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    let endpoints = LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts)
+    let model = BotModelAPI(secrets: s.secrets, endpoints: endpoints)
+    BotAPIController(bots: BotStore(), plans: s.plans, access: bots, auditLog: s.auditLog, model: model).addRoutes(to: keyed)
+    BotLLMAPIController(access: bots, model: model, tester: LLMConnectionTest(models: s.chatModels, endpoints: endpoints))
+        .addRoutes(to: keyed)
     BotMessagesAPIController(engine: s.botEngine, access: bots).addRoutes(to: keyed)
     KnowledgeAPIController(knowledge: KnowledgeStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     TemplatesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     RulesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     ConversationsAPIController(access: bots, inbox: InboxStore(), actions: InboxActions(tenants: s.tenants), auditLog: s.auditLog)
         .addRoutes(to: keyed)
+    SuggestionsAPIController(access: bots, suggester: s.replySuggester).addRoutes(to: keyed)
 }

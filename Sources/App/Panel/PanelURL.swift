@@ -17,25 +17,31 @@ public enum PanelURL: Hashable, Sendable {
     case botTry, bot, newBot
     case botFAQ, newBotFAQ
     case botFAQEntry(Int? = nil), deleteBotFAQ(Int? = nil)
+    case botFAQDrafts, newBotFAQDrafts, approveBotFAQDraft(Int? = nil), discardBotFAQDraft(Int? = nil)
     case botSynonyms
     case botTemplates, newBotTemplate
     case botTemplate(String? = nil), deleteBotTemplate(String? = nil)
     case botRules, newBotRule
     case botRule(String? = nil), deleteBotRule(String? = nil)
+    case botModel, botModelTest
     // The shop's inbox: the queues, a conversation and what operators do to it, live events, presence, settings.
     case inbox, inboxEvents, inboxPresence, inboxSettings, inboxSecret
     case inboxConversation(Int? = nil), inboxReply(Int? = nil), inboxNote(Int? = nil), inboxAction(Int? = nil)
-    case inboxTyping(Int? = nil), inboxContactDelete(Int? = nil)
+    case inboxTyping(Int? = nil), inboxContactDelete(Int? = nil), inboxSuggest(Int? = nil)
     // The shop's team and the user's own profile.
     case team, teamInvite
     case memberRole(UUID? = nil), memberRemove(UUID? = nil), invitationRevoke(String? = nil)
     case profile, profilePassword, signOutEverywhere
     case audit
+    // The shop's usage this month and the last 12 (with its own token cap); its agency's table of every shop's.
+    case usage, usageCap
+    case shopsUsage, shopsUsageCSV
     // The agency's and the platform's console.
     case newTenant
     case openTenant(String? = nil), supportTenant(String? = nil), suspendTenant(String? = nil), resumeTenant(String? = nil)
     case deleteTenant(String? = nil), tenantPlan(String? = nil)
     case branding
+    case partnerModel, partnerModelTest
     case domains
     case domainCheck(String? = nil), domainPrimary(String? = nil), domainRemove(String? = nil)
     case apiKeys
@@ -70,6 +76,10 @@ public enum PanelURL: Hashable, Sendable {
         case .newBotFAQ: ("bot/faq/new", [])
         case .botFAQEntry(let id): ("bot/faq/:id", [id.map(String.init)])
         case .deleteBotFAQ(let id): ("bot/faq/:id/delete", [id.map(String.init)])
+        case .botFAQDrafts: ("bot/faq/drafts", [])
+        case .newBotFAQDrafts: ("bot/faq/drafts/new", [])
+        case .approveBotFAQDraft(let id): ("bot/faq/drafts/:id/approve", [id.map(String.init)])
+        case .discardBotFAQDraft(let id): ("bot/faq/drafts/:id/discard", [id.map(String.init)])
         case .botSynonyms: ("bot/synonyms", [])
         case .botTemplates: ("bot/templates", [])
         case .newBotTemplate: ("bot/templates/new", [])
@@ -79,6 +89,8 @@ public enum PanelURL: Hashable, Sendable {
         case .newBotRule: ("bot/rules/new", [])
         case .botRule(let name): ("bot/rules/:name", [name])
         case .deleteBotRule(let name): ("bot/rules/:name/delete", [name])
+        case .botModel: ("bot/model", [])
+        case .botModelTest: ("bot/model/test", [])
         case .inbox: ("inbox", [])
         case .inboxEvents: ("inbox/events", [])
         case .inboxPresence: ("inbox/presence", [])
@@ -90,6 +102,7 @@ public enum PanelURL: Hashable, Sendable {
         case .inboxAction(let id): ("inbox/:id/action", [id.map(String.init)])
         case .inboxTyping(let id): ("inbox/:id/typing", [id.map(String.init)])
         case .inboxContactDelete(let id): ("inbox/contacts/:id/delete", [id.map(String.init)])
+        case .inboxSuggest(let id): ("inbox/:id/suggest", [id.map(String.init)])
         case .team: ("team", [])
         case .teamInvite: ("team/invite", [])
         case .memberRole(let user): ("team/members/:user/role", [user.map(Self.text)])
@@ -99,6 +112,10 @@ public enum PanelURL: Hashable, Sendable {
         case .profilePassword: ("profile/password", [])
         case .signOutEverywhere: ("profile/sign-out-everywhere", [])
         case .audit: ("audit", [])
+        case .usage: ("usage", [])
+        case .usageCap: ("usage/cap", [])
+        case .shopsUsage: ("usage/shops", [])
+        case .shopsUsageCSV: ("usage/shops.csv", [])
         case .newTenant: ("tenants/new", [])
         case .openTenant(let slug): ("tenants/:slug/open", [slug])
         case .supportTenant(let slug): ("tenants/:slug/support", [slug])
@@ -107,6 +124,8 @@ public enum PanelURL: Hashable, Sendable {
         case .deleteTenant(let slug): ("tenants/:slug/delete", [slug])
         case .tenantPlan(let slug): ("tenants/:slug/plan", [slug])
         case .branding: ("branding", [])
+        case .partnerModel: ("model", [])
+        case .partnerModelTest: ("model/test", [])
         case .domains: ("domains", [])
         case .domainCheck(let host): ("domains/:host/check", [host])
         case .domainPrimary(let host): ("domains/:host/primary", [host])
@@ -149,17 +168,22 @@ public enum PanelURL: Hashable, Sendable {
         case .newArticle, .article, .deleteArticle, .moveArticle: return .editArticles
         case .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules: return .viewBot
         case .newBotFAQ, .botFAQEntry, .deleteBotFAQ, .newBotTemplate, .botTemplate, .deleteBotTemplate: return .editBotKnowledge
-        case .bot, .newBot, .newBotRule, .botRule, .deleteBotRule: return .editBot
+        case .botFAQDrafts, .newBotFAQDrafts, .approveBotFAQDraft, .discardBotFAQDraft: return .editBotKnowledge
+        case .bot, .newBot, .newBotRule, .botRule, .deleteBotRule, .botModel, .botModelTest: return .editBot
         case .inbox, .inboxEvents, .inboxConversation: return .viewInbox
-        case .inboxPresence, .inboxReply, .inboxNote, .inboxAction, .inboxTyping: return .answerInbox
+        case .inboxPresence, .inboxReply, .inboxNote, .inboxAction, .inboxTyping, .inboxSuggest: return .answerInbox
         case .inboxSettings, .inboxSecret, .inboxContactDelete: return .manageInbox
         case .team: return .viewTeam
         case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: return .manageTeam
         case .audit: return .viewAudit
+        // The bot's spending is its settings' to manage: admins and owners (and the agency's staff).
+        case .usage, .usageCap: return .editBot
+        case .shopsUsage, .shopsUsageCSV: return .viewTenants
         case .newTenant: return .createTenant
         case .openTenant, .supportTenant: return .openTenantPanel
         case .suspendTenant, .resumeTenant, .deleteTenant, .tenantPlan: return .changeTenantStatus
         case .branding: return .editBranding
+        case .partnerModel, .partnerModelTest: return .manageModel
         case .domains, .domainCheck, .domainPrimary, .domainRemove: return .manageDomains
         case .apiKeys, .apiKeyRevoke: return .manageAPIKeys
         case .outbox, .outboxMessage, .outboxHTML: return .viewOutbox
@@ -190,13 +214,17 @@ public enum PanelURL: Hashable, Sendable {
         switch self {
         case .newArticle, .article, .deleteArticle, .moveArticle: .articles
         case .teamInvite, .memberRole, .memberRemove, .invitationRevoke: .team
-        case .newBotFAQ, .botFAQEntry, .deleteBotFAQ: .botFAQ
+        case .newBotFAQ, .botFAQEntry, .deleteBotFAQ, .botFAQDrafts, .newBotFAQDrafts, .approveBotFAQDraft, .discardBotFAQDraft: .botFAQ
         case .newBotTemplate, .botTemplate, .deleteBotTemplate: .botTemplates
         case .newBotRule, .botRule, .deleteBotRule: .botRules
+        case .botModel, .botModelTest: .bot
+        case .partnerModelTest: .partnerModel
         case .inboxEvents, .inboxPresence, .inboxSettings, .inboxSecret, .inboxConversation, .inboxReply, .inboxNote, .inboxAction,
-            .inboxTyping, .inboxContactDelete:
+            .inboxTyping, .inboxContactDelete, .inboxSuggest:
             .inbox
         case .profilePassword, .signOutEverywhere: .profile
+        case .usageCap: .usage
+        case .shopsUsageCSV: .shopsUsage
         case .newTenant, .openTenant, .supportTenant, .suspendTenant, .resumeTenant, .deleteTenant, .tenantPlan: .home
         case .domainCheck, .domainPrimary, .domainRemove: .domains
         case .apiKeyRevoke: .apiKeys
@@ -211,11 +239,11 @@ public enum PanelURL: Hashable, Sendable {
         switch kind {
         case .tenant:
             [
-                .home, .inbox, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .articles, .team, .audit, .branding,
-                .domains, .apiKeys, .profile,
+                .home, .inbox, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .usage, .articles, .team, .audit,
+                .branding, .domains, .apiKeys, .profile,
             ]
-        case .partner: [.home, .branding, .domains, .audit, .apiKeys, .profile]
-        case .platform: [.home, .outbox, .jobs, .audit, .branding, .profile]
+        case .partner: [.home, .shopsUsage, .branding, .partnerModel, .domains, .audit, .apiKeys, .profile]
+        case .platform: [.home, .shopsUsage, .outbox, .jobs, .audit, .branding, .profile]
         }
     }
 
@@ -238,7 +266,9 @@ public enum PanelURL: Hashable, Sendable {
         case .botRules: ("nav_bot_rules", "rules")
         case .team: ("nav_team", "team")
         case .audit: ("nav_audit", "audit")
+        case .usage, .shopsUsage: ("nav_usage", "usage")
         case .branding: ("nav_branding", "branding")
+        case .partnerModel: ("nav_model", "bot")
         case .domains: ("nav_domains", "domains")
         case .apiKeys: ("nav_api_keys", "api-keys")
         case .outbox: ("nav_outbox", "outbox")

@@ -83,7 +83,7 @@ import Testing
                 #expect(page.status == .ok)
                 let nbsp = "\u{202F}"
                 #expect(page.text.contains("8\(nbsp)100") && page.text.contains("10\(nbsp)000") && page.text.contains(">42<"))
-                #expect(page.text.contains("Израсходовано 81\(nbsp)% токенов LLM этого месяца"))
+                #expect(page.text.contains("Израсходовано 81\(nbsp)% токенов языковой модели этого месяца"))
                 #expect(page.text.contains("usage-warning") && !page.text.contains("приостановлена"))
                 #expect(page.text.contains(">333<") && page.text.contains("value=\"81\""))
                 #expect(page.text.contains("href=\"/admin/usage\""))
@@ -271,7 +271,7 @@ import Testing
                 "SELECT to_address, subject, text_body, from_name FROM platform.outbox WHERE tenant_id = \(tenant.id) ORDER BY to_address")
             #expect(mails.map(\.0) == ["adam@acme.example", "anna@acme.example"])
             let english = try #require(mails.first)
-            #expect(english.1 == "Acme: 110% of this month's LLM tokens used" && english.3 == "North Digital")
+            #expect(english.1 == "Acme: 110% of this month's language model tokens used" && english.3 == "North Digital")
             #expect(english.2.contains("https://acme.vitrina.test/admin/usage") && english.2.contains("paused until 1 "))
             #expect(mails[1].1.contains("израсходовано 110%"))
             for mail in mails { #expect(!(mail.1 + mail.2 + (mail.3 ?? "")).contains("Vitrina")) }
