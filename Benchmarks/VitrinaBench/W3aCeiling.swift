@@ -132,11 +132,25 @@ extension Bench {
             for statement in statements {
                 var s = statement
                 s.parameters = s.parameters.map { $0 == conversation ? ":conv" : $0 }
-                let text = s.literal.replacingOccurrences(of: first.1.uuidString.lowercased(), with: id.uuidString.lowercased())
+                // The answer replies to the shopper's message just inserted (`reply_to`, unique per answer): the
+                // captured id would make every transaction of a shop wait for the one before it.
+                let answers = s.sql.contains("reply_to") && s.sql.contains("INSERT INTO messages")
+                if answers {
+                    s.parameters = s.parameters.map { $0.range(of: #"^'?[0-9]+'?$"#, options: .regularExpression) != nil ? ":shopper" : $0 }
+                }
+                var text = s.literal.replacingOccurrences(of: first.1.uuidString.lowercased(), with: id.uuidString.lowercased())
                     .replacingOccurrences(of: "'\(first.2)'", with: "'\(schema)'").replacingOccurrences(
                         of: "'\(first.3)'", with: "'\(hash)'")
                 // pgbench reads one statement a line.
-                lines.append(text.split(separator: "\n").joined(separator: " ") + ";")
+                text = text.split(separator: "\n").joined(separator: " ")
+                let shopperInsert = "SELECT (SELECT id::int FROM m), (SELECT messages FROM u), "
+                if text.contains(shopperInsert) {
+                    // Keep the new message's id for the answer's `reply_to` (`\gset` needs every column named).
+                    text = text.replacingOccurrences(of: shopperInsert, with: "SELECT (SELECT id::int FROM m) AS shopper, (SELECT messages FROM u) AS used, ")
+                    lines.append(text + " AS quota \\gset")
+                } else {
+                    lines.append(text + ";")
+                }
             }
             try lines.joined(separator: "\n").appending("\n").write(toFile: file, atomically: true, encoding: .utf8)
             scripts += ["-f", file]
