@@ -146,7 +146,8 @@ extension Bench {
                 let shopperInsert = "SELECT (SELECT id::int FROM m), (SELECT messages FROM u), "
                 if text.contains(shopperInsert) {
                     // Keep the new message's id for the answer's `reply_to` (`\gset` needs every column named).
-                    text = text.replacingOccurrences(of: shopperInsert, with: "SELECT (SELECT id::int FROM m) AS shopper, (SELECT messages FROM u) AS used, ")
+                    let named = "SELECT (SELECT id::int FROM m) AS shopper, (SELECT messages FROM u) AS used, "
+                    text = text.replacingOccurrences(of: shopperInsert, with: named)
                     lines.append(text + " AS quota \\gset")
                 } else {
                     lines.append(text + ";")
