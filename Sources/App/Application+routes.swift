@@ -190,8 +190,12 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     let endpoints = LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts)
     let model = BotModelAPI(secrets: s.secrets, endpoints: endpoints)
     BotAPIController(bots: BotStore(), plans: s.plans, access: bots, auditLog: s.auditLog, model: model).addRoutes(to: keyed)
-    BotLLMAPIController(access: bots, model: model, tester: LLMConnectionTest(models: s.chatModels, endpoints: endpoints))
-        .addRoutes(to: keyed)
+    let modelTests = LLMConnectionTest(models: s.chatModels, endpoints: endpoints)
+    BotLLMAPIController(access: bots, model: model, tester: modelTests).addRoutes(to: keyed)
+    PartnerLLMAPIController(
+        database: s.database, store: PartnerModelStore(), directory: s.directory, secrets: s.secrets, tester: modelTests,
+        auditLog: s.auditLog
+    ).addRoutes(to: keyed)
     BotMessagesAPIController(engine: s.botEngine, access: bots).addRoutes(to: keyed)
     KnowledgeAPIController(knowledge: KnowledgeStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     TemplatesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)

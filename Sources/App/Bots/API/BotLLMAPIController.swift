@@ -16,37 +16,6 @@ struct BotLLMAPIController: Sendable {
         }
     }
 
-    /// What a test answers: whether the model answered, which, how fast and with how many tokens; or why not.
-    struct ResultJSON: Encodable {
-        let ok: Bool
-        let provider: String
-        let model: String?
-        let milliseconds: Int?
-        let tokens: TokenUsage?
-        let error: String?
-
-        enum CodingKeys: String, CodingKey {
-            case ok, provider, model, milliseconds, tokens, error
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(ok, forKey: .ok)
-            try container.encode(provider, forKey: .provider)
-            try container.encode(model, forKey: .model)
-            try container.encode(milliseconds, forKey: .milliseconds)
-            if let tokens {
-                var object = container.nestedContainer(keyedBy: JSONKey.self, forKey: .tokens)
-                try object.encode(tokens.prompt, forKey: JSONKey("prompt"))
-                try object.encode(tokens.completion, forKey: JSONKey("completion"))
-                try object.encode(tokens.total, forKey: JSONKey("total"))
-            } else {
-                try container.encodeNil(forKey: .tokens)
-            }
-            try container.encode(error, forKey: .error)
-        }
-    }
-
     func test(request: Request, context: APIRequestContext, slug: String?) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
@@ -64,13 +33,8 @@ struct BotLLMAPIController: Sendable {
             throw APIError(
                 .rateLimited, "At most 10 connection tests a minute per key. Retry after \(wait) s.", headers: [.retryAfter: String(wait)])
         }
-        let result =
-            switch await tester.run(target.provider, key: target.key, logger: context.logger) {
-            case .answered(let name, let milliseconds, let usage):
-                ResultJSON(ok: true, provider: target.provider.name, model: name, milliseconds: milliseconds, tokens: usage, error: nil)
-            case .failed(let error):
-                ResultJSON(ok: false, provider: target.provider.name, model: nil, milliseconds: nil, tokens: nil, error: error.description)
-            }
+        let outcome = await tester.run(target.provider, key: target.key, logger: context.logger)
+        let result = LLMConnectionTest.ResultJSON(outcome, provider: target.provider)
         return APIJSON.response(result)
     }
 
