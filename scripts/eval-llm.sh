@@ -59,24 +59,7 @@ key="eval-$RANDOM$RANDOM"
   >"$out/llama-server.log" 2>&1 </dev/null &
 llama_pid=$!
 # Up to 120 s for /health while the process lives.
-if ! python3 - "$port" "$llama_pid" <<'PY'
-import os, sys, time, urllib.request
-port, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.time() + 120
-while time.time() < deadline:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as reply:
-            if reply.status == 200:
-                sys.exit(0)
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    time.sleep(0.2)
-sys.exit(1)
-PY
+if ! "$here/wait-for-health.py" "$port" "$llama_pid" 120
 then
   echo "llama-server did not answer on port $port:" >&2
   tail -n 20 "$out/llama-server.log" >&2

