@@ -14,8 +14,8 @@ struct Secrets: AsyncParsableCommand {
             discussion: """
                 With VITRINA_SECRET_KEY: set the new key there, put the old one in VITRINA_OLD_SECRET_KEYS, restart \
                 the servers, run this, then drop VITRINA_OLD_SECRET_KEYS. With the data folder's key file: --new-key \
-                writes a fresh one and keeps the old as secret.key.<id>.old until every value is re-sealed. A value no \
-                key opens is listed and left as it is; the exit code is then 1. Idempotent.
+                writes a fresh one and keeps the old as secret.key.<id>.old: running servers still seal with the old key \
+                until they restart, so restart them and run this again, which retires it. A value no key opens is listed and left as it is; the exit code is then 1. Idempotent.
                 """)
         @OptionGroup var options: GlobalOptions
         @Flag(help: "Count what would be re-sealed; change nothing.") var dryRun = false
@@ -41,7 +41,9 @@ struct Secrets: AsyncParsableCommand {
                 let report = try await Runtime.withServices(options) { services in
                     say(Secrets.keys(services.secrets))
                     return try await services.secretRotation.rotate(
-                        dryRun: dryRun, retiring: keepOld ? nil : files, progressEvery: every,
+                        // A new key never retires the old one in the same run: servers started before it still seal
+                        // with the old key until they restart, and what they seal must stay readable.
+                        dryRun: dryRun, retiring: keepOld || newKey ? nil : files, progressEvery: every,
                         progress: { Secrets.show($0, dryRun: dryRun) })
                 }
                 for place in report.places { say("  " + Secrets.line(place, dryRun: dryRun)) }
@@ -57,8 +59,8 @@ struct Secrets: AsyncParsableCommand {
                 }
                 guard !dryRun else { return }
                 if !report.retired.isEmpty { say("Retired the old key file(s): \(report.retired.joined(separator: ", ")).") }
-                if keepOld, !files.oldKeyPaths().isEmpty {
-                    say("Old key files kept (--keep-old): restart the servers, then run `vitrina secrets rotate` again to retire them.")
+                if keepOld || newKey, !files.oldKeyPaths().isEmpty {
+                    say("Old key files kept: restart the servers, then run `vitrina secrets rotate` again to retire them.")
                 }
                 if !config.oldSecretKeys.isEmpty {
                     say("Every value is under the current key: remove VITRINA_OLD_SECRET_KEYS and restart the servers.")

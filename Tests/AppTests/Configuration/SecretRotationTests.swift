@@ -203,13 +203,17 @@ struct SecretRotationTests {
             let refused = try await CLI.run(["secrets", "rotate", "--new-key"], database: env.url)
             #expect(refused.status == 2 && refused.output.contains("VITRINA_SECRET_KEY is set"))
 
-            // The data folder's key file: a fresh key, everything re-sealed, the old file retired.
+            // The data folder's key file: a fresh key, everything re-sealed, the old file kept (servers started before
+            // still seal with it until they restart); the next run retires it.
             let folder = try TemporaryFolder()
             try folder.write("secret.key", String(repeating: "5e", count: 32))
             let fileKey = ["VITRINA_SECRET_KEY": "", "VITRINA_DATA_DIR": folder.path]
             let fresh = try await CLI.run(["secrets", "rotate", "--new-key"], database: env.url, extraEnvironment: fileKey)
-            #expect(fresh.status == 0 && fresh.output.contains("5 value(s) re-sealed") && fresh.output.contains("Retired the old key file"))
+            #expect(fresh.status == 0 && fresh.output.contains("5 value(s) re-sealed") && fresh.output.contains("Old key files kept"))
             let newKey = try SecretKey.resolve(configured: nil, dataDirectory: folder.path)
+            #expect(SecretKeyFiles(dataDirectory: folder.path).oldKeyPaths().count == 1)
+            let later = try await CLI.run(["secrets", "rotate"], database: env.url, extraEnvironment: fileKey)
+            #expect(later.status == 0 && later.output.contains("Retired the old key file"))
             #expect(SecretKeyFiles(dataDirectory: folder.path).oldKeyPaths().isEmpty)
             for sealed in try await Self.stored(env, scopes).values {
                 #expect(SecretBox.keyID(of: sealed) == SecretBox(secret: newKey).keyID)

@@ -54,7 +54,9 @@ struct BotFAQDraftsPage {
         runs = jobs.filter { $0.status != "done" }.map { job in
             Run(
                 source: source(job.source), state: t["bot_faq_drafts_run_" + job.status] ?? job.status,
-                error: job.status == "failed" ? job.error : nil)
+                // The job's own error is for the operator's Jobs page (it may be English or internal): the shop gets
+                // a sentence in its language and what to do.
+                error: job.status == "failed" ? (t["bot_faq_drafts_run_failed_why"] ?? job.error) : nil)
         }
         hasRuns = !runs.isEmpty
     }
