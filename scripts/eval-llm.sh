@@ -81,7 +81,7 @@ echo "== A throwaway installation with the demo tenants (in $data)"
 python3 - "$root/tenants.example.yml" "$data/tenants.yml" "$port" <<'PY'
 import re, sys
 source, target, port = sys.argv[1], sys.argv[2], sys.argv[3]
-llm = (f'    llm: {{provider: openai, base_url: "http://127.0.0.1:{port}/v1", model: SmolLM2-135M-Instruct-Q4_1, '
+llm = (f'    llm: {{provider: openai, base_url: "http://127.0.0.1:{port}/v1", model: SmolLM2-135M-Instruct-Q4_1, json_schema: true, '
        f'api_key_env: VITRINA_EVAL_LLM_KEY, max_tokens: 200, timeout: 90}}\n')
 lines, partners, inside = [], 0, False
 for line in open(source, encoding="utf-8"):

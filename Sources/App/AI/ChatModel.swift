@@ -44,6 +44,9 @@ public struct ChatRequest: Sendable, Equatable {
     /// Ask for a JSON object (OpenAI's `response_format: {"type": "json_object"}`; providers without it rely on the
     /// prompt).
     public var json: Bool
+    /// The reply's JSON Schema, for providers told to take one (`LLMProvider.jsonSchema`: OpenAI's structured outputs,
+    /// llama.cpp and vLLM, which constrain what the model can write by it).
+    public var schema: ReplySchema?
 
     public init(messages: [ChatMessage], temperature: Double = 0.2, maxTokens: Int = 500, json: Bool = false) {
         self.messages = messages

@@ -34,6 +34,9 @@ public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
     public var maxTokens: Int
     /// The longest one call may take (the channel's own budget may cut it shorter).
     public var timeoutSeconds: Double
+    /// OpenAI-compatible servers that take a reply's JSON Schema (`response_format: {"type": "json_schema"}`: OpenAI,
+    /// llama.cpp, vLLM) get the grounded reply's, which they decode by; others get JSON mode. Set in tenants.yml.
+    public var jsonSchema = false
     /// Who embeds the shop's knowledge and its shoppers' messages: the installation's model (the default) or this
     /// provider (`ProviderEmbeddings`).
     public var embeddings: EmbeddingsSource = .local
@@ -78,7 +81,7 @@ public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
 extension LLMProvider {
     enum CodingKeys: String, CodingKey {
         case kind, baseURL, model, folderID, iamToken, authURL, scope, caBundle, temperature, maxTokens, timeoutSeconds
-        case embeddings, embeddingModel
+        case embeddings, embeddingModel, jsonSchema
     }
 
     /// As stored (`bots.llm`, `platform.partners.llm`): the embeddings' keys are absent while they keep their defaults,
@@ -99,6 +102,7 @@ extension LLMProvider {
         scope = try container.decodeIfPresent(String.self, forKey: .scope)
         embeddings = try container.decodeIfPresent(EmbeddingsSource.self, forKey: .embeddings) ?? .local
         embeddingModel = try container.decodeIfPresent(String.self, forKey: .embeddingModel)
+        jsonSchema = try container.decodeIfPresent(Bool.self, forKey: .jsonSchema) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -116,5 +120,6 @@ extension LLMProvider {
         try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
         if embeddings != .local { try container.encode(embeddings, forKey: .embeddings) }
         try container.encodeIfPresent(embeddingModel, forKey: .embeddingModel)
+        if jsonSchema { try container.encode(true, forKey: .jsonSchema) }
     }
 }

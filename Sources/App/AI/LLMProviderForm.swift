@@ -144,6 +144,7 @@ enum LLMEdit {
             provider.iamToken = stored.iamToken
             provider.authURL = stored.authURL
             provider.scope = stored.scope
+            provider.jsonSchema = stored.jsonSchema
         }
         return provider
     }

@@ -23,7 +23,7 @@ public struct OpenAIChatModel: ChatModel {
         _ request: ChatRequest, deadline: ContinuousClock.Instant, logger: Logger, onDelta: (@Sendable (String) -> Void)?
     ) async throws -> ChatCompletion {
         let url = ChatHTTP.url(provider.baseURL, "/chat/completions")
-        let body = OpenAIChatWire.Body(request, model: provider.model, stream: onDelta != nil)
+        let body = OpenAIChatWire.Body(request, model: provider.model, stream: onDelta != nil, schema: provider.jsonSchema)
         let call = try ChatHTTP.post(url, json: body, headers: key.isEmpty ? [] : [("Authorization", "Bearer \(key)")])
         let started = ContinuousClock.now
         let completion: ChatCompletion

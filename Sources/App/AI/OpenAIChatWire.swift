@@ -11,6 +11,12 @@ enum OpenAIChatWire {
 
         struct ResponseFormat: Encodable {
             var type: String
+            var jsonSchema: ReplySchema?
+
+            enum CodingKeys: String, CodingKey {
+                case type
+                case jsonSchema = "json_schema"
+            }
         }
 
         var model: String
@@ -30,14 +36,19 @@ enum OpenAIChatWire {
 
         /// `request` for `model`; streamed with usage in the last chunk when `stream`; JSON mode when asked and
         /// `jsonMode` (GigaChat has none: its prompt asks instead).
-        init(_ request: ChatRequest, model: String, stream: Bool, jsonMode: Bool = true) {
+        /// With `schema` (the provider takes JSON Schemas) and a request that has one, the reply's schema instead.
+        init(_ request: ChatRequest, model: String, stream: Bool, jsonMode: Bool = true, schema: Bool = false) {
             self.model = model
             messages = request.messages
             temperature = request.temperature
             maxTokens = request.maxTokens
             self.stream = stream
             streamOptions = stream ? StreamOptions(includeUsage: true) : nil
-            responseFormat = request.json && jsonMode ? ResponseFormat(type: "json_object") : nil
+            if schema, let replySchema = request.schema {
+                responseFormat = ResponseFormat(type: "json_schema", jsonSchema: replySchema)
+            } else {
+                responseFormat = request.json && jsonMode ? ResponseFormat(type: "json_object") : nil
+            }
         }
     }
 

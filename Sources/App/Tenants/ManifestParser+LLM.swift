@@ -13,7 +13,7 @@ public struct LLMSpec: Sendable, Equatable {
 extension ManifestParser {
     static let llmKeys: Set<String> = [
         "mode", "provider", "base_url", "model", "api_key_env", "folder_id", "iam_token", "auth_url", "scope", "ca_bundle", "temperature",
-        "max_tokens", "timeout", "instructions", "on_uncited", "embeddings", "embedding_model",
+        "max_tokens", "timeout", "instructions", "on_uncited", "json_schema", "embeddings", "embedding_model",
     ]
 
     /// `llm: {provider: openai|yandexgpt|gigachat, base_url, model, api_key_env, folder_id, ...}`; for a bot also
@@ -37,6 +37,7 @@ extension ManifestParser {
                 authURL: text(map, path, "auth_url"),
                 scope: text(map, path, "scope"), caBundle: text(map, path, "ca_bundle"))
             if let value = map["iam_token"] { provider.iamToken = boolean(value, path: path + ".iam_token") ?? false }
+            if let value = map["json_schema"] { provider.jsonSchema = boolean(value, path: path + ".json_schema") ?? false }
             if let value = map["temperature"] { provider.temperature = number(value, path: path + ".temperature") ?? provider.temperature }
             if let value = map["max_tokens"] {
                 provider.maxTokens = Int(number(value, path: path + ".max_tokens") ?? Double(provider.maxTokens))

@@ -28,7 +28,7 @@ struct BotAskModelCLITests {
                         bot:
                           name: Чайник
                           language: ru
-                          llm: {provider: openai, base_url: "\(url)/v1", model: gpt-4o-mini, api_key_env: ACME_LLM_KEY, timeout: 10}
+                          llm: {provider: openai, base_url: "\(url)/v1", model: gpt-4o-mini, api_key_env: ACME_LLM_KEY, timeout: 10, json_schema: true}
                         faq:
                           - slug: delivery-time
                             question: Сколько идёт доставка?
@@ -49,6 +49,7 @@ struct BotAskModelCLITests {
                 let tokens = try #require(object["tokens"] as? [String: Any])
                 #expect(tokens["total"] as? Int == 29 && tokens["prompt"] as? Int == 19)
                 #expect(fake.requests.first?.headers["authorization"] == "Bearer sk-acme")
+                #expect((fake.requests.first?.json["response_format"] as? [String: Any])?["type"] as? String == "json_schema")
 
                 let off = try await CLI.run(["bot", "ask", "acme", "какая погода на марсе", "--json"], database: env.url)
                 let answer = try #require(try JSONSerialization.jsonObject(with: Data(off.output.lastLine.utf8)) as? [String: Any])

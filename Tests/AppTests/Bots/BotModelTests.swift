@@ -8,9 +8,10 @@ import Testing
 /// Points the shop's bot at a model on `url` (an OpenAI-compatible fake) with its own key, sealed as the panel seals it.
 func useModel(
     _ env: TestEnvironment, _ tenant: TenantRecord, url: String, timeout: Double = 10, onUncited: LLMSettings.Uncited = .fallback,
-    instructions: String = ""
+    instructions: String = "", jsonSchema: Bool = false
 ) async throws {
-    let provider = LLMProvider(kind: .openai, baseURL: url + "/v1", model: "gpt-4o-mini", timeoutSeconds: timeout)
+    var provider = LLMProvider(kind: .openai, baseURL: url + "/v1", model: "gpt-4o-mini", timeoutSeconds: timeout)
+    provider.jsonSchema = jsonSchema
     let settings = LLMSettings(mode: .own, provider: provider, instructions: instructions, onUncited: onUncited)
     let sealed = try env.services.secrets.seal("sk-shop-key")
     try await env.services.tenants.withTenant(tenant) { connection in
@@ -247,6 +248,39 @@ struct BotModelTests {
                             "SELECT (SELECT count(*)::int FROM messages WHERE author = 'bot'), (SELECT count(*)::int FROM answer_drafts)")
                     })
                 #expect(bots == 1 && left == 0)
+            }
+        }
+    }
+
+    /// A provider that takes JSON Schemas gets the grounded reply's: the three fields, the action's three values and
+    /// citations only among the passages sent; one that does not gets JSON mode.
+    @Test func aProviderThatTakesSchemasGetsTheReplysSchema() async throws {
+        let fake = FakeOpenAIServer.make()
+        fake.queue(
+            .reply(200, FakeOpenAIServer.completion(groundedJSON("От 2 до 6 дней.", citations: ["p1"]))),
+            .reply(200, FakeOpenAIServer.completion(groundedJSON("От 2 до 6 дней.", citations: ["p1"]))))
+        try await withChatServer(fake) { url, _ in
+            try await TestEnvironment.with { env in
+                let tenant = try await makeBotShop(env, "tea")
+                try await useModel(env, tenant, url: url, jsonSchema: true)
+                let reply = try await env.services.botEngine.reply(
+                    to: ShopperMessage(text: "сколько идёт доставка", channel: .test), in: tenant)
+                #expect(reply.answer?.step == .llm)
+                let format = try #require(fake.requests.first?.json["response_format"] as? [String: Any])
+                #expect(format["type"] as? String == "json_schema")
+                let wrapper = try #require(format["json_schema"] as? [String: Any])
+                let schema = try #require(wrapper["schema"] as? [String: Any])
+                #expect(wrapper["name"] as? String == "grounded_reply" && schema["additionalProperties"] as? Bool == false)
+                #expect(Set(schema["required"] as? [String] ?? []) == ["action", "text", "citations"])
+                let properties = try #require(schema["properties"] as? [String: [String: Any]])
+                #expect(properties["action"]?["enum"] as? [String] == ["answer", "clarify", "handoff"])
+                let ids = try #require((properties["citations"]?["items"] as? [String: Any])?["enum"] as? [String])
+                let passages = try #require(reply.answer?.model?.passages)
+                #expect(ids == passages.map { String($0.split(separator: " ").first ?? "") } && ids.first == "p1")
+
+                try await useModel(env, tenant, url: url)
+                _ = try await env.services.botEngine.reply(to: ShopperMessage(text: "сколько идёт доставка", channel: .test), in: tenant)
+                #expect((fake.requests.last?.json["response_format"] as? [String: Any])?["type"] as? String == "json_object")
             }
         }
     }

@@ -64,8 +64,7 @@ extension BotEngine {
         var completion: ChatCompletion?
         var failure: String?
         if let models {
-            let request = ChatRequest(
-                messages: call.prompt.messages, temperature: provider.temperature, maxTokens: provider.maxTokens, json: true)
+            let request = call.request
             do {
                 let model = try models.model(for: provider, key: call.access.key, circuit: call.access.circuit)
                 completion = try await model.complete(

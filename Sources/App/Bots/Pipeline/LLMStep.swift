@@ -22,6 +22,15 @@ public struct ModelCall: Sendable {
     public var access: ModelAccess
     /// What retrieval would have answered (when it was sure enough): the answer when the model cannot give one.
     public var retrievalAnswer: BotAnswer?
+
+    /// What the model is asked: the prompt, the provider's temperature and length, JSON, and the reply's schema (its
+    /// citations limited to the passages sent) for a provider that takes one.
+    public var request: ChatRequest {
+        var request = ChatRequest(
+            messages: prompt.messages, temperature: access.provider.temperature, maxTokens: access.provider.maxTokens, json: true)
+        request.schema = .grounded(passages: prompt.passages.map(\.id))
+        return request
+    }
 }
 
 /// What a model's answer rests on, for the explanation.
