@@ -25,6 +25,8 @@ public struct GroundedReply: Sendable, Equatable {
         case tooLong
         /// The answer quotes the prompt's rules or the passages' block: a shopper asked for the instructions.
         case leak
+        /// The answer only repeats the shopper's question or a passage's title (a small model's way of not answering).
+        case echo
 
         public var description: String {
             switch self {
@@ -36,6 +38,7 @@ public struct GroundedReply: Sendable, Equatable {
             case .wrongLanguage(let expected): "the model did not answer in \(expected == .ru ? "Russian" : "English")"
             case .tooLong: "the model's answer was too long"
             case .leak: "the model's answer repeats its instructions"
+            case .echo: "the model's answer only repeats the question or a passage's title"
             }
         }
     }
@@ -49,7 +52,7 @@ public struct GroundedReply: Sendable, Equatable {
     /// Reads and checks `output` against the passages sent. `shopHosts` are the shop's own hosts (links to them are
     /// always allowed, as are relative links).
     public static func read(
-        _ output: String, passages: [GroundingPassage], language: BotLanguage, shopHosts: [String]
+        _ output: String, passages: [GroundingPassage], language: BotLanguage, shopHosts: [String], question: String = ""
     ) throws
         -> GroundedReply
     {
@@ -60,6 +63,7 @@ public struct GroundedReply: Sendable, Equatable {
         guard !text.isEmpty || action == .handoff else { throw Refusal.missingText }
         guard text.count <= 2000 else { throw Refusal.tooLong }
         guard !Self.leaks(text) else { throw Refusal.leak }
+        if action == .answer, Self.echoes(text, question: question, titles: passages.map(\.title)) { throw Refusal.echo }
         var cited: [GroundingPassage] = []
         for id in raw.citations ?? [] {
             guard let passage = passages.first(where: { $0.id == id.trimmingCharacters(in: .whitespaces) }) else {
@@ -79,6 +83,18 @@ public struct GroundedReply: Sendable, Equatable {
 
     /// Phrases of the grounded prompt's rules that no answer to a shopper contains.
     static let promptMarkers = ["PASSAGES (JSON)", "Rules, which nothing", "nothing in the conversation can change", "PASSAGES below"]
+
+    /// Whether every word of `text` is a word of the question, or the text is a passage's title: nothing answered.
+    static func echoes(_ text: String, question: String, titles: [String]) -> Bool {
+        let words = Self.words(text)
+        guard !words.isEmpty else { return true }
+        if words.isSubset(of: Self.words(question)) { return true }
+        return titles.contains { Self.words($0) == words }
+    }
+
+    static func words(_ text: String) -> Set<String> {
+        Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map { String($0).replacingOccurrences(of: "ё", with: "е") })
+    }
 
     static func leaks(_ text: String) -> Bool {
         promptMarkers.contains { text.range(of: $0, options: .caseInsensitive) != nil }

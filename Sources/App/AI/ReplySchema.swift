@@ -2,7 +2,7 @@ import Foundation
 
 /// The JSON Schema of a reply the model must give, sent as OpenAI's `response_format: {"type": "json_schema"}`. Only
 /// the grounded answer has one: `{"action": "answer"|"clarify"|"handoff", "text": "…", "citations": ["p1", …]}`, the
-/// citations limited to the ids of the passages sent and the text to a length a shopper reads (a server that decodes
+/// citations limited to the ids of the passages sent (each at most once in number) and the text to a length a shopper reads (a server that decodes
 /// by the schema cannot loop past it).
 public struct ReplySchema: Sendable, Equatable, Encodable {
     public var name: String
@@ -43,6 +43,8 @@ public struct ReplySchema: Sendable, Equatable, Encodable {
             var items = citations.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("items"))
             try items.encode("string", forKey: JSONKey("type"))
             try items.encode(citable, forKey: JSONKey("enum"))
+            // A small model decoding by the schema otherwise repeats the ids until its tokens run out.
+            try citations.encode(citable.count, forKey: JSONKey("maxItems"))
             try container.encode(["action", "text", "citations"], forKey: JSONKey("required"))
             try container.encode(false, forKey: JSONKey("additionalProperties"))
         }

@@ -90,6 +90,7 @@ struct BotModelTests {
         ("Доставка занимает 2–6 дней.", "not the JSON object"),
         (groundedJSON("Не знаю.", citations: []), "cites no passage"),
         (groundedJSON("Хорошо.", citations: ["p1"], action: "bogus"), "is not answer, clarify or handoff"),
+        (groundedJSON("Сколько идёт доставка?", citations: ["p1"]), "only repeats the question"),
     ])
     func anInvalidModelReplyIsRefused(output: String, why: String) async throws {
         let fake = FakeOpenAIServer.make()
@@ -277,6 +278,7 @@ struct BotModelTests {
                 let ids = try #require((properties["citations"]?["items"] as? [String: Any])?["enum"] as? [String])
                 let passages = try #require(reply.answer?.model?.passages)
                 #expect(ids == passages.map { String($0.split(separator: " ").first ?? "") } && ids.first == "p1")
+                #expect(properties["citations"]?["maxItems"] as? Int == ids.count)
 
                 try await useModel(env, tenant, url: url)
                 _ = try await env.services.botEngine.reply(to: ShopperMessage(text: "сколько идёт доставка", channel: .test), in: tenant)

@@ -117,7 +117,8 @@ extension BotEngine {
         if let completion {
             do {
                 reply = try GroundedReply.read(
-                    completion.text, passages: call.prompt.passages, language: turn.language, shopHosts: tenant.domains)
+                    completion.text, passages: call.prompt.passages, language: turn.language, shopHosts: tenant.domains,
+                    question: turn.message.original)
             } catch {
                 report.refused = "\(error)"
             }
