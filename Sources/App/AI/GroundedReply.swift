@@ -27,6 +27,8 @@ public struct GroundedReply: Sendable, Equatable {
         case leak
         /// The answer only repeats the shopper's question or a passage's title (a small model's way of not answering).
         case echo
+        /// The answer shares almost no wording with the passages it cites: it rests on something else.
+        case unsupported
 
         public var description: String {
             switch self {
@@ -39,6 +41,7 @@ public struct GroundedReply: Sendable, Equatable {
             case .tooLong: "the model's answer was too long"
             case .leak: "the model's answer repeats its instructions"
             case .echo: "the model's answer only repeats the question or a passage's title"
+            case .unsupported: "the model's answer shares almost no wording with the passages it cites"
             }
         }
     }
@@ -78,6 +81,7 @@ public struct GroundedReply: Sendable, Equatable {
         if !text.isEmpty, let written = BotLanguage.detect(Self.withoutLinks(text)), written != language {
             throw Refusal.wrongLanguage(expected: language)
         }
+        if action == .answer, !cited.isEmpty, !Self.rests(text, on: cited) { throw Refusal.unsupported }
         return GroundedReply(action: action, text: text, citations: cited)
     }
 
@@ -90,6 +94,17 @@ public struct GroundedReply: Sendable, Equatable {
         guard !words.isEmpty else { return true }
         if words.isSubset(of: Self.words(question)) { return true }
         return titles.contains { Self.words($0) == words }
+    }
+
+    /// Whether an answer of some length shares at least two stems (a word's first five letters, enough for Russian
+    /// endings) of four letters or more with the passages it cites. A model that cites a passage and writes about
+    /// something else ("Yes, we sell roses" citing the tent warranty) is not grounded, whatever it cites.
+    static func rests(_ text: String, on cited: [GroundingPassage]) -> Bool {
+        func stems(_ text: String) -> Set<String> { Set(words(text).filter { $0.count >= 4 }.map { String($0.prefix(5)) }) }
+        let answer = stems(withoutLinks(text))
+        guard answer.count >= 4 else { return true }
+        let passages = cited.reduce(into: Set<String>()) { $0.formUnion(stems($1.title + " " + $1.text)) }
+        return answer.intersection(passages).count >= 2
     }
 
     static func words(_ text: String) -> Set<String> {

@@ -91,6 +91,7 @@ struct BotModelTests {
         (groundedJSON("Не знаю.", citations: []), "cites no passage"),
         (groundedJSON("Хорошо.", citations: ["p1"], action: "bogus"), "is not answer, clarify or handoff"),
         (groundedJSON("Сколько идёт доставка?", citations: ["p1"]), "only repeats the question"),
+        (groundedJSON("Да, у нас большой выбор роз и тюльпанов к празднику!", citations: ["p1"]), "shares almost no wording"),
     ])
     func anInvalidModelReplyIsRefused(output: String, why: String) async throws {
         let fake = FakeOpenAIServer.make()
