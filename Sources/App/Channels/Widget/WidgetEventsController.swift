@@ -34,25 +34,14 @@ struct WidgetEventsController {
         let tenant = context.tenant
         let events = feed.subscribe(schema: tenant.schema.value, conversation: id)
         let logger = context.logger
-        let body = ResponseBody { [access, store, keepAlive, reads] writer in
+        // A shopper who left is the usual end; the widget reconnects from the last id in any case.
+        return eventStreamResponse(logger: logger, ended: "A widget event stream ended", level: .debug) {
+            [access, store, keepAlive, reads] writer in
             let stream = EventStream(
                 tenants: access.tenants, store: store, reads: reads, tenant: tenant, conversation: id, contact: contact, lastMessage: resume
             )
-            do {
-                try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
-            } catch {
-                // A shopper who left is the usual end; the widget reconnects from the last id in any case.
-                logger.debug("A widget event stream ended", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await writer.finish(nil)
+            try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
-                HTTPField.Name("X-Accel-Buffering")!: "no",
-            ],
-            body: body)
     }
 }
 
@@ -66,43 +55,24 @@ struct EventStream: Sendable {
     let contact: Int
     var lastMessage: Int
 
-    enum Wake: Sendable {
-        case event(ConversationFeed.Event)
-        case keepAlive
-    }
-
     func run(events: AsyncStream<ConversationFeed.Event>, keepAlive: Duration, writer: inout any ResponseBodyWriter) async throws {
         var stream = self
         try await stream.catchUp(state: true, writer: &writer)
-        let (wakes, continuation) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(32))
-        let forward = Task {
-            for await event in events { continuation.yield(.event(event)) }
-            continuation.finish()
-        }
-        let clock = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: keepAlive)
-                continuation.yield(.keepAlive)
-            }
-        }
-        defer {
-            forward.cancel()
-            clock.cancel()
-            continuation.finish()
-        }
-        for await wake in wakes.cancelOnGracefulShutdown() {
-            switch wake {
-            case .keepAlive:
-                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-            case .event(.typing(_, let author, let name)):
-                guard author != .shopper else { continue }
-                try await writer.write(Self.event("typing", data: TypingJSON(author: author.rawValue, name: name)))
-            case .event(.message(_, let id)):
-                if id > stream.lastMessage { try await stream.catchUp(state: false, writer: &writer) }
-            case .event(.draft(_, let replyTo)):
-                if let draft = try await stream.draft(replyTo) { try await writer.write(Self.event("draft", data: draft)) }
-            case .event(.state), .event(.resync):
-                try await stream.catchUp(state: true, writer: &writer)
+        try await events.withKeepAlive(every: keepAlive, buffer: 32) { wakes in
+            for await wake in wakes.cancelOnGracefulShutdown() {
+                switch wake {
+                case .keepAlive:
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                case .event(.typing(_, let author, let name)):
+                    guard author != .shopper else { continue }
+                    try await writer.write(Self.event("typing", data: TypingJSON(author: author.rawValue, name: name)))
+                case .event(.message(_, let id)):
+                    if id > stream.lastMessage { try await stream.catchUp(state: false, writer: &writer) }
+                case .event(.draft(_, let replyTo)):
+                    if let draft = try await stream.draft(replyTo) { try await writer.write(Self.event("draft", data: draft)) }
+                case .event(.state), .event(.resync):
+                    try await stream.catchUp(state: true, writer: &writer)
+                }
             }
         }
     }

@@ -41,23 +41,10 @@ public struct InboxLiveController: Sendable {
         let tenant = try InboxPanel.tenant(context)
         let events = feed.subscribe(schema: tenant.schema.value, conversation: nil)
         let logger = context.logger
-        let body = ResponseBody { [tenants, keepAlive] writer in
-            let stream = InboxEventStream(tenants: tenants, tenant: tenant)
-            do {
-                try await stream.run(events: events, keepAlive: keepAlive, writer: &writer)
-            } catch {
-                // The page reconnects by itself; say why this stream ended, for whoever reads the log.
-                logger.notice("An inbox event stream ended", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await writer.finish(nil)
+        // The page reconnects by itself; say why this stream ended, for whoever reads the log.
+        return eventStreamResponse(logger: logger, ended: "An inbox event stream ended", level: .notice) { [tenants, keepAlive] writer in
+            try await InboxEventStream(tenants: tenants, tenant: tenant).run(events: events, keepAlive: keepAlive, writer: &writer)
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
-                HTTPField.Name("X-Accel-Buffering")!: "no",
-            ],
-            body: body)
     }
 
     /// Tells the shopper (and colleagues) that the operator is typing; inbox.js sends it at most every 3 s.
@@ -93,11 +80,6 @@ struct InboxEventStream: Sendable {
     let tenants: TenantDatabase
     let tenant: TenantRecord
 
-    enum Wake: Sendable {
-        case event(ConversationFeed.Event)
-        case keepAlive
-    }
-
     struct Change: Encodable {
         var conversation: Int
         var id: Int?
@@ -109,59 +91,45 @@ struct InboxEventStream: Sendable {
 
     func run(events: AsyncStream<ConversationFeed.Event>, keepAlive: Duration, writer: inout any ResponseBodyWriter) async throws {
         try await writer.write(ByteBuffer(string: "retry: 5000\nevent: ready\ndata: {}\n\n"))
-        let (wakes, continuation) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(64))
-        let forward = Task {
-            for await event in events { continuation.yield(.event(event)) }
-            continuation.finish()
-        }
-        let clock = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: keepAlive)
-                continuation.yield(.keepAlive)
-            }
-        }
-        defer {
-            forward.cancel()
-            clock.cancel()
-            continuation.finish()
-        }
         // Whether a conversation is the inbox's (not a test chat): a conversation's channel never changes.
         var inInbox: [Int: Bool] = [:]
-        for await wake in wakes.cancelOnGracefulShutdown() {
-            guard case .event(let event) = wake else {
-                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                continue
-            }
-            guard let conversation = event.conversation else {
-                try await writer.write(Self.event("resync", Change(conversation: 0, url: PanelURL.inbox.path)))
-                continue
-            }
-            if inInbox.count > 5_000 { inInbox.removeAll() }
-            let known: Bool
-            if let cached = inInbox[conversation] {
-                known = cached
-            } else {
-                known = try await isInInbox(conversation)
-                inInbox[conversation] = known
-            }
-            guard known else { continue }
-            var change = Change(conversation: conversation, url: PanelURL.inboxConversation(conversation).path)
-            switch event {
-            case .message(_, let id):
-                change.id = id
-                try await writer.write(Self.event("message", change))
-            case .state(_, let state):
-                change.state = state.rawValue
-                // A conversation that starts waiting may make a desktop notification: it says who waits.
-                if state == .waiting { change.name = try await contactName(conversation) }
-                try await writer.write(Self.event("state", change))
-            case .typing(_, let author, let name):
-                guard author == .shopper else { continue }
-                change.author = author.rawValue
-                change.name = name
-                try await writer.write(Self.event("typing", change))
-            // An answer being written shows in the inbox once it is stored.
-            case .resync, .draft: continue
+        try await events.withKeepAlive(every: keepAlive, buffer: 64) { wakes in
+            for await wake in wakes.cancelOnGracefulShutdown() {
+                guard case .event(let event) = wake else {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    continue
+                }
+                guard let conversation = event.conversation else {
+                    try await writer.write(Self.event("resync", Change(conversation: 0, url: PanelURL.inbox.path)))
+                    continue
+                }
+                if inInbox.count > 5_000 { inInbox.removeAll() }
+                let known: Bool
+                if let cached = inInbox[conversation] {
+                    known = cached
+                } else {
+                    known = try await isInInbox(conversation)
+                    inInbox[conversation] = known
+                }
+                guard known else { continue }
+                var change = Change(conversation: conversation, url: PanelURL.inboxConversation(conversation).path)
+                switch event {
+                case .message(_, let id):
+                    change.id = id
+                    try await writer.write(Self.event("message", change))
+                case .state(_, let state):
+                    change.state = state.rawValue
+                    // A conversation that starts waiting may make a desktop notification: it says who waits.
+                    if state == .waiting { change.name = try await contactName(conversation) }
+                    try await writer.write(Self.event("state", change))
+                case .typing(_, let author, let name):
+                    guard author == .shopper else { continue }
+                    change.author = author.rawValue
+                    change.name = name
+                    try await writer.write(Self.event("typing", change))
+                // An answer being written shows in the inbox once it is stored.
+                case .resync, .draft: continue
+                }
             }
         }
     }
