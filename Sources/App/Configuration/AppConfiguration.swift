@@ -77,6 +77,8 @@ public struct AppConfiguration: Sendable {
     /// `localhost`) from the panel and the API (VITRINA_LLM_PRIVATE_HOSTS=allow|deny; `make run` allows it for a local
     /// llama.cpp). `tenants.yml` is the operator's and is never restricted.
     public var allowPrivateModelHosts = false
+    /// The messengers' API base URLs and rate limits, and Alice's answer budget (VITRINA_TELEGRAM_API_URL, ...).
+    public var channels = ChannelEndpoints()
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -185,6 +187,7 @@ public struct AppConfiguration: Sendable {
             config.logFormat = parsed
         }
         config.embeddings = try EmbeddingsSettings(environment: env)
+        config.channels = try ChannelEndpoints(environment: env)
         if let hosts = env["VITRINA_LLM_PRIVATE_HOSTS"], !hosts.isEmpty {
             switch hosts.lowercased() {
             case "allow": config.allowPrivateModelHosts = true

@@ -22,6 +22,7 @@ public struct SealedPlace: Sendable, Hashable, CustomStringConvertible {
         SealedPlace(scope: .platform, table: "platform.partners", column: "llm_key", rowKey: "slug"),
         SealedPlace(scope: .tenant, table: "bots", column: "llm_key", rowKey: "id::text"),
         SealedPlace(scope: .tenant, table: "inbox_settings", column: "identity_secret", rowKey: "id::text"),
+        SealedPlace(scope: .tenant, table: "channel_connections", column: "secrets", rowKey: "id::text"),
     ]
 
     public static var platform: [SealedPlace] { all.filter { $0.scope == .platform } }

@@ -69,6 +69,7 @@ struct SecretRotationTests {
             #expect(
                 report.places.map { "\($0.place) \($0.resealed)" } == [
                     "platform.partners.llm_key 1", "bots.llm_key 2", "inbox_settings.identity_secret 2",
+                    "channel_connections.secrets 0",
                 ])
             #expect(events.withLock { $0 } == ["1/2", "2/2"])
             let after = try await Self.stored(env, scopes)
