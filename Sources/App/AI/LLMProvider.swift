@@ -43,6 +43,9 @@ public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
     /// The provider's embedding model: OpenAI-compatible `text-embedding-3-small` by default; YandexGPT: the pair's
     /// name, `text-search` (its `text-search-doc` and `text-search-query` models).
     public var embeddingModel: String?
+    /// The provider's speech-to-text model for shoppers' voice notes (OpenAI-compatible `/audio/transcriptions`:
+    /// `whisper-1`; YandexGPT's key with SpeechKit: `general`); nil: voice notes are not transcribed.
+    public var speechModel: String?
 
     /// Whether the shop's vectors come from the installation or from the provider.
     public enum EmbeddingsSource: String, Sendable, Codable, CaseIterable {
@@ -81,7 +84,7 @@ public struct LLMProvider: Sendable, Equatable, Hashable, Codable {
 extension LLMProvider {
     enum CodingKeys: String, CodingKey {
         case kind, baseURL, model, folderID, iamToken, authURL, scope, caBundle, temperature, maxTokens, timeoutSeconds
-        case embeddings, embeddingModel, jsonSchema
+        case embeddings, embeddingModel, jsonSchema, speechModel
     }
 
     /// As stored (`bots.llm`, `platform.partners.llm`): the embeddings' keys are absent while they keep their defaults,
@@ -103,6 +106,7 @@ extension LLMProvider {
         embeddings = try container.decodeIfPresent(EmbeddingsSource.self, forKey: .embeddings) ?? .local
         embeddingModel = try container.decodeIfPresent(String.self, forKey: .embeddingModel)
         jsonSchema = try container.decodeIfPresent(Bool.self, forKey: .jsonSchema) ?? false
+        speechModel = try container.decodeIfPresent(String.self, forKey: .speechModel)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,5 +125,6 @@ extension LLMProvider {
         if embeddings != .local { try container.encode(embeddings, forKey: .embeddings) }
         try container.encodeIfPresent(embeddingModel, forKey: .embeddingModel)
         if jsonSchema { try container.encode(true, forKey: .jsonSchema) }
+        try container.encodeIfPresent(speechModel, forKey: .speechModel)
     }
 }

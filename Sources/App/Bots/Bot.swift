@@ -202,6 +202,13 @@ public enum BotTexts {
         language == .ru ? "Сейчас вам ответит оператор." : "A person will answer you shortly."
     }
 
+    /// A voice note the bot could not hear (no speech to text, or nothing recognised).
+    public static func voiceUnheard(_ language: BotLanguage) -> String {
+        language == .ru
+            ? "Я пока не умею слушать голосовые сообщения. Напишите, пожалуйста, вопрос текстом — а сотрудники магазина увидят ваше сообщение."
+            : "I can't listen to voice messages yet. Please type your question — the shop's team will see your message too."
+    }
+
     public static func clarify(_ language: BotLanguage) -> String {
         language == .ru ? "Уточните, пожалуйста, что вы имели в виду:" : "Did you mean:"
     }

@@ -20,6 +20,8 @@ public struct InboxActions: Sendable {
         /// Assign to an operator (the acting one, or a teammate).
         case assign(UUID)
         case release, resolve, handBack
+        /// WhatsApp outside the 24-hour window: send the connection's approved template with this name.
+        case template(String)
     }
 
     /// Does `action` as `user` on conversation `id`; returns the conversation's state after it. Replying to a
@@ -44,6 +46,9 @@ public struct InboxActions: Sendable {
             switch action {
             case .reply(let text):
                 let text = try Self.checked(text)
+                if conversation.channel == .whatsapp, try await ChannelWindow.isClosed(conversation: id, on: connection) {
+                    throw InboxError.windowClosed
+                }
                 if conversation.state != .assigned {
                     conversation.state = try await conversations.apply(.take(operator: user), to: conversation, on: connection)
                 }
@@ -51,6 +56,22 @@ public struct InboxActions: Sendable {
                     """
                     WITH m AS (INSERT INTO messages (conversation_id, channel, author, author_user_id, text, delivery)
                         VALUES (\(id), \(conversation.channel.rawValue), 'operator', \(user), \(text), \(conversation.channel.firstDelivery)))
+                    UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = \(id)
+                    """)
+            case .template(let name):
+                guard conversation.channel == .whatsapp,
+                    let template = try await ChannelWindow.templates(conversation: id, on: connection).first(where: { $0.name == name })
+                else {
+                    throw InboxError.noTemplate
+                }
+                if conversation.state != .assigned {
+                    conversation.state = try await conversations.apply(.take(operator: user), to: conversation, on: connection)
+                }
+                let parts = BotJSON.encode([MessagePart(type: .template, title: template.name, template: template)])
+                try await connection.execute(
+                    """
+                    WITH m AS (INSERT INTO messages (conversation_id, channel, author, author_user_id, text, parts, delivery)
+                        VALUES (\(id), 'whatsapp', 'operator', \(user), \(template.text), \(parts)::jsonb, 'queued'))
                     UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = \(id)
                     """)
             case .note(let text):
@@ -98,6 +119,10 @@ public struct InboxActions: Sendable {
 /// Why an inbox action was refused.
 public enum InboxError: Error, Sendable, Equatable {
     case notFound, empty, tooLong, notATeammate
+    /// WhatsApp: more than 24 hours since the shopper wrote; only an approved template may go.
+    case windowClosed
+    /// The template named is not among the connection's approved ones.
+    case noTemplate
 
     /// The interface text's key.
     public var textKey: String {
@@ -106,6 +131,8 @@ public enum InboxError: Error, Sendable, Equatable {
         case .empty: "inbox_error_empty"
         case .tooLong: "inbox_error_too_long"
         case .notATeammate: "inbox_error_not_teammate"
+        case .windowClosed: "inbox_error_window_closed"
+        case .noTemplate: "inbox_error_no_template"
         }
     }
 }

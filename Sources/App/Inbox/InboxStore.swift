@@ -81,16 +81,18 @@ public struct InboxMessage: Sendable, Equatable, RowDecodable {
     public var internalNote: Bool
     public var explanation: Explanation?
     public var delivery: String?
+    /// Why a message did not reach the shopper (`<kind>: <provider's words>`, `DeliveryRefusal`), or why it waits.
+    public var deliveryError: String?
     public var createdAt: Date
 
     static let columns = """
         m.id::int, m.author, m.author_user_id, nullif(u.name, ''), m.text, m.parts::text, m.internal, m.explanation::text,
-        m.delivery, m.created_at
+        m.delivery, m.delivery_error, m.created_at
         """
 
     public init(row: PostgresRow) throws {
-        let (id, author, authorID, name, text, parts, note, explanation, delivery, created) = try row.decode(
-            (Int, String, UUID?, String?, String, String, Bool, String?, String?, Date).self)
+        let (id, author, authorID, name, text, parts, note, explanation, delivery, deliveryError, created) = try row.decode(
+            (Int, String, UUID?, String?, String, String, Bool, String?, String?, String?, Date).self)
         self.id = id
         self.author = MessageAuthor(rawValue: author) ?? .system
         self.authorID = authorID
@@ -100,6 +102,7 @@ public struct InboxMessage: Sendable, Equatable, RowDecodable {
         internalNote = note
         self.explanation = explanation.flatMap { try? JSONDecoder().decode(Explanation.self, from: Data($0.utf8)) }
         self.delivery = delivery
+        self.deliveryError = deliveryError
         createdAt = created
     }
 }

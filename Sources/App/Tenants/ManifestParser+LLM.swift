@@ -14,6 +14,7 @@ extension ManifestParser {
     static let llmKeys: Set<String> = [
         "mode", "provider", "base_url", "model", "api_key_env", "folder_id", "iam_token", "auth_url", "scope", "ca_bundle", "temperature",
         "max_tokens", "timeout", "instructions", "on_uncited", "json_schema", "embeddings", "embedding_model",
+        "speech_model",
     ]
 
     /// `llm: {provider: openai|yandexgpt|gigachat, base_url, model, api_key_env, folder_id, ...}`; for a bot also
@@ -51,6 +52,7 @@ extension ManifestParser {
                 }
             }
             provider.embeddingModel = text(map, path, "embedding_model")
+            provider.speechModel = text(map, path, "speech_model")
             do { try LLMProvider.check(provider) } catch { report(node, path, "\(error)".replacingOccurrences(of: "llm.", with: "")) }
             settings.provider = provider
             settings.mode = .own

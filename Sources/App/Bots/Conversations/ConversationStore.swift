@@ -75,9 +75,15 @@ public struct ConversationStore: Sendable {
         guard let externalID else {
             return try await tenant.value(Int.self, "INSERT INTO contacts (name) VALUES (\(name)) RETURNING id::int") ?? 0
         }
+        // A messenger's name (Telegram's, WhatsApp's profile) names a contact nobody named yet, in the same statement.
         if let id = try await tenant.value(
             Int.self,
-            "SELECT contact_id::int FROM contact_identities WHERE channel = \(channel.rawValue) AND external_id = \(externalID)")
+            """
+            WITH i AS (SELECT contact_id FROM contact_identities WHERE channel = \(channel.rawValue) AND external_id = \(externalID)),
+            u AS (UPDATE contacts SET name = \(name), updated_at = now()
+                  WHERE \(name)::text IS NOT NULL AND id = (SELECT contact_id FROM i) AND name IS NULL)
+            SELECT contact_id::int FROM i
+            """)
         {
             return id
         }

@@ -52,7 +52,15 @@ extension BotEngine {
                     tenant: tenant, on: connection)
                 return AcceptedMessage(conversation: intake.conversation, messageID: id, duplicate: false, answerQueued: false)
             }
-            guard intake.conversation.state.botAnswers else {
+            if let connectionID = message.transcribeWith {
+                // The words come first: the transcription job queues the answer (and people see the text meanwhile).
+                try await jobs.enqueue(
+                    TranscribeVoice(conversation: intake.conversation.id, message: id, connection: connectionID), tenant: tenant.id,
+                    maxAttempts: 4, idempotencyKey: "transcribe:\(tenant.id):\(id)", on: connection)
+                return AcceptedMessage(conversation: intake.conversation, messageID: id, duplicate: false, answerQueued: false)
+            }
+            // A photo with no caption has nothing to answer: people see it in the inbox.
+            guard intake.conversation.state.botAnswers, !message.text.allSatisfy(\.isWhitespace) else {
                 return AcceptedMessage(conversation: intake.conversation, messageID: id, duplicate: false, answerQueued: false)
             }
             try await jobs.enqueue(

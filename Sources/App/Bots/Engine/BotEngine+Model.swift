@@ -15,6 +15,13 @@ extension ConversationChannel {
 }
 
 extension BotEngine {
+    /// How long a model may take on a channel: on Alice, the installation's budget (VITRINA_ALICE_BUDGET_MS) less the
+    /// time to store retrieval's answer and reach the skill, so the webhook has an answer to say in time.
+    func modelBudget(_ channel: ConversationChannel) -> Duration {
+        guard channel == .alice, let aliceBudget else { return channel.answerBudget }
+        return max(.milliseconds(100), aliceBudget - .milliseconds(400))
+    }
+
     /// The model this turn may ask: the bot's (or its agency's) provider with its key opened, when the shop has tokens
     /// left this month (the plan's `llm_tokens_per_month` and the shop's own lower cap), and the conversation so far.
     func modelAccess(
@@ -53,7 +60,7 @@ extension BotEngine {
     func complete(_ pending: PendingAnswer, in tenant: TenantRecord, logger: Logger) async throws -> BotReply {
         let call = pending.call
         let provider = call.access.provider
-        let deadline = min(pending.started + pending.channel.answerBudget, ContinuousClock.now + .seconds(provider.timeoutSeconds))
+        let deadline = min(pending.started + modelBudget(pending.channel), ContinuousClock.now + .seconds(provider.timeoutSeconds))
         let draft = pending.channel == .widget ? DraftWriter() : nil
         let writing = draft.map { draft in
             Task {

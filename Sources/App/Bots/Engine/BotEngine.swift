@@ -17,6 +17,11 @@ public struct ShopperMessage: Sendable {
     public var contactName: String?
     /// The contact, when the channel knows it already (a widget visitor).
     public var contactID: Int?
+    /// What came with the text: a messenger's attachments (photos, documents, voice notes).
+    public var parts: [MessagePart] = []
+    /// A voice note to transcribe before the bot answers (its connection): `accept` queues `channel.transcribe`
+    /// instead of the answer.
+    public var transcribeWith: Int?
 
     public init(
         text: String, channel: ConversationChannel, externalContactID: String? = nil, conversationID: Int? = nil,
@@ -75,6 +80,8 @@ public struct BotEngine: Sendable {
     /// Language models (nil: no bot asks one) and the box their keys are sealed in.
     let models: (any ChatModelSource)?
     let secrets: SecretBox?
+    /// Alice's answer budget (`ChannelEndpoints.aliceBudget`); nil keeps `ConversationChannel.answerBudget`.
+    var aliceBudget: Duration?
 
     public init(
         tenants: TenantDatabase, snapshots: BotSnapshots, embeddings: (any EmbeddingModel)?, pipeline: AnswerPipeline = .standard(),
@@ -184,9 +191,9 @@ public struct BotEngine: Sendable {
         let row = try await connection.value(
             (Int?, Int?, Int?).self,
             """
-            WITH m AS (INSERT INTO messages (conversation_id, channel, author, text, channel_message_id)
+            WITH m AS (INSERT INTO messages (conversation_id, channel, author, text, channel_message_id, parts)
                     VALUES (\(conversation.id), \(conversation.channel.rawValue), 'shopper', \(String(message.text.prefix(10000))),
-                        \(message.channelMessageID))
+                        \(message.channelMessageID), \(BotJSON.encode(message.parts))::jsonb)
                     ON CONFLICT (channel, channel_message_id) WHERE channel_message_id IS NOT NULL DO NOTHING RETURNING id),
             u AS (INSERT INTO platform.message_usage AS u (tenant_id, month, messages)
                     SELECT \(tenant.id), date_trunc('month', now() AT TIME ZONE 'UTC')::date, 1 FROM m

@@ -65,15 +65,23 @@ public struct MessagePart: Sendable, Codable, Equatable {
         /// A quick reply: tapping it sends `title` as the shopper's message.
         case button
         case link
+        /// A file a shopper sent on a messenger (`attachment` says which); `title` names it for people.
+        case attachment
+        /// WhatsApp: the approved template an operator sent outside the 24-hour window (`template`).
+        case template
     }
     public var type: Kind
     public var title: String
     public var url: String?
+    public var attachment: Attachment?
+    public var template: WhatsAppTemplate?
 
-    public init(type: Kind, title: String, url: String? = nil) {
+    public init(type: Kind, title: String, url: String? = nil, attachment: Attachment? = nil, template: WhatsAppTemplate? = nil) {
         self.type = type
         self.title = title
         self.url = url
+        self.attachment = attachment
+        self.template = template
     }
 }
 

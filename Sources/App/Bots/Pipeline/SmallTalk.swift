@@ -51,7 +51,8 @@ public enum SmallTalk: String, Sendable, Codable, CaseIterable {
                     "привет", "приветик", "приветствую", "здравствуйте", "здравствуй", "здрасте", "здрасьте", "добрый день", "добрый вечер",
                     "доброе утро", "доброй ночи", "доброго дня", "доброго времени суток", "хай", "салют", "алло", "ау", "hello", "hi",
                     "hey",
-                    "hiya", "howdy", "good morning", "good afternoon", "good evening", "greetings", "hi there", "hello there",
+                    "hiya", "howdy", "start", "старт", "начать", "good morning", "good afternoon", "good evening", "greetings", "hi there",
+                    "hello there",
                 ]
             ),
             (

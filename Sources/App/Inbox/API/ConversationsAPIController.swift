@@ -189,15 +189,20 @@ struct ConversationsAPIController: Sendable {
     }
 
     struct ReplyBody: Decodable {
-        var text: String
+        var text: String?
         var `internal`: Bool?
+        /// WhatsApp outside the 24-hour window: the approved template's name (instead of `text`).
+        var template: String?
     }
 
-    /// `POST /conversations/{id}/messages`: an operator's reply (taking the conversation if nobody holds it), or a note
-    /// with `"internal": true`.
+    /// `POST /conversations/{id}/messages`: an operator's reply (taking the conversation if nobody holds it), a note
+    /// with `"internal": true`, or on WhatsApp an approved template (`"template": "<name>"`).
     @Sendable func reply(request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await APIJSON.decode(ReplyBody.self, from: request)
-        let action: InboxActions.Action = body.internal == true ? .note(body.text) : .reply(body.text)
+        let action: InboxActions.Action =
+            if let template = body.template { .template(template) } else if body.internal == true { .note(body.text ?? "") } else {
+                .reply(body.text ?? "")
+            }
         return try await perform(action, context, status: .created)
     }
 
@@ -250,6 +255,14 @@ struct ConversationsAPIController: Sendable {
             case .empty: throw APIError.validation([FieldProblem(field: "text", message: "Required.")])
             case .tooLong: throw APIError.validation([FieldProblem(field: "text", message: "At most 10000 characters.")])
             case .notATeammate: throw APIError.validation([FieldProblem(field: "user_id", message: "Not an operator of this shop.")])
+            case .windowClosed:
+                throw APIError(
+                    .conflict,
+                    "More than 24 hours since the shopper's last WhatsApp message: send an approved template (\"template\": \"<name>\").")
+            case .noTemplate:
+                throw APIError.validation([
+                    FieldProblem(field: "template", message: "Not an approved template of this WhatsApp connection.")
+                ])
             }
         } catch let error as IllegalTransition {
             throw APIError(.conflict, error.description)

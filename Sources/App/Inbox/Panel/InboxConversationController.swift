@@ -48,6 +48,9 @@ public struct InboxConversationController: Sendable {
     @Sendable func reply(request: Request, context: PanelRequestContext) async throws -> Response {
         let id = try InboxPanel.id(context)
         let typed = context.form.raw("text")
+        if context.form["whatsapp_send"] != nil {
+            return try await perform(.template(context.form.text("whatsapp_template")), id: id, context: context, done: "inbox_replied")
+        }
         let template = context.form.text("template")
         if !template.isEmpty, context.form["insert"] != nil || typed.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             return try await render(id, context: context, typed: typed, insert: template).response
@@ -93,7 +96,7 @@ public struct InboxConversationController: Sendable {
         } catch let error as InboxError {
             switch error {
             case .notFound: throw HTTPError(.notFound)
-            case .empty, .tooLong:
+            case .empty, .tooLong, .windowClosed, .noTemplate:
                 return try await render(id, context: context, typed: typed, error: t[error.textKey], status: .unprocessableContent)
                     .response
             case .notATeammate:
@@ -115,6 +118,14 @@ public struct InboxConversationController: Sendable {
         try await sessions.setFlash(Flash(kind, message), sessionID: context.panel.user.sessionID)
     }
 
+    /// WhatsApp's approved templates when its 24-hour window is closed, else nil.
+    private func whatsappWindow(_ conversation: InboxConversation, on connection: TenantConnection) async throws -> [WhatsAppTemplate]? {
+        guard conversation.channel == .whatsapp, try await ChannelWindow.isClosed(conversation: conversation.id, on: connection) else {
+            return nil
+        }
+        return try await ChannelWindow.templates(conversation: conversation.id, on: connection)
+    }
+
     /// The conversation's page; `insert` names a template to add to the typed text; `configure` changes the page last.
     func render(
         _ id: Int, context: PanelRequestContext, typed: String = "", insert: String? = nil, error: String? = nil,
@@ -130,7 +141,8 @@ public struct InboxConversationController: Sendable {
                 conversation: conversation, messages: try await inbox.messages(id, on: connection),
                 events: try await inbox.events(id, on: connection), teammates: try await inbox.teammates(on: connection),
                 templates: try await BotConfigStore().templates(on: connection), waitingCount: try await inbox.waitingCount(on: connection),
-                targetWait: try await settings.read(on: connection).targetWaitSeconds)
+                targetWait: try await settings.read(on: connection).targetWaitSeconds,
+                window: try await whatsappWindow(conversation, on: connection))
         }
         let answers = panel.allows(.answerInbox)
         let presenceStatus = answers ? try await presence.status(user: user, tenant: tenant.id) : nil

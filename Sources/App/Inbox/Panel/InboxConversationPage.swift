@@ -9,6 +9,8 @@ struct InboxConversationData: Sendable {
     let templates: [ResponseTemplate]
     let waitingCount: Int
     let targetWait: Int
+    /// WhatsApp with its 24-hour window closed: the connection's approved templates (nil while the window is open).
+    var window: [WhatsAppTemplate]? = nil
 }
 
 /// A conversation in the inbox (`/admin/inbox/<id>`): its history with notes and the bot's explanations, the contact,
@@ -21,11 +23,16 @@ struct InboxConversationPage {
         let label: String
         let isNote: Bool
         let text: String
+        let hasText: Bool
         let time: String
         let timeFull: String
         let timeISO: String
         let delivery: String?
         let failed: Bool
+        /// Why it failed, as a sentence for people, with the provider's words.
+        let problem: String?
+        /// The files a shopper sent (a photo, a document, a voice note).
+        let attachments: [String]
         let replies: [String]
         let links: [BotTryPage.Link]
         let hasParts: Bool
@@ -79,6 +86,10 @@ struct InboxConversationPage {
 
     // The operator's forms (nil/false for viewers).
     let canAnswer: Bool
+    /// WhatsApp's window is closed: only a template may go (`windowTemplates`, possibly none).
+    let windowClosed: Bool
+    let windowTemplates: [SelectOption]
+    let hasWindowTemplates: Bool
     let replyURL: String
     let noteURL: String
     let actionURL: String
@@ -146,6 +157,11 @@ struct InboxConversationPage {
         pageURL = PanelURL.inboxConversation(id).path
 
         self.canAnswer = canAnswer
+        windowClosed = data.window != nil
+        windowTemplates = (data.window ?? []).map {
+            SelectOption(value: $0.name, label: $0.name + " (" + $0.language + "): " + $0.text, selected: false)
+        }
+        hasWindowTemplates = !windowTemplates.isEmpty
         replyURL = PanelURL.inboxReply(id).path
         noteURL = PanelURL.inboxNote(id).path
         actionURL = PanelURL.inboxAction(id).path
@@ -188,13 +204,30 @@ struct InboxConversationPage {
         let links = message.parts.filter { $0.type == .link }.compactMap { part in
             part.url.map { BotTryPage.Link(title: part.title, url: $0) }
         }
-        let delivery = message.author == .operator && !message.internalNote ? message.delivery : nil
+        // Messengers report every outbound message's fate; the widget only operators' (the bot's are read with them).
+        let reported = message.author == .operator || message.delivery == "failed" || message.delivery == "queued"
+        let delivery = message.author != .shopper && !message.internalNote && reported ? message.delivery : nil
+        let attachments = message.parts.filter { $0.type == .attachment }.map { part in
+            (t["inbox_attachment_" + (part.attachment?.kind.rawValue ?? "")] ?? "📎") + " " + part.title
+        }
         return Message(
             id: message.id, kind: message.internalNote ? "note" : message.author.rawValue, label: label, isNote: message.internalNote,
-            text: message.text, time: when(message.createdAt, now: now, language: language),
+            text: message.text, hasText: !message.text.isEmpty, time: when(message.createdAt, now: now, language: language),
             timeFull: DateText.dateTime(message.createdAt, language: language), timeISO: InboxPanel.iso(message.createdAt),
-            delivery: delivery.map { t["inbox_delivery_" + $0] ?? $0 }, failed: delivery == "failed", replies: replies, links: links,
+            delivery: delivery.map { t["inbox_delivery_" + $0] ?? $0 }, failed: delivery == "failed",
+            problem: delivery == "failed" ? problem(message.deliveryError, t: t) : nil, attachments: attachments, replies: replies,
+            links: links,
             hasParts: !replies.isEmpty || !links.isEmpty, why: message.explanation.flatMap { why($0, t: t, language: language) })
+    }
+
+    /// A failed delivery's reason for people: the refusal's sentence, then the provider's own words.
+    static func problem(_ error: String?, t: [String: String]) -> String? {
+        guard let error, !error.isEmpty else { return nil }
+        guard let colon = error.firstIndex(of: ":") else { return error }
+        let kind = String(error[..<colon])
+        let detail = error[error.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard let sentence = t["channel_refused_" + kind] else { return error }
+        return detail.isEmpty ? sentence : sentence + " (" + detail + ")"
     }
 
     /// The explanation as "Try the bot" shows it.

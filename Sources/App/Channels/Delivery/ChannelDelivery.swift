@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+
+/// The job that takes one outbound message (the bot's, an operator's, a notice) to its messenger. Queued by the
+/// `messages_deliver` trigger in the transaction that stored the message.
+public struct DeliverMessage: JobKind {
+    public static let kind = "channel.deliver"
+    public var message: Int
+
+    public init(message: Int) { self.message = message }
+}
+
+/// Sends queued messages: reads the message, its chat and its connection and takes a send slot in one short
+/// transaction, commits, sends with none open, then records the outcome. A process killed mid-send leaves the job
+/// leased; when the lease ends it runs again, and the message is sent again only if the first send reached the provider
+/// before the kill (the one duplicate a kill can make).
+public struct ChannelDelivery: Sendable {
+    let tenants: TenantDatabase
+    let store: ChannelConnectionStore
+    let clients: ChannelClients
+    let limits: ChannelEndpoints
+    /// The shop's own address for the links the bot answers with (`/help/delivery` is the shop's page, and a messenger
+    /// needs the whole URL).
+    let directory: TenantDirectory
+    let origin: Origin
+    /// A wait for a send slot up to this long happens inside the job; a longer one gives the worker back.
+    let longestWait: Duration = .seconds(3)
+
+    init(
+        tenants: TenantDatabase, store: ChannelConnectionStore, clients: ChannelClients, limits: ChannelEndpoints,
+        directory: TenantDirectory, origin: Origin
+    ) {
+        self.tenants = tenants
+        self.store = store
+        self.clients = clients
+        self.limits = limits
+        self.directory = directory
+        self.origin = origin
+    }
+
+    /// A message ready to go, as the first transaction read it.
+    struct Pending: Sendable {
+        var connection: ChannelConnection
+        var chat: String
+        var message: OutboundMessage
+        /// Seconds until the slot this send took (0 when it may go now).
+        var wait: Double
+    }
+
+    /// Why a message cannot go, decided before calling anyone.
+    enum Skip: Sendable {
+        /// Sent already, deleted, or not an outbound messenger message: nothing to do.
+        case nothing
+        case refuse(DeliveryRefusal)
+    }
+
+    /// `lastAttempt`: a send that fails again is marked failed rather than left queued.
+    public func run(_ job: DeliverMessage, in tenant: TenantRecord, lastAttempt: Bool = false, logger: Logger) async throws {
+        let prepared = try await tenants.withTenant(tenant, logger: logger) { connection in
+            try await prepare(job.message, site: origin.url(host: directory.snapshot.primaryHost(of: tenant)), on: connection)
+        }
+        let pending: Pending
+        switch prepared {
+        case .failure(let skip):
+            if case .refuse(let refusal) = skip.skip {
+                try await record(job.message, .refused(refusal), connection: nil, in: tenant, logger: logger)
+            }
+            return
+        case .success(let found): pending = found
+        }
+        if pending.wait > 0 {
+            let wait = Duration.milliseconds(Int64((pending.wait * 1000).rounded(.up)))
+            guard wait <= longestWait else { throw JobFailure.retryAfter(wait, "Waiting for the channel's rate limit") }
+            try await Task.sleep(for: wait)
+        }
+        guard let client = clients.client(for: pending.connection.kind) else { return }
+        var outcome = await client.send(pending.message, to: pending.chat, over: pending.connection)
+        if case .retry(_, let reason) = outcome, lastAttempt {
+            outcome = .refused(DeliveryRefusal(.unreachable, reason))
+        }
+        try await record(job.message, outcome, connection: pending.connection, in: tenant, logger: logger)
+        Counter(label: "vitrina_channel_sends_total", dimensions: [("kind", pending.connection.kind.rawValue), ("outcome", outcome.name)])
+            .increment()
+        if case .retry(let after, let reason) = outcome {
+            if let after { throw JobFailure.retryAfter(after, reason) }
+            throw DeliveryRetry(reason: reason)
+        }
+    }
+
+    /// Reads what the send needs and takes its send slots (the connection's and the chat's), in the caller's transaction.
+    func prepare(_ id: Int, site: String, on connection: TenantConnection) async throws -> Result<Pending, SkipError> {
+        let row = try await connection.value(
+            (String, String, String?, Int, String?, String?, Double?).self,
+            """
+            SELECT m.text, m.parts::text, c.language, c.bot_id::int, m.channel,
+                (SELECT i.external_id FROM contact_identities i WHERE i.contact_id = c.contact_id AND i.channel = c.channel
+                    ORDER BY i.created_at DESC LIMIT 1),
+                extract(epoch FROM clock_timestamp() - (SELECT max(s.created_at) FROM messages s
+                    WHERE s.conversation_id = c.id AND s.author = 'shopper'))::float8
+            FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.id = \(id) AND m.delivery = 'queued' AND NOT m.internal AND m.author <> 'shopper'
+            """)
+        guard let (text, partsJSON, language, botID, channelName, chat, sinceShopper) = row,
+            let channel = channelName.flatMap(ConversationChannel.init(rawValue:)),
+            let kind = ChannelKind.allCases.first(where: { $0.conversationChannel == channel })
+        else {
+            return .failure(SkipError(.nothing))
+        }
+        guard let found = try await store.find(botID: botID, kind: kind, on: connection) else {
+            return .failure(SkipError(.refuse(DeliveryRefusal(.unauthorized, "The bot is no longer connected to \(kind.rawValue)."))))
+        }
+        guard let chat else {
+            return .failure(SkipError(.refuse(DeliveryRefusal(.notFound, "The shopper has no \(kind.rawValue) address."))))
+        }
+        var parts = (try? JSONDecoder().decode([MessagePart].self, from: Data(partsJSON.utf8))) ?? []
+        for index in parts.indices where parts[index].url?.hasPrefix("/") == true && parts[index].url?.hasPrefix("//") == false {
+            parts[index].url = site + (parts[index].url ?? "")
+        }
+        let template = parts.first { $0.type == .template }?.template
+        if kind == .whatsapp, template == nil, (sinceShopper ?? .infinity) > 24 * 3600 {
+            return .failure(
+                SkipError(
+                    .refuse(
+                        DeliveryRefusal(
+                            .windowClosed, "More than 24 hours since the shopper's last message: only an approved template may be sent."))))
+        }
+        let outbound = OutboundMessage(
+            text: text, parts: parts.filter { $0.type == .button || $0.type == .link }, template: template,
+            language: language.flatMap(BotLanguage.init(rawValue:)) ?? .ru)
+        let wait = try await reserve(found, chat: chat, on: connection)
+        return .success(Pending(connection: found, chat: chat, message: outbound, wait: wait))
+    }
+
+    /// Takes the next send slot of the connection and, on Telegram, of the chat: a rate limit every process shares
+    /// (`channel_send_slots`). Returns the seconds until the later of the two.
+    func reserve(_ connection: ChannelConnection, chat: String, on tenant: TenantConnection) async throws -> Double {
+        let perConnection: Double
+        var perChat: Double?
+        switch connection.kind {
+        case .telegram:
+            perConnection = limits.telegramPerSecond
+            perChat = limits.telegramChatPerSecond
+        case .whatsapp: perConnection = limits.whatsappPerSecond
+        case .alice: return 0
+        }
+        let chats = perChat == nil ? [""] : ["", chat]
+        let intervals = perChat.map { [1 / perConnection, 1 / $0] } ?? [1 / perConnection]
+        let wait = try await tenant.value(
+            Double.self,
+            """
+            WITH w AS (
+                INSERT INTO channel_send_slots AS s (connection_id, chat, next_at)
+                SELECT \(connection.id), k.chat, clock_timestamp() + make_interval(secs => k.gap)
+                FROM unnest(\(chats)::text[], \(intervals)::float8[]) AS k(chat, gap)
+                ON CONFLICT (connection_id, chat) DO UPDATE
+                    SET next_at = greatest(s.next_at, clock_timestamp()) + (excluded.next_at - clock_timestamp())
+                RETURNING s.next_at, s.chat)
+            SELECT greatest(0, max(extract(epoch FROM w.next_at - clock_timestamp())::float8
+                - CASE WHEN w.chat = '' THEN \(intervals[0]) ELSE \(intervals.last ?? 0) END))::float8 FROM w
+            """)
+        return wait ?? 0
+    }
+
+    /// Records what became of a send: sent (with the provider's id), failed with the refusal's sentence, or still
+    /// queued with the reason (a retry follows). A revoked token also marks the connection failed.
+    func record(
+        _ id: Int, _ outcome: SendOutcome, connection: ChannelConnection?, in tenant: TenantRecord, logger: Logger
+    ) async throws {
+        try await tenants.withTenant(tenant, logger: logger) { tenantConnection in
+            switch outcome {
+            case .sent(let ids):
+                let first = ids.first.map { connection?.kind == .telegram ? "out:\(connection?.id ?? 0):\($0)" : $0 }
+                try await tenantConnection.execute(
+                    """
+                    UPDATE messages SET delivery = 'sent', delivery_error = NULL,
+                        channel_message_id = CASE WHEN EXISTS (SELECT 1 FROM messages o WHERE o.channel = messages.channel
+                            AND o.channel_message_id = \(first)) THEN NULL ELSE \(first) END
+                    WHERE id = \(id) AND delivery = 'queued'
+                    """)
+            case .refused(let refusal):
+                try await tenantConnection.execute(
+                    "UPDATE messages SET delivery = 'failed', delivery_error = \(refusal.description) WHERE id = \(id) AND delivery = 'queued'"
+                )
+                if refusal.kind == .unauthorized, let connection {
+                    try await store.setStatus(connection.id, .failed, detail: refusal.detail, key: "revoked", on: tenantConnection)
+                }
+            case .retry(_, let reason):
+                try await tenantConnection.execute(
+                    "UPDATE messages SET delivery_error = \(String(reason.prefix(500))) WHERE id = \(id) AND delivery = 'queued'")
+            }
+        }
+    }
+}
+
+/// `prepare`'s reason not to send, as an error so it fits a `Result`.
+struct SkipError: Error, Sendable {
+    let skip: ChannelDelivery.Skip
+    init(_ skip: ChannelDelivery.Skip) { self.skip = skip }
+}
+
+/// A send worth trying again later (the job's back-off decides when).
+struct DeliveryRetry: Error, Sendable, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
+}
+
+extension SendOutcome {
+    /// The outcome's name in metrics: `sent`, `retry`, or the refusal's kind.
+    var name: String {
+        switch self {
+        case .sent: "sent"
+        case .retry: "retry"
+        case .refused(let refusal): "refused_" + refusal.kind.rawValue
+        }
+    }
+}

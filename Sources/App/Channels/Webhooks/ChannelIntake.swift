@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+
+/// Takes what a messenger's webhook understood into the conversations: a shopper's message through
+/// `BotEngine.accept` (stored with its answer's job, or its transcription's, in one transaction; a redelivery is a
+/// no-op), a delivery report onto our message's state. Everything here is one short transaction: the webhook answers
+/// 200 right after it commits.
+public struct ChannelIntake: Sendable {
+    let engine: BotEngine
+    let jobs: JobQueue
+    let tenants: TenantDatabase
+
+    public init(engine: BotEngine, jobs: JobQueue, tenants: TenantDatabase) {
+        self.engine = engine
+        self.jobs = jobs
+        self.tenants = tenants
+    }
+
+    /// What became of an event, for the caller's log and tests.
+    public enum Outcome: Sendable, Equatable {
+        case accepted(message: Int, duplicate: Bool)
+        case delivery(updated: Bool)
+        case ignored
+    }
+
+    @discardableResult
+    public func take(
+        _ event: InboundEvent, from connection: ChannelConnection, in tenant: TenantRecord, logger: Logger
+    ) async throws -> Outcome {
+        switch event {
+        case .message(let inbound):
+            let accepted = try await engine.accept(
+                shopperMessage(inbound, connection: connection), in: tenant, jobs: jobs, logger: logger)
+            // The Channels page's "last message received", written at most once a minute per connection.
+            if (connection.lastInboundAt.map { Date().timeIntervalSince($0) > 60 }) ?? true {
+                try await tenants.withTenant(tenant, logger: logger) { door in
+                    try await door.execute(
+                        "UPDATE channel_connections SET last_inbound_at = now() WHERE id = \(connection.id)")
+                }
+            }
+            return .accepted(message: accepted.messageID, duplicate: accepted.duplicate)
+        case .delivery(let report):
+            return .delivery(updated: try await record(report, channel: connection.kind.conversationChannel, in: tenant, logger: logger))
+        case .ignored(let why):
+            logger.debug("A webhook's update was ignored", metadata: ["kind": "\(connection.kind.rawValue)", "why": "\(why)"])
+            return .ignored
+        }
+    }
+
+    /// The engine's view of a messenger's message: the shopper by their chat, attachments as parts, a voice note with
+    /// no words sent to transcription first.
+    func shopperMessage(_ inbound: InboundMessage, connection: ChannelConnection) -> ShopperMessage {
+        var message = ShopperMessage(
+            text: String(inbound.text.prefix(10000)), channel: connection.kind.conversationChannel, externalContactID: inbound.chat,
+            channelMessageID: inbound.dedupeKey, botID: connection.botID,
+            contactName: inbound.contactName.map { String($0.prefix(200)) }.flatMap { $0.isEmpty ? nil : $0 })
+        message.parts = inbound.attachments.map { MessagePart(type: .attachment, title: Self.title(of: $0), attachment: $0) }
+        if inbound.voice != nil, inbound.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            message.transcribeWith = connection.id
+        }
+        return message
+    }
+
+    /// How people see an attachment in the inbox: its file name, else its kind (and a voice note's length).
+    static func title(of attachment: Attachment) -> String {
+        if let name = attachment.name, !name.isEmpty { return String(name.prefix(200)) }
+        if let seconds = attachment.seconds, attachment.kind == .voice || attachment.kind == .video || attachment.kind == .audio {
+            return attachment.kind.rawValue + " " + String(format: "%d:%02d", seconds / 60, seconds % 60)
+        }
+        return attachment.kind.rawValue
+    }
+
+    /// Moves our message's delivery state forward (a late "delivered" never undoes "read"; "failed" keeps the reason).
+    func record(_ report: DeliveryReport, channel: ConversationChannel, in tenant: TenantRecord, logger: Logger) async throws -> Bool {
+        let order = ["queued", "sent", "delivered", "read"]
+        return try await tenants.withTenant(tenant, logger: logger) { connection in
+            try await connection.value(
+                Int.self,
+                """
+                UPDATE messages SET delivery = \(report.state.rawValue),
+                    delivery_error = CASE WHEN \(report.state.rawValue) = 'failed'
+                        THEN \(report.error.map { "provider: " + String($0.prefix(480)) }) ELSE delivery_error END
+                WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID) AND author <> 'shopper'
+                    AND CASE WHEN \(report.state.rawValue) = 'failed' THEN delivery IS DISTINCT FROM 'read'
+                        ELSE coalesce(array_position(\(order)::text[], delivery), 0)
+                            < coalesce(array_position(\(order)::text[], \(report.state.rawValue)::text), 0) END
+                RETURNING id::int
+                """) != nil
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import App
+
+/// Outbound messages on their way to a messenger: retries, `retry_after`, permanent refusals, rate limits, operators'
+/// replies.
+@Suite("Channels: delivery through the job queue")
+struct ChannelDeliveryTests {
+    static let token = "123456:AAEtea-token-abcdefghijklmnopqrst"
+
+    /// The bot's message answering `update`'s message, once its delivery is settled (not queued), within 20 s.
+    static func settled(_ env: TestEnvironment, _ shop: TelegramShop, timeout: Duration = .seconds(20)) async throws -> [(String, String?)]
+    {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let rows = try await env.services.tenants.withTenant(shop.tenant) { tenant in
+                try await tenant.values(
+                    (String, String?).self, "SELECT delivery, delivery_error FROM messages WHERE author <> 'shopper' ORDER BY id")
+            }
+            if !rows.isEmpty, rows.allSatisfy({ $0.0 != "queued" }) || ContinuousClock.now > deadline { return rows }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func a429IsWaitedOutAsTelegramAsksAndA5xxIsTriedAgain() async throws {
+        try await TelegramChannelTests.withFake { env, fake in
+            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+            let shopper = FakeTelegramUpdates.Shopper(id: 700_001)
+            fake.fail(next: 1, with: .tooManyRequests(retryAfter: 1), method: "sendMessage")
+            fake.fail(next: 1, with: .serverError, method: "sendMessage")
+            try await env.withApp { client in
+                let started = ContinuousClock.now
+                try await shop.post(client, FakeTelegramUpdates.text("Сколько идёт доставка?", updateID: 1, from: shopper))
+                let replies = try await shop.replies(to: shopper.id, atLeast: 1)
+                #expect(replies.count == 1)
+                #expect(ContinuousClock.now - started >= .seconds(1))
+                #expect(fake.calls("sendMessage") == 3)
+            }
+            #expect(try await Self.settled(env, shop).map(\.0) == ["sent"])
+        }
+    }
+
+    @Test func aShopperWhoBlockedTheBotIsAFailureWithASentenceNotARetry() async throws {
+        try await TelegramChannelTests.withFake { env, fake in
+            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+            let shopper = FakeTelegramUpdates.Shopper(id: 700_002)
+            fake.block(chat: String(shopper.id))
+            try await env.withApp { client in
+                try await shop.post(client, FakeTelegramUpdates.text("Сколько идёт доставка?", updateID: 1, from: shopper))
+                let rows = try await Self.settled(env, shop)
+                #expect(rows.map(\.0) == ["failed"])
+                #expect(rows.first?.1?.hasPrefix("blocked: ") == true)
+                #expect(fake.calls("sendMessage") == 1)
+            }
+        }
+    }
+
+    @Test func oneChatGetsAtMostTheChatRateAcrossMessages() async throws {
+        try await TelegramChannelTests.withFake(
+            { env, fake in
+                let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+                let shopper = FakeTelegramUpdates.Shopper(id: 700_003)
+                try await env.withApp { client in
+                    for id in 1...3 {
+                        try await shop.post(
+                            client, FakeTelegramUpdates.text("Сколько идёт доставка? \(id)", updateID: Int64(id), from: shopper))
+                    }
+                    let replies = try await shop.replies(to: shopper.id, atLeast: 3)
+                    #expect(replies.count == 3)
+                    let times = replies.map(\.instant).sorted()
+                    // 2 messages a second to one chat: the slots are 0.5 s apart; what reaches Telegram also varies by each
+                    // send's own latency, so the span is checked with a little slack, and no two sends come together.
+                    #expect(times[2] - times[0] >= .milliseconds(850))
+                    for (a, b) in zip(times, times.dropFirst()) { #expect(b - a >= .milliseconds(250)) }
+                }
+            },
+            configure: { $0.channels.telegramChatPerSecond = 2 })
+    }
+
+    @Test func anOperatorsReplyGoesOutAndANoteNever() async throws {
+        try await TelegramChannelTests.withFake { env, fake in
+            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+            let shopper = FakeTelegramUpdates.Shopper(id: 700_004)
+            try await env.withApp { client in
+                try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
+                _ = try await shop.replies(to: shopper.id, atLeast: 1)
+                let conversation = try #require(
+                    try await env.services.tenants.withTenant(shop.tenant) {
+                        try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
+                    })
+                let user = try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id
+                let actions = InboxActions(tenants: env.services.tenants)
+                try await actions.perform(.note("только для своих"), conversation: conversation, user: user, in: shop.tenant)
+                try await actions.perform(
+                    .reply("Здравствуйте! Чем помочь? <b>сейчас</b>"), conversation: conversation, user: user, in: shop.tenant)
+                let replies = try await shop.replies(to: shopper.id, atLeast: 2)
+                #expect(replies.count == 2)
+                #expect(replies.last?.plainText == "Здравствуйте! Чем помочь? <b>сейчас</b>")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(fake.sent(chat: String(shopper.id)).count == 2)
+            }
+        }
+    }
+}
