@@ -11,7 +11,7 @@ extension TestEnvironment {
     /// Runs `body` against the full application (router test client) on this environment's database.
     /// The app gets its own pool (a `PostgresClient` runs once, and the app's service group runs it).
     func withApp<T: Sendable>(
-        logger: Logger = TestDatabase.logger, configure: (inout AppConfiguration) -> Void = { _ in },
+        logger: Logger = TestDatabase.logger, configure: (inout AppConfiguration) -> Void = { _ in }, embeddings: EmbeddingsEndpoint? = nil,
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let database = try Database(url: url, poolSize: 16, logger: logger)
@@ -19,7 +19,7 @@ extension TestEnvironment {
         configure(&configuration)
         let appServices = try await AppServices.make(
             configuration: configuration, database: database, logger: logger, clock: services.clock,
-            resolver: services.domains.verifier.resolver)
+            resolver: services.domains.verifier.resolver, embeddings: embeddings)
         let app = try await buildApplication(appServices, metrics: TestMetrics.registry)
         return try await app.test(.router) { client in try await body(client) }
     }
