@@ -27,7 +27,8 @@ TENANT_SCREENS = [("dashboard", "/admin"), ("articles", "/admin/articles"), ("ar
                   ("bot-faq", "/admin/bot/faq?q=%D0%BA%D0%B0%D0%BA%20%D0%B2%D0%B5%D1%80%D0%BD%D1%83%D1%82%D1%8C"),
                   ("bot-settings", "/admin/bot"), ("bot-synonyms", "/admin/bot/synonyms"), ("bot-templates", "/admin/bot/templates"),
                   ("bot-rules", "/admin/bot/rules"), ("bot-model", "/admin/bot/model"),
-                  ("bot-faq-drafts", "/admin/bot/faq/drafts"), ("usage", "/admin/usage")]
+                  ("bot-faq-drafts", "/admin/bot/faq/drafts"), ("bot-channels", "/admin/bot/channels"),
+                  ("usage", "/admin/usage")]
 # (name prefix, host, e-mail, screens); a screen with no path is the new-article form submitted empty.
 ACCOUNTS = [
     ("panel-acme-tea", "acme-tea.localhost", "anna@acme-tea.example", TENANT_SCREENS),

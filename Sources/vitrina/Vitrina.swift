@@ -13,7 +13,9 @@ struct Vitrina: AsyncParsableCommand {
             VITRINA_SECRET_KEY, VITRINA_TRUST_PROXY, ...; see README.md) and from the flags below, which win.
             Without DATABASE_URL, Vitrina runs its own PostgreSQL cluster in the data folder.
             """,
-        subcommands: [Serve.self, Work.self, Migrate.self, Tenants.self, Users.self, BotCommand.self, Secrets.self])
+        subcommands: [
+            Serve.self, Work.self, Migrate.self, Tenants.self, Users.self, BotCommand.self, ChannelsCommand.self, Secrets.self,
+        ])
 
     /// Parses and runs the command; a usage error exits with code 2 (ArgumentParser's own default is 64).
     static func main() async {

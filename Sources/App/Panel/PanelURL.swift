@@ -24,6 +24,9 @@ public enum PanelURL: Hashable, Sendable {
     case botRules, newBotRule
     case botRule(String? = nil), deleteBotRule(String? = nil)
     case botModel, botModelTest
+    // The bot's messengers: Telegram, WhatsApp, Alice (connect with `:kind`, disconnect).
+    case botChannels
+    case botChannel(String? = nil), botChannelDisconnect(String? = nil)
     // The shop's inbox: the queues, a conversation and what operators do to it, live events, presence, settings.
     case inbox, inboxEvents, inboxPresence, inboxSettings, inboxSecret
     case inboxConversation(Int? = nil), inboxReply(Int? = nil), inboxNote(Int? = nil), inboxAction(Int? = nil)
@@ -91,6 +94,9 @@ public enum PanelURL: Hashable, Sendable {
         case .deleteBotRule(let name): ("bot/rules/:name/delete", [name])
         case .botModel: ("bot/model", [])
         case .botModelTest: ("bot/model/test", [])
+        case .botChannels: ("bot/channels", [])
+        case .botChannel(let kind): ("bot/channels/:kind", [kind])
+        case .botChannelDisconnect(let kind): ("bot/channels/:kind/disconnect", [kind])
         case .inbox: ("inbox", [])
         case .inboxEvents: ("inbox/events", [])
         case .inboxPresence: ("inbox/presence", [])
@@ -170,6 +176,7 @@ public enum PanelURL: Hashable, Sendable {
         case .newBotFAQ, .botFAQEntry, .deleteBotFAQ, .newBotTemplate, .botTemplate, .deleteBotTemplate: return .editBotKnowledge
         case .botFAQDrafts, .newBotFAQDrafts, .approveBotFAQDraft, .discardBotFAQDraft: return .editBotKnowledge
         case .bot, .newBot, .newBotRule, .botRule, .deleteBotRule, .botModel, .botModelTest: return .editBot
+        case .botChannels, .botChannel, .botChannelDisconnect: return .editBot
         case .inbox, .inboxEvents, .inboxConversation: return .viewInbox
         case .inboxPresence, .inboxReply, .inboxNote, .inboxAction, .inboxTyping, .inboxSuggest: return .answerInbox
         case .inboxSettings, .inboxSecret, .inboxContactDelete: return .manageInbox
@@ -218,6 +225,7 @@ public enum PanelURL: Hashable, Sendable {
         case .newBotTemplate, .botTemplate, .deleteBotTemplate: .botTemplates
         case .newBotRule, .botRule, .deleteBotRule: .botRules
         case .botModel, .botModelTest: .bot
+        case .botChannel, .botChannelDisconnect: .botChannels
         case .partnerModelTest: .partnerModel
         case .inboxEvents, .inboxPresence, .inboxSettings, .inboxSecret, .inboxConversation, .inboxReply, .inboxNote, .inboxAction,
             .inboxTyping, .inboxContactDelete, .inboxSuggest:
@@ -239,8 +247,8 @@ public enum PanelURL: Hashable, Sendable {
         switch kind {
         case .tenant:
             [
-                .home, .inbox, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .usage, .articles, .team, .audit,
-                .branding, .domains, .apiKeys, .profile,
+                .home, .inbox, .botTry, .botFAQ, .botSynonyms, .botTemplates, .botRules, .bot, .botChannels, .usage, .articles, .team,
+                .audit, .branding, .domains, .apiKeys, .profile,
             ]
         case .partner: [.home, .shopsUsage, .branding, .partnerModel, .domains, .audit, .apiKeys, .profile]
         case .platform: [.home, .shopsUsage, .outbox, .jobs, .audit, .branding, .profile]
@@ -264,6 +272,7 @@ public enum PanelURL: Hashable, Sendable {
         case .botSynonyms: ("nav_bot_synonyms", "synonyms")
         case .botTemplates: ("nav_bot_templates", "templates")
         case .botRules: ("nav_bot_rules", "rules")
+        case .botChannels: ("nav_bot_channels", "channels")
         case .team: ("nav_team", "team")
         case .audit: ("nav_audit", "audit")
         case .usage, .shopsUsage: ("nav_usage", "usage")

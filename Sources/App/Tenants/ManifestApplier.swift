@@ -27,13 +27,18 @@ public struct ManifestApplier: Sendable {
     let hasher: PasswordHasher
     /// Seals the models' keys (nil: the file's `llm:` keys cannot be stored).
     let secrets: SecretBox?
+    /// Saves the bots' messengers and queues their set-up (nil: the file's `channels:` cannot be applied).
+    let connector: ChannelConnector?
+    let jobs: JobQueue?
 
     public init(
         database: Database, provisioner: TenantProvisioner, users: UserStore, plans: PlanStore, articles: HelpArticleStore,
         branding: BrandingStore, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox? = nil
+        hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox? = nil, channels: ChannelConnector? = nil, jobs: JobQueue? = nil
     ) {
         self.secrets = secrets
+        self.connector = channels
+        self.jobs = jobs
         self.database = database
         self.provisioner = provisioner
         self.users = users
@@ -53,6 +58,7 @@ public struct ManifestApplier: Sendable {
     public func apply(_ manifest: Manifest, dryRun: Bool, prune: Bool = false) async throws -> [ManifestChange] {
         let passwords = try passwords(manifest)
         let modelKeys = try modelKeys(manifest)
+        let channelSecrets = try channelSecrets(manifest)
         do {
             return try await database.transaction { connection in
                 var changes: [ManifestChange] = []
@@ -74,6 +80,7 @@ public struct ManifestApplier: Sendable {
                 for tenant in manifest.tenants {
                     try await at(tenant.path) {
                         try await applyTenant(tenant, prune: prune, modelKeys: modelKeys, on: connection, into: &changes)
+                        try await applyChannels(tenant, secrets: channelSecrets, on: connection, into: &changes)
                     }
                     if let admins = tenant.admins {
                         try await applyAdmins(

@@ -12,6 +12,8 @@ public struct BotSpec: Sendable {
     public var rules: [Rule]?
     /// `bot: {llm:}`: the bot's model settings (also in `bot.llm`) and where its key comes from.
     public var llm: LLMSpec?
+    /// `bot: {channels:}`: the bot's messengers (nil: left as they are).
+    public var channels: [ChannelSpec]?
 
     public var isEmpty: Bool { bot == nil && faq == nil && synonyms == nil && templates == nil && rules == nil }
 }
@@ -27,6 +29,9 @@ extension ManifestParser {
             if case .mapping(let fields) = node, let llmNode = fields[Node("llm")] {
                 spec.llm = llm(llmNode, path: path + ".bot.llm", forBot: true)
                 if let settings = spec.llm?.settings { spec.bot?.llm = settings }
+            }
+            if case .mapping(let fields) = node, let channelsNode = fields[Node("channels")] {
+                spec.channels = channels(channelsNode, path: path + ".bot.channels")
             }
         }
         if let node = map["faq"], let items = sequence(node, path: path + ".faq") {
@@ -104,7 +109,7 @@ extension ManifestParser {
         guard
             let map = mapping(
                 node, path: path,
-                allowed: ["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "widget", "llm"])
+                allowed: ["name", "greeting", "fallback", "language", "threshold", "handoff", "hours", "widget", "llm", "channels"])
         else { return nil }
         var bot = Bot()
         bot.name = map["name"].flatMap { string($0, path: path + ".name") } ?? ""
