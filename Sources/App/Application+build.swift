@@ -64,6 +64,10 @@ public struct AppServices: Sendable {
     public let replySuggester: ReplySuggester
     public let faqDrafter: FAQDrafter
     public let retention: Retention
+    /// Bots' messenger connections (Telegram, WhatsApp, Alice): the store, the providers' clients, the connector.
+    public let channelConnections: ChannelConnectionStore
+    public let channelClients: ChannelClients
+    public let channelConnector: ChannelConnector
 
     /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
     /// come from (`Runtime.openEmbeddings`), nil for none.
@@ -133,9 +137,11 @@ public struct AppServices: Sendable {
             older: try SecretKey.older(configured: configuration.oldSecretKeys, dataDirectory: configuration.absoluteDataDirectory))
         chatModels = ChatModels(client: http.client, clock: clock)
         embeddingModels = EmbeddingModels(installation: embeddings, client: client, secrets: secrets, clock: clock)
-        botEngine = BotEngine(
+        var engine = BotEngine(
             tenants: tenants, snapshots: botSnapshots, embeddings: embeddings, clock: clock, logger: logger, models: chatModels,
             secrets: secrets, embeddingModels: embeddingModels)
+        engine.aliceBudget = configuration.channels.aliceBudget
+        botEngine = engine
         knowledgeEmbedder = KnowledgeEmbedder(tenants: tenants, models: embeddingModels)
         let shopModel = ShopModel(models: chatModels, secrets: secrets)
         replySuggester = ReplySuggester(
@@ -144,13 +150,28 @@ public struct AppServices: Sendable {
         conversationFeed = ConversationFeed()
         inboxSettings = InboxSettingsStore(secrets: secrets)
         retention = Retention(tenants: tenants, database: database, jobs: jobs)
+        channelConnections = ChannelConnectionStore(tenants: tenants, secrets: secrets)
+        channelClients = ChannelClients(
+            telegram: TelegramClient(client: http.client, baseURL: configuration.channels.telegram),
+            whatsapp: WhatsAppClient(client: http.client, baseURL: configuration.channels.whatsapp))
+        channelConnector = ChannelConnector(
+            tenants: tenants, store: channelConnections, clients: channelClients, directory: directory,
+            origin: Self.publicOrigin(configuration))
+    }
+
+    /// Links that leave the request (e-mails, webhooks set at providers): https behind the proxy, else this server's own
+    /// port (development).
+    var publicOrigin: Origin { Self.publicOrigin(configuration) }
+
+    static func publicOrigin(_ configuration: AppConfiguration) -> Origin {
+        Origin(isSecure: configuration.trustProxy, authority: configuration.trustProxy ? "" : ":\(configuration.port)")
     }
 
     /// `tenants.yml`, applied with the installation's stores.
     public func manifestApplier(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ManifestApplier {
         ManifestApplier(
             database: database, provisioner: provisioner, users: users, plans: plans, articles: articles, branding: branding,
-            file: file, environment: environment, hasher: hasher, secrets: secrets)
+            file: file, environment: environment, hasher: hasher, secrets: secrets, channels: channelConnector, jobs: jobs)
     }
 
     /// Keeps the directory fresh in this process (every process needs it: requests and jobs both resolve tenants).
@@ -169,18 +190,34 @@ public struct AppServices: Sendable {
             guard let tenant = context.tenant else { return }
             try await botEngine.answer(job, in: tenant, logger: context.logger)
         }
+        let delivery = ChannelDelivery(
+            tenants: tenants, store: channelConnections, clients: channelClients, limits: configuration.channels, directory: directory,
+            origin: publicOrigin)
+        registry.register(DeliverMessage.self, lease: .seconds(60)) { job, context in
+            guard let tenant = context.tenant else { return }
+            try await delivery.run(job, in: tenant, lastAttempt: context.job.isLastAttempt, logger: context.logger)
+        }
+        let voices = VoiceTranscription(
+            tenants: tenants, snapshots: botSnapshots, store: channelConnections, clients: channelClients,
+            speech: SpeechClients(http: http), secrets: secrets, jobs: jobs)
+        registry.register(TranscribeVoice.self, lease: .seconds(180)) { job, context in
+            guard let tenant = context.tenant else { return }
+            try await voices.run(job, in: tenant, lastAttempt: context.job.isLastAttempt, logger: context.logger)
+        }
         registry.register(ApplyRetention.self, lease: .seconds(600)) { [retention] _, context in
             guard let tenant = context.tenant else { return }
             try await retention.apply(tenant, logger: context.logger)
+        }
+        registry.register(ConnectChannel.self, lease: .seconds(60)) { [channelConnector] job, context in
+            guard let tenant = context.tenant else { return }
+            try await channelConnector.run(job, in: tenant, logger: context.logger)
         }
         registry.register(DraftFAQEntries.self, lease: .seconds(180)) { [faqDrafter] job, context in
             guard let tenant = context.tenant else { return }
             try await faqDrafter.run(job, tenant: tenant, logger: context.logger)
         }
         // Links in the warning: https behind the proxy, else this server's own port (development).
-        let warnings = UsageWarnings(
-            database: database, outbox: outbox, renderer: renderer,
-            origin: Origin(isSecure: configuration.trustProxy, authority: configuration.trustProxy ? "" : ":\(configuration.port)"))
+        let warnings = UsageWarnings(database: database, outbox: outbox, renderer: renderer, origin: publicOrigin)
         registry.register(SendUsageWarning.self, lease: .seconds(120)) { [directory] job, context in
             guard let tenant = context.tenant else { return }
             try await warnings.send(job, tenant: tenant, host: directory.snapshot.primaryHost(of: tenant), logger: context.logger)

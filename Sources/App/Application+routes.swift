@@ -50,6 +50,21 @@ private func addSiteRoutes(to router: Router<AppRequestContext>, _ services: App
     DomainChallengeController(domains: services.domains, trustProxy: services.configuration.trustProxy).addRoutes(to: router)
     HelpController(articles: services.articles, renderer: services.renderer).addRoutes(to: router.group(context: TenantRequestContext.self))
     addWidgetRoutes(to: router, services)
+    addChannelRoutes(to: router, services)
+}
+
+/// The messengers' webhooks on a shop's hosts (`/hooks/<kind>/<key>`): each verifies its provider before anything else.
+private func addChannelRoutes(to router: Router<AppRequestContext>, _ services: AppServices) {
+    let hooks = router.group(RouterPath("hooks")).group(context: ChannelRequestContext.self)
+    MessengerWebhookController(
+        connections: services.channelConnections,
+        intake: ChannelIntake(engine: services.botEngine, jobs: services.jobs, tenants: services.tenants)
+    ).addRoutes(to: hooks)
+    AliceWebhookController(
+        connections: services.channelConnections, engine: services.botEngine,
+        store: AliceStore(tenants: services.tenants, snapshots: services.botSnapshots), localizer: services.renderer.localizer,
+        budget: services.configuration.channels.aliceBudget, directory: services.directory, origin: services.publicOrigin
+    ).addRoutes(to: hooks)
 }
 
 /// The web chat widget on a shop's hosts: its script and frame, and its API (visitors' tokens in a header, problem
@@ -125,6 +140,10 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     BotSynonymsController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     BotTemplatesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
     BotRulesController(tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels).addRoutes(to: routes)
+    ChannelsController(
+        tenants: s.tenants, connections: s.channelConnections, connector: s.channelConnector, sessions: s.sessions, auditLog: s.auditLog,
+        scripts: scripts, panels: panels
+    ).addRoutes(to: routes)
     let presence = PresenceStore(database: s.database)
     InboxListController(tenants: s.tenants, settings: s.inboxSettings, presence: presence, scripts: scripts, panels: panels)
         .addRoutes(to: routes)
@@ -200,6 +219,9 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     KnowledgeAPIController(knowledge: KnowledgeStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     TemplatesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
     RulesAPIController(config: BotConfigStore(), access: bots, auditLog: s.auditLog).addRoutes(to: keyed)
+    ChannelsAPIController(
+        access: bots, bots: BotStore(), connections: s.channelConnections, connector: s.channelConnector, auditLog: s.auditLog
+    ).addRoutes(to: keyed)
     ConversationsAPIController(access: bots, inbox: InboxStore(), actions: InboxActions(tenants: s.tenants), auditLog: s.auditLog)
         .addRoutes(to: keyed)
     SuggestionsAPIController(access: bots, suggester: s.replySuggester).addRoutes(to: keyed)

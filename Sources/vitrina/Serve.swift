@@ -25,6 +25,10 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("demo-storefronts"),
         help: "Serve each shop's demo storefront at store.<slug>.<base domain>, embedding its chat widget (make run).")
     var demoStorefronts = false
+    @Flag(
+        name: .customLong("demo-channels"),
+        help: "Play Telegram's and WhatsApp's APIs in this process (any demo token works): `vitrina channels simulate` (make run).")
+    var demoChannels = false
 
     func run() async throws {
         try await Runtime.run {
@@ -42,15 +46,23 @@ struct Serve: AsyncParsableCommand {
             // Semantic retrieval's embeddings; the local server is shared with the other Vitrina processes.
             let (embeddings, localEmbeddings) = await Runtime.openEmbeddings(config, logger: logger)
             defer { localEmbeddings?.stop() }
+            // make run's demo: the messengers' APIs are fakes in this process, so the bots' answers have somewhere to go.
+            let fakes = demoChannels ? try await DemoChannels.start() : nil
+            if let fakes {
+                config.channels.telegram = fakes.telegramURL
+                config.channels.whatsapp = fakes.whatsappURL
+            }
             let metrics = Observability.bootstrapMetrics()
             let services = try await AppServices.make(configuration: config, database: database, logger: logger, embeddings: embeddings)
             let settings = config
             let app = try await buildApplication(services, metrics: metrics) { services in
                 var loaded: Manifest?
                 if let manifest { loaded = try await loadManifest(manifest, services: services, config: settings) }
+                if demoChannels { try await DemoChannels.connectShops(services) }
                 if printURLs { printDirectory(services: services, config: settings, manifest: loaded) }
             }
             try await app.runService()
+            try await fakes?.stop()
         }
     }
 
@@ -89,6 +101,18 @@ struct Serve: AsyncParsableCommand {
                             + "http://\(tenant.slug).\(config.baseDomain)\(port)/admin/inbox")
                 }
             }
+        }
+        if config.channels.telegram.hasPrefix("http://127.0.0.1"), !shops.isEmpty {
+            lines += ["", "Try the channels (this server plays Telegram's and WhatsApp's APIs; the command plays the shopper):"]
+            let server = config.port == 8080 ? "" : " --server http://127.0.0.1:\(config.port)"
+            for tenant in shops.prefix(2) {
+                lines.append("  .build/debug/vitrina channels simulate \(tenant.slug) telegram \"Сколько идёт доставка?\"\(server)")
+            }
+            if let first = shops.first {
+                lines.append("  .build/debug/vitrina channels simulate \(first.slug) whatsapp \"Как вернуть товар?\"\(server)")
+                lines.append("  .build/debug/vitrina channels simulate \(first.slug) alice \"Сколько стоит доставка?\"\(server)")
+            }
+            lines.append("  (each shop's Messengers page: http://<shop>.\(config.baseDomain)\(port)/admin/bot/channels)")
         }
         lines.append("Stop with Ctrl+C.")
         say(lines.joined(separator: "\n"))

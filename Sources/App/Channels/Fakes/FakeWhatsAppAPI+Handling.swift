@@ -34,7 +34,10 @@ extension FakeWhatsAppAPI {
         let (path, query) = Self.split(uri)
         let token = authorization.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let (fault, known) = state.withLock { state in
-            (state.faults.isEmpty ? nil : state.faults.removeFirst(), token.map { state.tokens.contains($0) } ?? false)
+            (
+                state.faults.isEmpty ? nil : state.faults.removeFirst(),
+                token.map { state.tokens.contains($0) || (state.anyNumber && !$0.isEmpty) } ?? false
+            )
         }
         switch fault {
         case .closeConnection: return .close
