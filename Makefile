@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 run: deps
 	@scripts/install-deps.sh --only python3-venv
 	$(SWIFT) build --product vitrina
-	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" VITRINA_LLM_PRIVATE_HOSTS=$(or $(VITRINA_LLM_PRIVATE_HOSTS),allow) .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls --demo-storefronts
+	VITRINA_DEMO_PASSWORD="$(DEMO_PASSWORD)" VITRINA_LLM_PRIVATE_HOSTS=$(or $(VITRINA_LLM_PRIVATE_HOSTS),allow) .build/debug/vitrina serve --host $(HOST) --port $(PORT) --load $(MANIFEST) --print-urls --demo-storefronts --demo-channels
 
 # `make test FILTER=Jobs` (or any regular expression of suite and test names) runs only what matches.
 FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
@@ -39,7 +39,8 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product vitrina
 
-## W1, W2 (shared/bench/WORKLOAD.md) and W3a (bot messages) against a freshly started release server; prints the figures.
+## W1, W2 (shared/bench/WORKLOAD.md), W3a (bot messages), W3b (event streams) and W3c (Telegram webhook → reply;
+## BENCH_ARGS=--only-w3c for it alone) against a freshly started release server; prints the figures.
 bench: deps
 	@scripts/install-deps.sh wrk
 	$(SWIFT) build -c release --product vitrina

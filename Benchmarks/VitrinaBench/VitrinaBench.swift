@@ -4,7 +4,8 @@ import Logging
 import PostgresNIO
 
 /// `make bench`: W1 (help page under load), W2 (provisioning, schema change) of shared/bench/WORKLOAD.md, W3a
-/// (shoppers' messages to the bots) and W3b (widget event streams and operators' replies reaching them) against a freshly started release server on a fresh embedded PostgreSQL. Prints
+/// (shoppers' messages to the bots), W3b (widget event streams and operators' replies reaching them) and W3c (Telegram
+/// webhooks answered at a fake Bot API) against a freshly started release server on a fresh embedded PostgreSQL. Prints
 /// the figures.
 @main
 struct VitrinaBench {
@@ -22,6 +23,10 @@ struct VitrinaBench {
         var w3aRuns = 2
         var w3b = true
         var w3bStreams = 2000
+        var w3c = true
+        var w3cDuration = 12
+        var w3cRates = [500, 1000, 2000]
+        var w3cWorkers: Int?
         var w2Tenants = 1000
         var connections = 64
         var renderIterations = 0
@@ -41,12 +46,17 @@ struct VitrinaBench {
                 case "--connections": connections = Int(iterator.next() ?? "") ?? connections
                 case "--w2-tenants": w2Tenants = Int(iterator.next() ?? "") ?? w2Tenants
                 case "--render": renderIterations = Int(iterator.next() ?? "") ?? 1000
-                case "--only-w1": (w2, w3a, w3b) = (false, false, false)
-                case "--only-w2": (w1, w3a, w3b) = (false, false, false)
-                case "--only-w3a", "--w3a": (w1, w2, w3b) = (false, false, false)
+                case "--only-w1": (w2, w3a, w3b, w3c) = (false, false, false, false)
+                case "--only-w2": (w1, w3a, w3b, w3c) = (false, false, false, false)
+                case "--only-w3a", "--w3a": (w1, w2, w3b, w3c) = (false, false, false, false)
                 case "--no-w3a": w3a = false
-                case "--only-w3b", "--w3b": (w1, w2, w3a) = (false, false, false)
+                case "--only-w3b", "--w3b": (w1, w2, w3a, w3c) = (false, false, false, false)
                 case "--no-w3b": w3b = false
+                case "--only-w3c", "--w3c": (w1, w2, w3a, w3b) = (false, false, false, false)
+                case "--no-w3c": w3c = false
+                case "--w3c-duration": w3cDuration = Int(iterator.next() ?? "") ?? w3cDuration
+                case "--w3c-rates": w3cRates = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
+                case "--w3c-workers": w3cWorkers = Int(iterator.next() ?? "")
                 case "--w3b-streams": w3bStreams = Int(iterator.next() ?? "") ?? w3bStreams
                 case "--w3a-duration": w3aDuration = Int(iterator.next() ?? "") ?? w3aDuration
                 case "--w3a-runs": w3aRuns = Int(iterator.next() ?? "") ?? w3aRuns
@@ -78,6 +88,7 @@ struct VitrinaBench {
         if options.w2 { try await bench.w2() }
         if options.w3a { try await bench.w3a() }
         if options.w3b { try await bench.w3b() }
+        if options.w3c { try await bench.w3c() }
         say("\nDone.")
     }
 }
@@ -115,12 +126,13 @@ struct Bench {
     /// Runs `body` with the app's services on database `name` (migrated).
     func withServices<T: Sendable>(
         _ name: String, migrations: String = FileManager.default.currentDirectoryPath, embeddings: EmbeddingsEndpoint? = nil,
-        _ body: @Sendable (AppServices) async throws -> T
+        configure: (inout AppConfiguration) -> Void = { _ in }, _ body: @Sendable (AppServices) async throws -> T
     ) async throws -> T {
         var config = AppConfiguration()
         config.baseDomain = "bench.test"
         config.resourcesDirectory = migrations
         config.dataDirectory = options.workdir
+        configure(&config)
         let database = try Database(url: databaseURL(name), poolSize: 8, logger: logger, quietPool: true)
         let services = try await AppServices.make(configuration: config, database: database, logger: logger, embeddings: embeddings)
         let result = try await withThrowingTaskGroup(of: Void.self) { group in

@@ -34,8 +34,11 @@ CREATE UNLOGGED TABLE channel_send_slots (
 -- (the bot's answer, an operator's reply, a hand-off's notice): nothing can store one and forget to send it.
 CREATE FUNCTION message_deliver() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-    INSERT INTO platform.jobs (tenant_id, kind, payload, max_attempts, idempotency_key)
-    SELECT t.id, 'channel.deliver', jsonb_build_object('message', NEW.id), 20, 'deliver:' || t.id || ':' || NEW.id
+    -- An answer's delivery is due from when the shopper wrote: the queue runs in that order, so under load the answers
+    -- already computed go out before newer questions are answered (first come, first served, end to end).
+    INSERT INTO platform.jobs (tenant_id, kind, payload, max_attempts, idempotency_key, run_at)
+    SELECT t.id, 'channel.deliver', jsonb_build_object('message', NEW.id), 20, 'deliver:' || t.id || ':' || NEW.id,
+        least(now(), coalesce((SELECT m.created_at FROM messages m WHERE m.id = NEW.reply_to), now()))
     FROM platform.tenants t WHERE t.schema_name = TG_TABLE_SCHEMA
     ON CONFLICT (idempotency_key) DO NOTHING;
     RETURN NULL;

@@ -59,8 +59,9 @@ public struct AppConfiguration: Sendable {
     /// `make run`'s demo: each shop's plain storefront at `store.<slug>.<base domain>`, embedding its chat widget as a
     /// shop would (`vitrina serve --demo-storefronts`).
     public var demoStorefronts = false
-    /// Jobs one process runs at once (VITRINA_JOB_WORKERS).
-    public var jobConcurrency = 4
+    /// Jobs one process runs at once (VITRINA_JOB_WORKERS). Most of a job's time is spent waiting (the database, a
+    /// messenger, a model), so this is more than the cores.
+    public var jobConcurrency = 16
     /// The bearer token `/metrics` asks for on the public listener (VITRINA_METRICS_TOKEN); without it and without a
     /// metrics address, `/metrics` answers 404.
     public var metricsToken: String?

@@ -88,25 +88,40 @@ public struct JobWorker: Service {
         }
     }
 
-    /// Claims and runs due jobs, `concurrency` at a time, until none is due; returns how many ran.
+    /// Claims and runs due jobs, `concurrency` at a time, until none is due and none runs; returns how many ran. A slot
+    /// is refilled as soon as its job ends (a slow job never holds back the others' successors, and the jobs a finished
+    /// one queued, such as an answer's delivery, start at once).
     @discardableResult
     public func runDue() async -> Int {
-        var total = 0
-        while !Task.isCancelledOrShuttingDown {
-            let jobs: [Job]
-            do {
-                jobs = try await queue.claim(leases: registry.leases, limit: concurrency, worker: name)
-            } catch {
-                logger.error("Job queue: could not claim jobs", metadata: ["error": "\(databaseMessage(error))"])
-                return total
+        await withTaskGroup(of: Void.self) { group in
+            var total = 0
+            var running = 0
+            var lookAgain = true
+            while !Task.isCancelledOrShuttingDown {
+                if lookAgain, running < concurrency {
+                    let free = concurrency - running
+                    let jobs: [Job]
+                    do {
+                        jobs = try await queue.claim(leases: registry.leases, limit: free, worker: name)
+                    } catch {
+                        logger.error("Job queue: could not claim jobs", metadata: ["error": "\(databaseMessage(error))"])
+                        jobs = []
+                    }
+                    for job in jobs { group.addTask { await perform(job) } }
+                    running += jobs.count
+                    total += jobs.count
+                    // A full claim may have left more behind (claimed when a slot frees); a short one found all that is due.
+                    lookAgain = jobs.count == free
+                }
+                guard running > 0 else { break }
+                await group.next()
+                running -= 1
+                // A job that ended may have queued another (a bot's answer, its delivery).
+                lookAgain = true
             }
-            if jobs.isEmpty { return total }
-            await withTaskGroup(of: Void.self) { group in
-                for job in jobs { group.addTask { await perform(job) } }
-            }
-            total += jobs.count
+            await group.waitForAll()
+            return total
         }
-        return total
     }
 
     /// Runs one job and records what happened. Errors never escape: each outcome is a row in `platform.jobs`.

@@ -19,7 +19,8 @@ extension BotEngine {
     /// time to store retrieval's answer and reach the skill, so the webhook has an answer to say in time.
     func modelBudget(_ channel: ConversationChannel) -> Duration {
         guard channel == .alice, let aliceBudget else { return channel.answerBudget }
-        return max(.milliseconds(100), aliceBudget - .milliseconds(400))
+        // A fifth of the budget (at least 400 ms) is kept for retrieval's answer to be stored and sent.
+        return max(.milliseconds(100), aliceBudget - max(.milliseconds(400), aliceBudget / 5))
     }
 
     /// The model this turn may ask: the bot's (or its agency's) provider with its key opened, when the shop has tokens

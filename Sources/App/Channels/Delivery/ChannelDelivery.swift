@@ -26,7 +26,7 @@ public struct ChannelDelivery: Sendable {
     let directory: TenantDirectory
     let origin: Origin
     /// A wait for a send slot up to this long happens inside the job; a longer one gives the worker back.
-    let longestWait: Duration = .seconds(3)
+    let longestWait: Duration = .milliseconds(1200)
 
     init(
         tenants: TenantDatabase, store: ChannelConnectionStore, clients: ChannelClients, limits: ChannelEndpoints,
@@ -58,8 +58,21 @@ public struct ChannelDelivery: Sendable {
 
     /// `lastAttempt`: a send that fails again is marked failed rather than left queued.
     public func run(_ job: DeliverMessage, in tenant: TenantRecord, lastAttempt: Bool = false, logger: Logger) async throws {
-        let prepared = try await tenants.withTenant(tenant, logger: logger) { connection in
-            try await prepare(job.message, site: origin.url(host: directory.snapshot.primaryHost(of: tenant)), on: connection)
+        let prepared: Result<Pending, SkipError>
+        do {
+            prepared = try await tenants.withTenant(tenant, logger: logger) { connection in
+                let prepared = try await prepare(
+                    job.message, site: origin.url(host: directory.snapshot.primaryHost(of: tenant)), on: connection)
+                // A slot too far off is not kept (the transaction rolls back): the job comes back for one when it is near.
+                if case .success(let pending) = prepared, pending.wait > JobQueue.seconds(longestWait) {
+                    throw SlotTooFar(seconds: pending.wait)
+                }
+                return prepared
+            }
+        } catch let far as SlotTooFar {
+            throw JobFailure.retryAfter(
+                .milliseconds(Int64(far.seconds * 1000) - Int64(JobQueue.seconds(longestWait) * 500)),
+                "Waiting for the channel's rate limit")
         }
         let pending: Pending
         switch prepared {
@@ -71,9 +84,7 @@ public struct ChannelDelivery: Sendable {
         case .success(let found): pending = found
         }
         if pending.wait > 0 {
-            let wait = Duration.milliseconds(Int64((pending.wait * 1000).rounded(.up)))
-            guard wait <= longestWait else { throw JobFailure.retryAfter(wait, "Waiting for the channel's rate limit") }
-            try await Task.sleep(for: wait)
+            try await Task.sleep(for: .milliseconds(Int64((pending.wait * 1000).rounded(.up))))
         }
         guard let client = clients.client(for: pending.connection.kind) else { return }
         var outcome = await client.send(pending.message, to: pending.chat, over: pending.connection)
@@ -186,9 +197,19 @@ public struct ChannelDelivery: Sendable {
                 if refusal.kind == .unauthorized, let connection {
                     try await store.setStatus(connection.id, .failed, detail: refusal.detail, key: "revoked", on: tenantConnection)
                 }
-            case .retry(_, let reason):
+            case .retry(let after, let reason):
                 try await tenantConnection.execute(
                     "UPDATE messages SET delivery_error = \(String(reason.prefix(500))) WHERE id = \(id) AND delivery = 'queued'")
+                // Telegram asked to wait (its flood control may be the whole bot's): every process's next send
+                // for it waits too, instead of each asking and being told again.
+                if let after, let connection, connection.kind == .telegram {
+                    try await tenantConnection.execute(
+                        """
+                        INSERT INTO channel_send_slots AS s (connection_id, chat, next_at)
+                        VALUES (\(connection.id), '', clock_timestamp() + make_interval(secs => \(JobQueue.seconds(after))))
+                        ON CONFLICT (connection_id, chat) DO UPDATE SET next_at = greatest(s.next_at, excluded.next_at)
+                        """)
+                }
             }
         }
     }
@@ -198,6 +219,11 @@ public struct ChannelDelivery: Sendable {
 struct SkipError: Error, Sendable {
     let skip: ChannelDelivery.Skip
     init(_ skip: ChannelDelivery.Skip) { self.skip = skip }
+}
+
+/// The send slot a delivery would take is further off than a job waits in place.
+struct SlotTooFar: Error, Sendable {
+    let seconds: Double
 }
 
 /// A send worth trying again later (the job's back-off decides when).

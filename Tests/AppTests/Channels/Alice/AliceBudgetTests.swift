@@ -10,14 +10,15 @@ struct AliceBudgetTests {
         let fake = FakeOpenAIServer.make()
         fake.queue(
             .slow(
-                .milliseconds(2000),
+                .milliseconds(6000),
                 then: .reply(200, FakeOpenAIServer.completion(groundedJSON("Доставка займёт от 2 до 6 дней.", citations: ["p1"])))))
         try await withChatServer(fake) { url, _ in
             try await TestEnvironment.with { env in
                 let tenant = try await makeBotShop(env, "tea")
                 try await useModel(env, tenant, url: url)
                 let connection = try await connectAlice(env, tenant)
-                try await env.withApp(configure: { $0.channels.aliceBudget = .milliseconds(1000) }) { client in
+                // The model gets 3.2 s of the 4 s; retrieval's answer has the rest.
+                try await env.withApp(configure: { $0.channels.aliceBudget = .milliseconds(4000) }) { client in
                     let alice = AliceClient(client: client, host: "tea.vitrina.test", path: connection.webhookPath)
                     let started = ContinuousClock.now
                     let first = try await alice.post(
@@ -25,7 +26,7 @@ struct AliceBudgetTests {
                     let elapsed = ContinuousClock.now - started
                     let response = try #require(first.object["response"] as? [String: Any])
                     #expect(response["text"] as? String == "Доставка занимает от 2 до 6 дней.")
-                    #expect(elapsed < .milliseconds(1000), "answered in \(elapsed)")
+                    #expect(elapsed < .milliseconds(4000) && elapsed > .milliseconds(3000), "answered in \(elapsed)")
                     #expect(fake.requests.count == 1)
                     let stored = try await aliceMessages(env, tenant)
                     #expect(stored.map(\.0) == ["shopper", "bot"] && stored.last?.2 == "sent")

@@ -44,6 +44,27 @@ struct ChannelDeliveryTests {
         }
     }
 
+    @Test func aFloodWaitHoldsTheBotsOtherMessagesToo() async throws {
+        try await TelegramChannelTests.withFake { env, fake in
+            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+            let first = FakeTelegramUpdates.Shopper(id: 700_011)
+            let second = FakeTelegramUpdates.Shopper(id: 700_012)
+            fake.fail(next: 1, with: .tooManyRequests(retryAfter: 2), method: "sendMessage")
+            try await env.withApp { client in
+                try await shop.post(client, FakeTelegramUpdates.text("Сколько идёт доставка?", updateID: 1, from: first))
+                for _ in 0..<200 where fake.calls("sendMessage") == 0 { try await Task.sleep(for: .milliseconds(25)) }
+                let refused = ContinuousClock.now
+                try await Task.sleep(for: .milliseconds(200))
+                // Another shopper's answer, queued after Telegram said to wait, waits too instead of asking again.
+                try await shop.post(client, FakeTelegramUpdates.text("Как вернуть товар?", updateID: 2, from: second))
+                let reply = try await shop.replies(to: second.id, atLeast: 1)
+                #expect(try #require(reply.first).instant - refused >= .milliseconds(1700))
+                #expect(try await shop.replies(to: first.id, atLeast: 1).count == 1)
+                #expect(fake.calls("sendMessage") == 3)
+            }
+        }
+    }
+
     @Test func aShopperWhoBlockedTheBotIsAFailureWithASentenceNotARetry() async throws {
         try await TelegramChannelTests.withFake { env, fake in
             let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
