@@ -193,7 +193,7 @@ public struct AppServices: Sendable {
         let delivery = ChannelDelivery(
             tenants: tenants, store: channelConnections, clients: channelClients, limits: configuration.channels, directory: directory,
             origin: publicOrigin)
-        registry.register(DeliverMessage.self, lease: .seconds(60)) { job, context in
+        registry.register(DeliverMessage.self, lease: .seconds(180)) { job, context in
             guard let tenant = context.tenant else { return }
             try await delivery.run(job, in: tenant, lastAttempt: context.job.isLastAttempt, logger: context.logger)
         }
@@ -210,7 +210,7 @@ public struct AppServices: Sendable {
         }
         registry.register(ConnectChannel.self, lease: .seconds(60)) { [channelConnector] job, context in
             guard let tenant = context.tenant else { return }
-            try await channelConnector.run(job, in: tenant, logger: context.logger)
+            try await channelConnector.run(job, in: tenant, lastAttempt: context.job.isLastAttempt, logger: context.logger)
         }
         registry.register(DraftFAQEntries.self, lease: .seconds(180)) { [faqDrafter] job, context in
             guard let tenant = context.tenant else { return }

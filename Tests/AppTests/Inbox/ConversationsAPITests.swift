@@ -78,6 +78,9 @@ struct ConversationsAPITests {
                 for _ in 0..<3 {
                     let shopper = try await WidgetClient(client: client, host: "tea.vitrina.test").visitor()
                     try await shopper.call(.post, "/widget/api/messages", json: #"{"text": "оплата картой"}"#)
+                    // Answered before the pages are read: an answer arriving between two pages would move its
+                    // conversation up the list (it is ordered by the last message).
+                    _ = try await shopper.messages(atLeast: 2)
                 }
                 let api = APIClient(client, token: reader)
                 let first = try await api.get("/api/v1/conversations?limit=2")

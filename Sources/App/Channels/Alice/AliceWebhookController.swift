@@ -29,11 +29,17 @@ struct AliceWebhookController: Sendable {
         let deadline = ContinuousClock.now + budget
         let tenant = context.tenant
         let language = tenant.resolvedBranding.defaultLanguage ?? Localizer.fallback
-        guard let key = context.parameters.get("key"),
-            let connection = try await connections.webhook(kind: .alice, key: key, in: tenant, logger: context.logger)
-        else {
-            return refusal(.notFound, "not_found", language)
+        let found: ChannelConnection?
+        do {
+            found = try await context.parameters.get("key").asyncFlatMap {
+                try await connections.webhook(kind: .alice, key: $0, in: tenant, logger: context.logger)
+            }
+        } catch {
+            context.logger.error("Alice's connection could not be read", metadata: ["error": "\(error)"])
+            return APIJSON.response(
+                AliceRendering.response(AliceSpeech([localizer.text("alice_failed", "ru")]), language: .ru, linkBase: ""))
         }
+        guard let connection = found else { return refusal(.notFound, "not_found", language) }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.bodyLimit)
@@ -49,8 +55,17 @@ struct AliceWebhookController: Sendable {
         let turn = AliceTurn(
             alice: alice, connection: connection, tenant: tenant, deadline: deadline, logger: context.logger, engine: engine, store: store,
             localizer: localizer)
-        let (speech, spoken) = try await turn.answer()
         let linkBase = origin.url(host: directory.snapshot.primaryHost(of: tenant))
+        let speech: AliceSpeech
+        let spoken: BotLanguage
+        do {
+            (speech, spoken) = try await turn.answer()
+        } catch {
+            // The shopper hears an apology, never Alice's own error: the skill stays healthy in Yandex's checks.
+            context.logger.error("An Alice turn failed", metadata: ["error": "\(error)"])
+            return APIJSON.response(
+                AliceRendering.response(AliceSpeech([localizer.text("alice_failed", "ru")]), language: .ru, linkBase: linkBase))
+        }
         return APIJSON.response(AliceRendering.response(speech, language: spoken, linkBase: linkBase))
     }
 
@@ -69,5 +84,13 @@ struct AliceWebhookController: Sendable {
     /// A refusal as JSON, in the shop's language.
     func refusal(_ status: HTTPResponse.Status, _ code: String, _ language: String) -> Response {
         APIJSON.response(ErrorJSON(error: code, message: localizer.text("alice_error_" + code, language)), status: status)
+    }
+}
+
+extension Optional {
+    /// `flatMap` with an asynchronous, throwing transform.
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -97,8 +97,8 @@ public struct ChannelConnector: Sendable {
             if token != secrets.token { settings.username = nil }
             secrets.token = token
             settings.dropPendingUpdates = request.dropPendingUpdates
-            // A new secret with every set-up: an old one stops working when the webhook is set again.
-            secrets.webhookSecret = ChannelConnection.newWebhookSecret()
+            // The secret stays for the connection's life: a set-up that fails never leaves Telegram and us with two.
+            if secrets.webhookSecret == nil { secrets.webhookSecret = ChannelConnection.newWebhookSecret() }
         case .whatsapp:
             let phone = request.phoneNumberID?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? settings.phoneNumberID
             guard let phone, phone.wholeMatch(of: /[0-9]{5,30}/) != nil else {
@@ -167,13 +167,14 @@ public struct ChannelConnector: Sendable {
         return saved
     }
 
-    /// The job `channel.connect`: sets a pending connection up; a network failure is tried again, a refusal recorded.
-    public func run(_ job: ConnectChannel, in tenant: TenantRecord, logger: Logger) async throws {
+    /// The job `channel.connect`: sets a pending connection up; a network failure is tried again, a refusal recorded,
+    /// and on the last attempt a provider still out of reach marks the connection failed with its sentence.
+    public func run(_ job: ConnectChannel, in tenant: TenantRecord, lastAttempt: Bool = false, logger: Logger) async throws {
         let found = try await tenants.withTenant(tenant, readOnly: true, logger: logger) {
             try await store.find(id: job.connection, on: $0)
         }
         guard let found, found.status == .pending else { return }
-        _ = try await setUp(found, in: tenant, logger: logger, rethrowTransient: true)
+        _ = try await setUp(found, in: tenant, logger: logger, rethrowTransient: !lastAttempt)
     }
 
     private func setUp(

@@ -54,31 +54,44 @@ public struct ChannelDelivery: Sendable {
         /// Sent already, deleted, or not an outbound messenger message: nothing to do.
         case nothing
         case refuse(DeliveryRefusal)
+        /// An earlier message of the conversation goes first: try again in a moment.
+        case later
     }
 
-    /// `lastAttempt`: a send that fails again is marked failed rather than left queued.
+    /// `lastAttempt`: a send that fails again is marked failed rather than left queued, whatever failed.
     public func run(_ job: DeliverMessage, in tenant: TenantRecord, lastAttempt: Bool = false, logger: Logger) async throws {
-        let prepared: Result<Pending, SkipError>
         do {
-            prepared = try await tenants.withTenant(tenant, logger: logger) { connection in
-                let prepared = try await prepare(
-                    job.message, site: origin.url(host: directory.snapshot.primaryHost(of: tenant)), on: connection)
-                // A slot too far off is not kept (the transaction rolls back): the job comes back for one when it is near.
-                if case .success(let pending) = prepared, pending.wait > JobQueue.seconds(longestWait) {
-                    throw SlotTooFar(seconds: pending.wait)
-                }
-                return prepared
+            try await deliver(job, in: tenant, lastAttempt: lastAttempt, logger: logger)
+        } catch let failure as JobFailure {
+            throw failure
+        } catch {
+            if lastAttempt {
+                try? await record(
+                    job.message, .refused(DeliveryRefusal(.unreachable, String(describing: error))), connection: nil, in: tenant,
+                    logger: logger)
             }
-        } catch let far as SlotTooFar {
-            throw JobFailure.retryAfter(
-                .milliseconds(Int64(far.seconds * 1000) - Int64(JobQueue.seconds(longestWait) * 500)),
-                "Waiting for the channel's rate limit")
+            throw error
         }
+    }
+
+    func deliver(_ job: DeliverMessage, in tenant: TenantRecord, lastAttempt: Bool, logger: Logger) async throws {
+        var prepared: Result<Pending, SkipError>
+        var waits = 0
+        repeat {
+            prepared = try await prepareTakingSlot(job, in: tenant, logger: logger)
+            // An earlier message of the conversation is on its way: it goes first, and this one a moment after (a burst
+            // of an operator's replies is a few hundred milliseconds).
+            guard case .failure(let skip) = prepared, case .later = skip.skip, waits < 15 else { break }
+            waits += 1
+            try await Task.sleep(for: .milliseconds(200))
+        } while true
         let pending: Pending
         switch prepared {
         case .failure(let skip):
-            if case .refuse(let refusal) = skip.skip {
-                try await record(job.message, .refused(refusal), connection: nil, in: tenant, logger: logger)
+            switch skip.skip {
+            case .refuse(let refusal): try await record(job.message, .refused(refusal), connection: nil, in: tenant, logger: logger)
+            case .later: throw JobFailure.retryAfter(.seconds(1), "An earlier message of the conversation goes first")
+            case .nothing: break
             }
             return
         case .success(let found): pending = found
@@ -100,25 +113,49 @@ public struct ChannelDelivery: Sendable {
         }
     }
 
+    /// Reads the message and takes its send slot in one short transaction; a slot too far off is not kept (the
+    /// transaction rolls back) and the job comes back for one when it is near.
+    func prepareTakingSlot(_ job: DeliverMessage, in tenant: TenantRecord, logger: Logger) async throws -> Result<Pending, SkipError> {
+        do {
+            return try await tenants.withTenant(tenant, logger: logger) { connection in
+                let prepared = try await prepare(
+                    job.message, site: origin.url(host: directory.snapshot.primaryHost(of: tenant)), on: connection)
+                if case .success(let pending) = prepared, pending.wait > JobQueue.seconds(longestWait) {
+                    throw SlotTooFar(seconds: pending.wait)
+                }
+                return prepared
+            }
+        } catch let far as SlotTooFar {
+            throw JobFailure.retryAfter(
+                .milliseconds(Int64(far.seconds * 1000) - Int64(JobQueue.seconds(longestWait) * 500)),
+                "Waiting for the channel's rate limit")
+        }
+    }
+
     /// Reads what the send needs and takes its send slots (the connection's and the chat's), in the caller's transaction.
     func prepare(_ id: Int, site: String, on connection: TenantConnection) async throws -> Result<Pending, SkipError> {
         let row = try await connection.value(
-            (String, String, String?, Int, String?, String?, Double?).self,
+            (String, String, String?, Int, String?, String?, Double?, Bool).self,
             """
             SELECT m.text, m.parts::text, c.language, c.bot_id::int, m.channel,
                 (SELECT i.external_id FROM contact_identities i WHERE i.contact_id = c.contact_id AND i.channel = c.channel
                     ORDER BY i.created_at DESC LIMIT 1),
                 extract(epoch FROM clock_timestamp() - (SELECT max(s.created_at) FROM messages s
-                    WHERE s.conversation_id = c.id AND s.author = 'shopper'))::float8
+                    WHERE s.conversation_id = c.id AND s.author = 'shopper'))::float8,
+                EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id AND o.id < m.id AND o.delivery = 'queued'
+                    AND NOT o.internal AND o.author <> 'shopper' AND o.created_at > now() - interval '2 minutes')
             FROM messages m JOIN conversations c ON c.id = m.conversation_id
             WHERE m.id = \(id) AND m.delivery = 'queued' AND NOT m.internal AND m.author <> 'shopper'
             """)
-        guard let (text, partsJSON, language, botID, channelName, chat, sinceShopper) = row,
+        guard let (text, partsJSON, language, botID, channelName, chat, sinceShopper, earlierQueued) = row,
             let channel = channelName.flatMap(ConversationChannel.init(rawValue:)),
             let kind = ChannelKind.allCases.first(where: { $0.conversationChannel == channel })
         else {
             return .failure(SkipError(.nothing))
         }
+        // Messages reach the shopper in the order they were written: an earlier one still on its way goes first (unless it
+        // has been stuck for minutes, when the conversation must not wait for it any more).
+        if earlierQueued { return .failure(SkipError(.later)) }
         guard let found = try await store.find(botID: botID, kind: kind, on: connection) else {
             return .failure(SkipError(.refuse(DeliveryRefusal(.unauthorized, "The bot is no longer connected to \(kind.rawValue)."))))
         }
@@ -158,18 +195,26 @@ public struct ChannelDelivery: Sendable {
         }
         let chats = perChat == nil ? [""] : ["", chat]
         let intervals = perChat.map { [1 / perConnection, 1 / $0] } ?? [1 / perConnection]
+        // The send goes at t, the latest of now and each slot it needs; every slot then moves to t plus its own gap, so
+        // neither the connection's rate nor the chat's is ever exceeded. The rows are locked in one order (the
+        // connection's '' first): two processes reserving for one bot queue behind each other, never deadlock.
+        try await tenant.execute(
+            """
+            INSERT INTO channel_send_slots (connection_id, chat, next_at)
+            SELECT \(connection.id), k, '-infinity' FROM unnest(\(chats)::text[]) AS k ON CONFLICT (connection_id, chat) DO NOTHING
+            """)
         let wait = try await tenant.value(
             Double.self,
             """
-            WITH w AS (
-                INSERT INTO channel_send_slots AS s (connection_id, chat, next_at)
-                SELECT \(connection.id), k.chat, clock_timestamp() + make_interval(secs => k.gap)
-                FROM unnest(\(chats)::text[], \(intervals)::float8[]) AS k(chat, gap)
-                ON CONFLICT (connection_id, chat) DO UPDATE
-                    SET next_at = greatest(s.next_at, clock_timestamp()) + (excluded.next_at - clock_timestamp())
-                RETURNING s.next_at, s.chat)
-            SELECT greatest(0, max(extract(epoch FROM w.next_at - clock_timestamp())::float8
-                - CASE WHEN w.chat = '' THEN \(intervals[0]) ELSE \(intervals.last ?? 0) END))::float8 FROM w
+            WITH locked AS (
+                SELECT chat, next_at FROM channel_send_slots
+                WHERE connection_id = \(connection.id) AND chat = ANY(\(chats)::text[]) ORDER BY chat FOR UPDATE),
+            t AS (SELECT greatest(clock_timestamp(), max(next_at)) AS at FROM locked),
+            moved AS (
+                UPDATE channel_send_slots s SET next_at = t.at + make_interval(secs => k.gap)
+                FROM t, unnest(\(chats)::text[], \(intervals)::float8[]) AS k(chat, gap)
+                WHERE s.connection_id = \(connection.id) AND s.chat = k.chat RETURNING 1)
+            SELECT greatest(0, extract(epoch FROM t.at - clock_timestamp()))::float8 FROM t
             """)
         return wait ?? 0
     }

@@ -90,17 +90,26 @@ struct MessengerWebhookController: Sendable {
         }
     }
 
+    /// The connection the path's key names in this shop; nil for none. A database that cannot answer is the provider's
+    /// cue to try again (503), never a 500.
     private func connection(_ kind: ChannelKind, _ context: ChannelRequestContext) async throws -> ChannelConnection? {
         guard let key = context.parameters.get("key") else { return nil }
-        return try await connections.webhook(kind: kind, key: key, in: context.tenant, logger: context.logger)
+        do {
+            return try await connections.webhook(kind: kind, key: key, in: context.tenant, logger: context.logger)
+        } catch {
+            context.logger.error("A webhook's connection could not be read", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+            throw HTTPError(.serviceUnavailable)
+        }
     }
 
     private func read(_ request: Request) async throws -> [UInt8] {
         do {
             let buffer = try await request.body.collect(upTo: bodyLimit)
             return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw error
         } catch {
-            throw HTTPError(.contentTooLarge)
+            throw HTTPError(.badRequest)
         }
     }
 

@@ -102,6 +102,30 @@ struct ChannelDeliveryTests {
             configure: { $0.channels.telegramChatPerSecond = 2 })
     }
 
+    @Test func quickRepliesReachTheShopperInTheOrderTheyWereWritten() async throws {
+        try await TelegramChannelTests.withFake(
+            { env, fake in
+                let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+                let shopper = FakeTelegramUpdates.Shopper(id: 700_021)
+                try await env.withApp { client in
+                    try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
+                    _ = try await shop.replies(to: shopper.id, atLeast: 1)
+                    let conversation = try #require(
+                        try await env.services.tenants.withTenant(shop.tenant) {
+                            try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
+                        })
+                    let user = try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id
+                    let actions = InboxActions(tenants: env.services.tenants)
+                    for n in 1...5 {
+                        try await actions.perform(.reply("Ответ \(n)"), conversation: conversation, user: user, in: shop.tenant)
+                    }
+                    let replies = try await shop.replies(to: shopper.id, atLeast: 6)
+                    #expect(replies.dropFirst().map(\.plainText) == (1...5).map { "Ответ \($0)" })
+                }
+            },
+            configure: { $0.channels.telegramChatPerSecond = 1000 })
+    }
+
     @Test func anOperatorsReplyGoesOutAndANoteNever() async throws {
         try await TelegramChannelTests.withFake { env, fake in
             let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
