@@ -133,6 +133,8 @@ struct WhatsAppChannelTests {
             try await env.withApp { client in
                 #expect(try await shop.post(client, shop.hooks.text("Позовите оператора", from: "79160000002")).status == .ok)
                 _ = try await shop.fake.waitForSends(1, to: "79160000002")
+                // The hand-off's delivery recorded before the app stops (a later message waits for an earlier one).
+                for _ in 0..<100 where try await shop.deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
             }
             let conversation = try #require(
                 try await env.services.tenants.withTenant(shop.tenant) { tenant in
