@@ -29,11 +29,10 @@ struct AliceWebhookController: Sendable {
         let deadline = ContinuousClock.now + budget
         let tenant = context.tenant
         let language = tenant.resolvedBranding.defaultLanguage ?? Localizer.fallback
+        guard let key = context.parameters.get("key") else { return refusal(.notFound, "not_found", language) }
         let found: ChannelConnection?
         do {
-            found = try await context.parameters.get("key").asyncFlatMap {
-                try await connections.webhook(kind: .alice, key: $0, in: tenant, logger: context.logger)
-            }
+            found = try await connections.webhook(kind: .alice, key: key, in: tenant, logger: context.logger)
         } catch {
             context.logger.error("Alice's connection could not be read", metadata: ["error": "\(error)"])
             return APIJSON.response(
@@ -84,13 +83,5 @@ struct AliceWebhookController: Sendable {
     /// A refusal as JSON, in the shop's language.
     func refusal(_ status: HTTPResponse.Status, _ code: String, _ language: String) -> Response {
         APIJSON.response(ErrorJSON(error: code, message: localizer.text("alice_error_" + code, language)), status: status)
-    }
-}
-
-extension Optional {
-    /// `flatMap` with an asynchronous, throwing transform.
-    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

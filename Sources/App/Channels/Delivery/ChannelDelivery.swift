@@ -50,7 +50,7 @@ public struct ChannelDelivery: Sendable {
     }
 
     /// Why a message cannot go, decided before calling anyone.
-    enum Skip: Sendable {
+    enum Skip: Error, Sendable {
         /// Sent already, deleted, or not an outbound messenger message: nothing to do.
         case nothing
         case refuse(DeliveryRefusal)
@@ -75,20 +75,20 @@ public struct ChannelDelivery: Sendable {
     }
 
     func deliver(_ job: DeliverMessage, in tenant: TenantRecord, lastAttempt: Bool, logger: Logger) async throws {
-        var prepared: Result<Pending, SkipError>
+        var prepared: Result<Pending, Skip>
         var waits = 0
         repeat {
             prepared = try await prepareTakingSlot(job, in: tenant, logger: logger)
             // An earlier message of the conversation is on its way: it goes first, and this one a moment after (a burst
             // of an operator's replies is a few hundred milliseconds).
-            guard case .failure(let skip) = prepared, case .later = skip.skip, waits < 15 else { break }
+            guard case .failure(.later) = prepared, waits < 15 else { break }
             waits += 1
             try await Task.sleep(for: .milliseconds(200))
         } while true
         let pending: Pending
         switch prepared {
         case .failure(let skip):
-            switch skip.skip {
+            switch skip {
             case .refuse(let refusal): try await record(job.message, .refused(refusal), connection: nil, in: tenant, logger: logger)
             case .later: throw JobFailure.retryAfter(.seconds(1), "An earlier message of the conversation goes first")
             case .nothing: break
@@ -115,7 +115,7 @@ public struct ChannelDelivery: Sendable {
 
     /// Reads the message and takes its send slot in one short transaction; a slot too far off is not kept (the
     /// transaction rolls back) and the job comes back for one when it is near.
-    func prepareTakingSlot(_ job: DeliverMessage, in tenant: TenantRecord, logger: Logger) async throws -> Result<Pending, SkipError> {
+    func prepareTakingSlot(_ job: DeliverMessage, in tenant: TenantRecord, logger: Logger) async throws -> Result<Pending, Skip> {
         do {
             return try await tenants.withTenant(tenant, logger: logger) { connection in
                 let prepared = try await prepare(
@@ -133,7 +133,7 @@ public struct ChannelDelivery: Sendable {
     }
 
     /// Reads what the send needs and takes its send slots (the connection's and the chat's), in the caller's transaction.
-    func prepare(_ id: Int, site: String, on connection: TenantConnection) async throws -> Result<Pending, SkipError> {
+    func prepare(_ id: Int, site: String, on connection: TenantConnection) async throws -> Result<Pending, Skip> {
         let row = try await connection.value(
             (String, String, String?, Int, String?, String?, Double?, Bool).self,
             """
@@ -151,28 +151,27 @@ public struct ChannelDelivery: Sendable {
             let channel = channelName.flatMap(ConversationChannel.init(rawValue:)),
             let kind = ChannelKind.allCases.first(where: { $0.conversationChannel == channel })
         else {
-            return .failure(SkipError(.nothing))
+            return .failure(.nothing)
         }
         // Messages reach the shopper in the order they were written: an earlier one still on its way goes first (unless it
         // has been stuck for minutes, when the conversation must not wait for it any more).
-        if earlierQueued { return .failure(SkipError(.later)) }
+        if earlierQueued { return .failure(.later) }
         guard let found = try await store.find(botID: botID, kind: kind, on: connection) else {
-            return .failure(SkipError(.refuse(DeliveryRefusal(.unauthorized, "The bot is no longer connected to \(kind.rawValue)."))))
+            return .failure(.refuse(DeliveryRefusal(.unauthorized, "The bot is no longer connected to \(kind.rawValue).")))
         }
         guard let chat else {
-            return .failure(SkipError(.refuse(DeliveryRefusal(.notFound, "The shopper has no \(kind.rawValue) address."))))
+            return .failure(.refuse(DeliveryRefusal(.notFound, "The shopper has no \(kind.rawValue) address.")))
         }
         var parts = (try? JSONDecoder().decode([MessagePart].self, from: Data(partsJSON.utf8))) ?? []
         for index in parts.indices where parts[index].url?.hasPrefix("/") == true && parts[index].url?.hasPrefix("//") == false {
             parts[index].url = site + (parts[index].url ?? "")
         }
         let template = parts.first { $0.type == .template }?.template
-        if kind == .whatsapp, template == nil, (sinceShopper ?? .infinity) > 24 * 3600 {
+        if kind == .whatsapp, template == nil, (sinceShopper ?? .infinity) > ChannelWindow.length {
             return .failure(
-                SkipError(
-                    .refuse(
-                        DeliveryRefusal(
-                            .windowClosed, "More than 24 hours since the shopper's last message: only an approved template may be sent."))))
+                .refuse(
+                    DeliveryRefusal(
+                        .windowClosed, "More than 24 hours since the shopper's last message: only an approved template may be sent.")))
         }
         let outbound = OutboundMessage(
             text: text, parts: parts.filter { $0.type == .button || $0.type == .link }, template: template,
@@ -258,12 +257,6 @@ public struct ChannelDelivery: Sendable {
             }
         }
     }
-}
-
-/// `prepare`'s reason not to send, as an error so it fits a `Result`.
-struct SkipError: Error, Sendable {
-    let skip: ChannelDelivery.Skip
-    init(_ skip: ChannelDelivery.Skip) { self.skip = skip }
 }
 
 /// The send slot a delivery would take is further off than a job waits in place.

@@ -39,9 +39,7 @@ struct MessengerWebhookController: Sendable {
         guard try await take([event], connection, context) else { return Self.plain(.serviceUnavailable, "Try again later") }
         // A pressed button stops spinning: the acknowledgement rides in the webhook's answer, with no call of our own.
         if case .message(let message) = event, let query = message.callbackQueryID {
-            let json = #"{"method":"answerCallbackQuery","callback_query_id":"\#(Self.jsonEscaped(query))"}"#
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            return APIJSON.response(CallbackAnswer(callbackQueryID: query))
         }
         return Response(status: .ok)
     }
@@ -113,13 +111,20 @@ struct MessengerWebhookController: Sendable {
         }
     }
 
+    /// Telegram's `answerCallbackQuery`, as a method call in the webhook's answer.
+    struct CallbackAnswer: Encodable {
+        let method = "answerCallbackQuery"
+        let callbackQueryID: String
+
+        enum CodingKeys: String, CodingKey {
+            case method
+            case callbackQueryID = "callback_query_id"
+        }
+    }
+
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(
             status: status, headers: [.contentType: "text/plain; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func jsonEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 }
