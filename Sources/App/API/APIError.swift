@@ -98,6 +98,19 @@ public struct APIError: Error, Sendable {
         APIError(.validation, errors.count == 1 ? "1 field is not valid." : "\(errors.count) fields are not valid.", errors: errors)
     }
 
+    /// A 409 for any change to a deleted shop but bringing it back.
+    static func deletedShop(_ slug: String) -> APIError {
+        APIError(
+            .conflict,
+            "The shop “\(slug.prefix(60))” is deleted: resume it (POST /api/v1/tenants/\(slug.prefix(60))/resume) before changing it.")
+    }
+
+    /// A 409: the request is valid but collides with what exists (a slug or a name taken, a person already on the team);
+    /// `errors` names the field so a client can point at it.
+    static func conflict(field: String, _ message: String) -> APIError {
+        APIError(.conflict, message, errors: [FieldProblem(field: field, message: message)])
+    }
+
     static func unauthorized(_ detail: String, invalidToken: Bool) -> APIError {
         APIError(
             .unauthorized, detail,

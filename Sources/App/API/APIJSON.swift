@@ -27,8 +27,15 @@ enum APIJSON {
     }
 
     /// The request's JSON body as `T`: 415 for another media type, 413 past the limit, 400 for JSON that does not
-    /// parse, 422 naming the field for a value of the wrong type.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    /// parse, 422 naming the field for a value of the wrong type, and 422 for a `null` anywhere but at the paths in
+    /// `nullable` (where the OpenAPI document says what it means: "clear it", "the default"). Decoding alone would take
+    /// `null` as "left out", which a client asking to clear a field would never notice.
+    /// Paths are keys joined with dots; `*` stands for any array element or map key.
+    /// With `fields`, every key must be one of them (paths as in `nullable`): an unknown one is a 422 naming it, so a
+    /// misspelt field is never silently ignored.
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, nullable: Set<String> = [], fields: Set<String>? = nil
+    ) async throws -> T {
         let mediaType = (request.headers[.contentType] ?? "").lowercased()
         guard mediaType.hasPrefix("application/json") || mediaType.contains("+json") else {
             throw APIError(.unsupportedMediaType, "Send the body as application/json.")
@@ -40,8 +47,10 @@ enum APIJSON {
         } catch {
             throw APIError(.payloadTooLarge, "The request body is larger than \(maximumBody) bytes.")
         }
+        let data = Data(buffer: buffer)
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+            value = try JSONDecoder().decode(T.self, from: data)
         } catch DecodingError.typeMismatch(let expected, let context) {
             throw APIError.validation([FieldProblem(field: path(context), message: "Must be \(name(of: expected)).")])
         } catch DecodingError.valueNotFound(let expected, let context) {
@@ -50,6 +59,43 @@ enum APIJSON {
             throw APIError.validation([FieldProblem(field: path(context, key), message: "Required.")])
         } catch {
             throw APIError(.malformedRequest, "The body is not valid JSON.")
+        }
+        // The body parsed once already: this second look only finds the nulls and the unknown fields.
+        if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
+            var problems: [FieldProblem] = []
+            nulls(in: object, path: [], pattern: [], rules: (nullable, fields), into: &problems)
+            if !problems.isEmpty { throw APIError.validation(problems) }
+        }
+        return value
+    }
+
+    private static func nulls(
+        in value: Any, path: [String], pattern: [String], rules: (nullable: Set<String>, fields: Set<String>?),
+        into problems: inout [FieldProblem]
+    ) {
+        switch value {
+        case is NSNull where !path.isEmpty:
+            // `hours.week.*` allows a null under any key of the map `hours.week`.
+            let exact = pattern.joined(separator: "."), anyKey = (pattern.dropLast() + ["*"]).joined(separator: ".")
+            guard !rules.nullable.contains(exact), !rules.nullable.contains(anyKey) else { return }
+            problems.append(
+                FieldProblem(field: path.joined(separator: "."), message: "Must not be null; leave the field out to keep its value."))
+        case let object as [String: Any]:
+            for (key, item) in object.sorted(by: { $0.key < $1.key }) {
+                if let fields = rules.fields, !fields.contains((pattern + [key]).joined(separator: ".")),
+                    !fields.contains((pattern + ["*"]).joined(separator: "."))
+                {
+                    problems.append(FieldProblem(field: (path + [key]).joined(separator: "."), message: "Unknown field."))
+                    continue
+                }
+                nulls(in: item, path: path + [key], pattern: pattern + [key], rules: rules, into: &problems)
+            }
+        case let array as [Any]:
+            for (index, item) in array.enumerated() {
+                nulls(in: item, path: path + [String(index)], pattern: pattern + ["*"], rules: rules, into: &problems)
+            }
+        default:
+            return
         }
     }
 

@@ -49,6 +49,14 @@ public struct APIRequestContext: ChildRequestContext {
         return tenant
     }
 
+    /// The key's partner's shop in the path, to be changed: a deleted shop refuses every change but `resume` with a 409,
+    /// as it refuses `suspend` (its data stays until it is purged, and nothing should quietly change it meanwhile).
+    func changeableTenant(in snapshot: DirectorySnapshot) throws -> TenantRecord {
+        let tenant = try partnerTenant(in: snapshot)
+        if tenant.status == .deleted { throw APIError.deletedShop(tenant.slug) }
+        return tenant
+    }
+
     /// An audit entry naming the key as the actor.
     func audit(_ action: String, target: String, tenantID: UUID? = nil, details: [String: String] = [:]) -> AuditEntry {
         AuditEntry(
@@ -68,7 +76,13 @@ struct APIKeyMiddleware: RouterMiddleware {
     let limiter: APIRateLimiter
     /// Failed authentications per client address: guessing keys costs a database round trip each, so an address
     /// that keeps failing waits (checked before the look-up).
-    let failures = APIRateLimiter(perMinute: 30)
+    let failures: APIRateLimiter
+
+    init(keys: APIKeyStore, limiter: APIRateLimiter, failuresPerMinute: Int = 30) {
+        self.keys = keys
+        self.limiter = limiter
+        self.failures = APIRateLimiter(perMinute: failuresPerMinute)
+    }
 
     /// The bucket of a client address (a UUID made from its hash, as the limiter keys by UUID).
     static func bucket(for address: String) -> UUID {

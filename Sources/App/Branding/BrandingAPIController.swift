@@ -38,7 +38,7 @@ struct BrandingAPIController: Sendable {
 
     @Sendable func saveTenantBranding(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.brandingWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let tenant = try context.changeableTenant(in: directory.snapshot)
         let draft = try await body(request, owner: .tenant(tenant.id))
         try await save(
             draft, .tenant(tenant.id), audit: context.audit("branding.updated", target: draft.name ?? tenant.slug, tenantID: tenant.id))
@@ -57,7 +57,7 @@ struct BrandingAPIController: Sendable {
     private func body(_ request: Request, owner: BrandOwner) async throws -> Branding {
         let partner: Bool
         if case .partner = owner { partner = true } else { partner = false }
-        let body = try await APIJSON.decode([String: JSONScalar].self, from: request)
+        let body = try await APIJSON.decode([String: JSONScalar].self, from: request, nullable: ["*"])
         let textFields = Set(BrandingForm.textFields + ["font", "default_language"] + (partner ? ["theme"] : []))
         let flags: Set<String> = partner ? ["powered_by", "allow_tenant_branding"] : []
         var values: [String: String] = [:]

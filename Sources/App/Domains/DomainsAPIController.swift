@@ -68,8 +68,8 @@ struct DomainsAPIController: Sendable {
 
     @Sendable func add(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.domainsWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
-        let body = try await APIJSON.decode(NewDomainBody.self, from: request)
+        let tenant = try context.changeableTenant(in: directory.snapshot)
+        let body = try await APIJSON.decode(NewDomainBody.self, from: request, fields: ["host"])
         let result = try await domains.database.transaction(logger: context.logger) { transaction in
             let result = try await domains.add((body.host ?? "").apiText, owner: .tenant(tenant.id), on: transaction)
             if case .success(let domain) = result {
@@ -84,6 +84,9 @@ struct DomainsAPIController: Sendable {
             return response
         case .failure(.limit):
             throw APIError(.conflict, texts[DomainError.limit.rawValue] ?? "Too many domains.")
+        // A host another shop or the installation itself has: taken, not malformed.
+        case .failure(let error) where error == .taken || error == .reserved:
+            throw APIError.conflict(field: "host", texts[error.rawValue] ?? "Another shop has this domain.")
         case .failure(let error):
             throw APIError.validation([FieldProblem(field: "host", message: texts[error.rawValue] ?? error.rawValue)])
         }
@@ -91,7 +94,7 @@ struct DomainsAPIController: Sendable {
 
     @Sendable func verify(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.domainsWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let tenant = try context.changeableTenant(in: directory.snapshot)
         let host = HostName.normalize(context.parameters.get("host") ?? "") ?? ""
         guard case .success(let result) = try await domains.verify(host, owner: .tenant(tenant.id)),
             let domain = try await domains.find(host, owner: .tenant(tenant.id))
@@ -105,7 +108,7 @@ struct DomainsAPIController: Sendable {
 
     @Sendable func remove(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.domainsWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let tenant = try context.changeableTenant(in: directory.snapshot)
         let host = HostName.normalize(context.parameters.get("host") ?? "") ?? ""
         let removed = try await domains.database.transaction(logger: context.logger) { transaction in
             let removed = try await domains.remove(host, owner: .tenant(tenant.id), on: transaction)

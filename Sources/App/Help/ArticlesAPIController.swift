@@ -81,7 +81,7 @@ struct ArticlesAPIController: Sendable {
     @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.articlesWrite)
         let tenant = try await shop(context)
-        let body = try await APIJSON.decode(ArticleBody.self, from: request)
+        let body = try await APIJSON.decode(ArticleBody.self, from: request, fields: ["title", "slug", "body"])
         let article = try checked(title: body.title ?? "", slug: body.slug ?? "", body: body.body ?? "")
         let created = try await write(tenant, context) { connection in
             let id = try await articles.create(article, on: connection)
@@ -99,7 +99,7 @@ struct ArticlesAPIController: Sendable {
         try context.require(.articlesWrite)
         let tenant = try await shop(context)
         let id = try articleID(context)
-        let body = try await APIJSON.decode(ArticleBody.self, from: request)
+        let body = try await APIJSON.decode(ArticleBody.self, from: request, fields: ["title", "slug", "body"])
         let updated = try await write(tenant, context) { connection -> EditorArticle? in
             guard let current = try await articles.find(id: id, on: connection) else { return nil }
             let article = try checked(
@@ -133,7 +133,7 @@ struct ArticlesAPIController: Sendable {
     private func checked(title: String, slug: String, body: String) throws -> HelpArticle {
         let title = title.apiText
         let text = body.replacingOccurrences(of: "\r\n", with: "\n").apiText
-        let (slug, errors) = HelpArticle.check(title: title, slug: slug.apiText.lowercased(), body: text)
+        let (slug, errors) = HelpArticle.check(title: title, slug: slug.apiText, body: text)
         guard errors.isEmpty else {
             throw APIError.validation(
                 errors.sorted { $0.key < $1.key }.map { FieldProblem(field: $0.key, message: texts[$0.value] ?? $0.value) })
@@ -156,7 +156,7 @@ struct ArticlesAPIController: Sendable {
         do {
             return try await tenants.withTenant(tenant, logger: context.logger, body)
         } catch let error as PSQLError where databaseErrorCode(error) == "23505" {
-            throw APIError.validation([FieldProblem(field: "slug", message: texts["articles_slug_taken"] ?? "Taken.")])
+            throw APIError.conflict(field: "slug", texts["articles_slug_taken"] ?? "Taken.")
         }
     }
 

@@ -31,7 +31,11 @@ extension HelpArticle {
     /// Checks an article as the editor and the API both take it: the slug to use (made from the title when empty)
     /// and the fields refused (interface-text keys). `body` is expected trimmed.
     public static func check(title: String, slug: String, body: String) -> (slug: String, errors: [String: String]) {
-        let slug = slug.isEmpty ? Transliteration.slug(from: title) : slug
+        var slug = slug
+        if slug.isEmpty, !title.isEmpty {
+            slug = String(Transliteration.slug(from: title).prefix(80)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+            if !Slug.isValidArticleSlug(slug) { slug = Slug.derived(from: title, prefix: "article") }
+        }
         var errors: [String: String] = [:]
         if title.isEmpty {
             errors["title"] = "form_required"
@@ -42,7 +46,7 @@ extension HelpArticle {
         if !Slug.isValidArticleSlug(slug), !(slug.isEmpty && title.isEmpty) { errors["slug"] = "articles_slug_invalid" }
         if body.isEmpty {
             errors["body"] = "form_required"
-        } else if body.utf8.count > 100_000 {
+        } else if body.databaseLength > 100_000 {
             errors["body"] = "form_too_long"
         }
         return (slug, errors)

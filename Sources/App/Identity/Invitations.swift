@@ -101,7 +101,7 @@ public struct Invitations: Sendable {
         var slug = slug
         var errors: [String: String] = [:]
         if slug.isEmpty {
-            slug = Transliteration.slug(from: name).prefix(40).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+            slug = Slug.derived(from: name, prefix: "shop", avoiding: Slug.reserved)
         }
         if let problem = checkName(name) { errors["name"] = problem }
         if !Slug.isValid(slug) {

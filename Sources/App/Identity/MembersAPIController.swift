@@ -58,8 +58,8 @@ struct MembersAPIController: Sendable {
     @Sendable func invite(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.usersWrite)
         let snapshot = directory.snapshot
-        let tenant = try context.partnerTenant(in: snapshot)
-        let body = try await APIJSON.decode(InviteBody.self, from: request)
+        let tenant = try context.changeableTenant(in: snapshot)
+        let body = try await APIJSON.decode(InviteBody.self, from: request, fields: ["email", "role"])
         let email = EmailAddress.normalize((body.email ?? "").apiText)
         var errors: [String: String] = [:]
         if !EmailAddress.isValid(email) { errors["email"] = "form_email_invalid" }
@@ -68,7 +68,7 @@ struct MembersAPIController: Sendable {
         try APIError.refuse(errors, texts: texts)
         guard let role else { throw APIError.validation([]) }
         if try await users.team(tenantID: tenant.id).contains(where: { $0.email == email }) {
-            try APIError.refuse(["email": "team_already_member"], texts: texts)
+            throw APIError.conflict(field: "email", texts["team_already_member"] ?? "Already on the team.")
         }
         let partnerName = tenant.partnerID.flatMap { snapshot.partnersByID[$0] }.flatMap { $0.resolvedBranding.name }
         do {
@@ -85,7 +85,7 @@ struct MembersAPIController: Sendable {
 
     @Sendable func remove(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.usersWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let tenant = try context.changeableTenant(in: directory.snapshot)
         guard let userID = context.parameters.get("user").flatMap(UUID.init(uuidString:)),
             let member = try await users.team(tenantID: tenant.id).first(where: { $0.userID == userID })
         else { throw APIError.notFound("There is no such member.") }

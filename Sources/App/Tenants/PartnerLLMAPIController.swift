@@ -30,7 +30,7 @@ struct PartnerLLMAPIController: Sendable {
     @Sendable func save(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.tenantsWrite)
         let partner = try partner(context)
-        let body = try await APIJSON.decode(PartnerLLMChange.self, from: request)
+        let body = try await APIJSON.decode(PartnerLLMChange.self, from: request, nullable: BotLLMChange.nullable)
         try body.unknown.refuseUnknown()
         let change = try body.keyChange()
         let (store, secrets, auditLog, endpoints) = (store, secrets, auditLog, tester.endpoints)
@@ -60,7 +60,7 @@ struct PartnerLLMAPIController: Sendable {
         try context.require(.tenantsWrite)
         let partner = try partner(context)
         let body =
-            request.headers[.contentType] == nil ? PartnerLLMChange() : try await APIJSON.decode(PartnerLLMChange.self, from: request)
+            request.headers[.contentType] == nil ? PartnerLLMChange() : try await APIJSON.decode(PartnerLLMChange.self, from: request, nullable: BotLLMChange.nullable)
         try body.unknown.refuseUnknown()
         let change = try body.keyChange()
         let (stored, sealed) = try await store.read(partnerID: partner.id, on: database)

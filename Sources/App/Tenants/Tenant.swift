@@ -78,6 +78,15 @@ public enum Slug {
         "status", "docs", "internal", "platform", "vitrina", "login", "auth", "billing", "support",
     ]
 
+    /// A slug made from a name when none is given: its transliteration when that is a valid slug, else `<prefix>-` and
+    /// the transliteration (or a few random letters), so that leaving the slug out never fails on the name's account.
+    public static func derived(from name: String, prefix: String, avoiding: Set<String> = []) -> String {
+        let made = String(Transliteration.slug(from: name).prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        if isValid(made), !avoiding.contains(made) { return made }
+        let stem = made.isEmpty ? String((0..<6).map { _ in "abcdefghijkmnpqrstuvwxyz".randomElement() ?? "x" }) : made
+        return String((prefix + "-" + stem).prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    }
+
     public static func isValid(_ slug: String) -> Bool {
         let bytes = Array(slug.utf8)
         guard (2...40).contains(bytes.count), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[0]),

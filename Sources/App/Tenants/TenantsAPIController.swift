@@ -129,15 +129,20 @@ struct TenantsAPIController: Sendable {
     @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.tenantsWrite)
         let partnerID = try context.partnerID()
-        let body = try await APIJSON.decode(NewTenantBody.self, from: request)
+        let body = try await APIJSON.decode(NewTenantBody.self, from: request, fields: ["name", "slug", "owner_email", "language"])
         let name = (body.name ?? "").apiText
         let email = EmailAddress.normalize((body.ownerEmail ?? "").apiText)
         let language = (body.language ?? "ru").apiText
         var (slug, errors) = Invitations.check(
-            name: name, slug: (body.slug ?? "").apiText.lowercased(), ownerEmail: email)
+            name: name, slug: (body.slug ?? "").apiText, ownerEmail: email)
         if let email = errors.removeValue(forKey: "email") { errors["owner_email"] = email }
         if !Localizer.supported.contains(language) { errors["language"] = "form_invalid_choice" }
+        // Leaving the slug out makes one from the name; sending an empty one is a mistake worth saying.
+        if let given = body.slug, given.apiText.isEmpty { errors["slug"] = "tenants_slug_invalid" }
+        // A name the installation keeps for itself is taken, as another shop's would be.
+        let reserved = errors["slug"] == "tenants_slug_reserved" ? errors.removeValue(forKey: "slug") : nil
         try APIError.refuse(errors, texts: texts)
+        if let reserved { throw APIError.conflict(field: "slug", texts[reserved] ?? "Reserved.") }
         let snapshot = directory.snapshot
         guard let partner = snapshot.partnersByID[partnerID] else { throw APIError(.forbidden, "The key's partner is gone.") }
         do {
@@ -147,10 +152,10 @@ struct TenantsAPIController: Sendable {
                 by: Invitations.Inviter(userID: nil, name: partner.resolvedBranding.name ?? partner.name),
                 origin: context.origin(host: slug + "." + snapshot.baseDomain),
                 audit: context.audit("tenant.created", target: slug, details: ["owner": email]))
-        } catch TenancyError.slugTaken, TenancyError.domainTaken, TenancyError.domainReserved {
-            try APIError.refuse(["slug": "tenants_slug_taken"], texts: texts)
-        } catch TenancyError.reservedSlug {
-            try APIError.refuse(["slug": "tenants_slug_reserved"], texts: texts)
+        } catch TenancyError.slugTaken, TenancyError.domainTaken {
+            throw APIError.conflict(field: "slug", texts["tenants_slug_taken"] ?? "Taken.")
+        } catch TenancyError.reservedSlug, TenancyError.domainReserved {
+            throw APIError.conflict(field: "slug", texts["tenants_slug_reserved"] ?? "Reserved.")
         }
         try await directory.reload()
         var response = APIJSON.response(try await tenantJSON(slug: slug, partnerID: partnerID), status: .created)
@@ -180,8 +185,8 @@ struct TenantsAPIController: Sendable {
 
     @Sendable func rename(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.tenantsWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
-        let body = try await APIJSON.decode(RenameBody.self, from: request)
+        let tenant = try context.changeableTenant(in: directory.snapshot)
+        let body = try await APIJSON.decode(RenameBody.self, from: request, nullable: ["llm_token_cap"], fields: ["name", "llm_token_cap"])
         let name = body.name?.apiText
         if body.name != nil || !body.setsCap, let problem = Invitations.checkName(name ?? "") {
             try APIError.refuse(["name": problem], texts: texts)
@@ -223,7 +228,8 @@ struct TenantsAPIController: Sendable {
 
     private func changeStatus(_ action: TenantProvisioner.Action, context: APIRequestContext) async throws -> TenantJSON {
         try context.require(.tenantsWrite)
-        let tenant = try context.partnerTenant(in: directory.snapshot)
+        let tenant =
+            try action == .resume ? context.partnerTenant(in: directory.snapshot) : context.changeableTenant(in: directory.snapshot)
         let changed: Bool
         do {
             changed = try await provisioner.perform(action, slug: tenant.slug)

@@ -26,7 +26,7 @@ struct APIProblemTests {
                 #expect(invalid.problemFields == ["name", "slug", "owner_email"])
                 let taken = try await api.call(
                     .post, "/api/v1/tenants", json: #"{"name": "N", "slug": "nshop", "owner_email": "a@b.example"}"#)
-                #expect(taken.isProblem("validation", .unprocessableContent) && taken.problemFields == ["slug"])
+                #expect(taken.isProblem("conflict", .conflict) && taken.problemFields == ["slug"])
                 // Control characters are dropped as the forms drop them (PostgreSQL refuses NUL): never a 500.
                 let nul = try await api.call(.post, "/api/v1/tenants", json: #"{"name": "Nul\u0000Shop", "owner_email": "a@b.example"}"#)
                 #expect(nul.status == .created && nul.object["name"] as? String == "NulShop")
@@ -119,7 +119,7 @@ struct APIProblemTests {
                 #expect(created.headers[.location] == "/api/v1/articles/\(id)")
                 let duplicate = try await api.call(
                     .post, "/api/v1/articles", json: #"{"title": "Again", "slug": "dostavka-i-oplata", "body": "x"}"#)
-                #expect(duplicate.isProblem("validation", .unprocessableContent) && duplicate.problemFields == ["slug"])
+                #expect(duplicate.isProblem("conflict", .conflict) && duplicate.problemFields == ["slug"])
                 let nul = try await api.call(.post, "/api/v1/articles", json: #"{"title": "T\u0000", "body": "a\u0000b"}"#)
                 #expect(nul.status == .created && nul.object["body"] as? String == "ab")
                 #expect(try await api.call(.delete, "/api/v1/articles/\(try #require(nul.object["id"] as? Int))").status == .noContent)

@@ -69,7 +69,9 @@ struct ChannelsAPITests {
 
                 let removed = try await api.call(.delete, path + "/alice")
                 #expect(removed.status == .noContent)
-                #expect(try await api.call(.delete, path + "/alice").isProblem("not-found", .notFound))
+                // Disconnecting again changes nothing: the same 204 (DELETE is idempotent); an unknown bot is still a 404.
+                #expect(try await api.call(.delete, path + "/alice").status == .noContent)
+                #expect(try await api.call(.delete, "/api/v1/bots/no-such-bot/channels/alice").isProblem("not-found", .notFound))
                 let left = try #require(try await api.get(path).object["items"] as? [[String: Any]])
                 #expect(left.compactMap { $0["kind"] as? String } == ["whatsapp"])
                 // The other shop's key sees none of this bot's connections.

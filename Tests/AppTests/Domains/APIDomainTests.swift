@@ -40,12 +40,15 @@ struct APIDomainTests {
                 #expect(try await client.get("/help", host: "help.nshop.example").status == .notFound)
                 #expect(try await client.get("/help", host: "shop.nshop.example").text.contains("[nshop#1]"))
 
-                for (body, field) in [
-                    (#"{"host": "not a host"}"#, "host"), (#"{"host": "shop.nshop.example"}"#, "host"),
-                    (#"{"host": "other.vitrina.test"}"#, "host"), (#"{}"#, "host"),
+                // Malformed is a 422; a host the shop or the installation already has is a 409 (taken).
+                for (body, status) in [
+                    (#"{"host": "not a host"}"#, HTTPResponse.Status.unprocessableContent), (#"{"host": "shop.nshop.example"}"#, .conflict),
+                    (#"{"host": "other.vitrina.test"}"#, .conflict), (#"{}"#, .unprocessableContent),
                 ] {
                     let refused = try await api.call(.post, "/api/v1/tenants/nshop/domains", json: body)
-                    #expect(refused.isProblem("validation", .unprocessableContent) && refused.problemFields == [field], "\(body)")
+                    #expect(
+                        refused.isProblem(status == .conflict ? "conflict" : "validation", status) && refused.problemFields == ["host"],
+                        "\(body)")
                 }
                 // Another shop's domain cannot be removed through this one.
                 #expect(try await api.call(.delete, "/api/v1/tenants/other/domains/shop.nshop.example").isProblem("not-found", .notFound))

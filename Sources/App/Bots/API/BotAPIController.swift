@@ -35,7 +35,7 @@ struct BotAPIController: Sendable {
     @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
-        let body = try await APIJSON.decode(NewBotJSON.self, from: request)
+        let body = try await APIJSON.decode(NewBotJSON.self, from: request, nullable: BotSettingsChange.nullable)
         try body.settings.unknown.filter { $0 != "slug" }.refuseUnknown()
         guard let slug = body.slug?.apiText, !slug.isEmpty else {
             throw APIError.validation([FieldProblem(field: "slug", message: "Required: a-z, 0-9 and -.")])
@@ -85,7 +85,7 @@ struct BotAPIController: Sendable {
     func update(request: Request, context: APIRequestContext, slug: String?) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
-        let change = try await APIJSON.decode(BotSettingsChange.self, from: request)
+        let change = try await APIJSON.decode(BotSettingsChange.self, from: request, nullable: BotSettingsChange.nullable)
         try change.unknown.refuseUnknown()
         let model = model
         let updated = try await access.write(tenant, context, field: "bot") { connection -> (Bot, Bool)? in

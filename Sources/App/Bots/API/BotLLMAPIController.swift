@@ -19,7 +19,9 @@ struct BotLLMAPIController: Sendable {
     func test(request: Request, context: APIRequestContext, slug: String?) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
-        let change = request.headers[.contentType] == nil ? BotLLMChange() : try await APIJSON.decode(BotLLMChange.self, from: request)
+        let change =
+            request.headers[.contentType] == nil
+            ? BotLLMChange() : try await APIJSON.decode(BotLLMChange.self, from: request, nullable: BotLLMChange.nullable)
         try change.unknown.refuseUnknown()
         let store = model.store
         let found = try await access.read(tenant, context) { try await store.state(slug: slug, tenantID: tenant.id, on: $0) }

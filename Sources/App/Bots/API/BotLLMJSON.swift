@@ -33,6 +33,8 @@ struct BotLLMJSON: Encodable {
 /// `llm` in `PUT /api/v1/bot`'s body (and the body of `POST …/llm/test`): any of the fields; `provider: null` and
 /// `api_key: null` remove them. `ca_bundle` is the operator's and is refused.
 struct BotLLMChange: Decodable, Sendable {
+    /// Where `null` means something (no provider, the kind's default, no key); anywhere else it is refused.
+    static let nullable: Set<String> = ["provider", "provider.folder_id", "provider.embedding_model", "api_key"]
     var mode, instructions, onUncited: String?
     var provider: Provider??
     var apiKey: String??

@@ -51,7 +51,7 @@ struct BotMessagesAPIController: Sendable {
     @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
-        let body = try await APIJSON.decode(MessageBody.self, from: request)
+        let body = try await APIJSON.decode(MessageBody.self, from: request, fields: ["text", "conversation", "contact", "channel"])
         let message = try Self.message(body)
         do {
             let reply = try await engine.reply(to: message, in: tenant, logger: context.logger)
@@ -73,7 +73,7 @@ struct BotMessagesAPIController: Sendable {
         let text = body.text.replacingOccurrences(of: "\r\n", with: "\n").apiText
         if text.isEmpty {
             problems.append(FieldProblem(field: "text", message: "Required: the shopper's message."))
-        } else if text.count > 4000 {
+        } else if text.databaseLength > 4000 {
             problems.append(FieldProblem(field: "text", message: "At most 4000 characters."))
         }
         let channel: ConversationChannel
@@ -85,7 +85,7 @@ struct BotMessagesAPIController: Sendable {
             problems.append(FieldProblem(field: "channel", message: "Must be api or test."))
         }
         let contact = body.contact?.apiText
-        if let contact, contact.isEmpty || contact.count > 200 {
+        if let contact, contact.isEmpty || contact.databaseLength > 200 {
             problems.append(FieldProblem(field: "contact", message: "1 to 200 characters: your id for the shopper."))
         }
         if let id = body.conversation, id <= 0 {

@@ -42,6 +42,9 @@ struct BotSettingsJSON: Encodable {
 
 /// `PUT /api/v1/bot`'s body: any of the settings; fields it may not have are kept to be refused by name.
 struct BotSettingsChange: Decodable, Sendable {
+    /// Where `null` means something (the default threshold, always open, the provider's embedding model, the model's
+    /// nulls); anywhere else it is refused.
+    static let nullable = Set<String>(["threshold", "hours", "embedding_model"]).union(BotLLMChange.nullable.map { "llm." + $0 })
     var name, greeting, fallback, awayMessage, language: String?
     var threshold: Double??
     var onRequest: Bool?

@@ -41,6 +41,9 @@ struct KnowledgeAPIController: Sendable {
     }
 
     struct FAQBody: Decodable, Sendable {
+        static let fields: Set<String> = [
+            "slug", "question", "answer", "phrasings", "buttons", "buttons.*.title", "buttons.*.url", "enabled",
+        ]
         var slug, question, answer: String?
         var phrasings: [String]?
         var buttons: [LinkButton]?
@@ -61,17 +64,24 @@ struct KnowledgeAPIController: Sendable {
         /// `entry` with the fields given; a new entry's slug comes from its question.
         func applied(to entry: FAQEntry) throws -> FAQEntry {
             try unknown.refuseUnknown()
+            // Lengths as sent, as the OpenAPI document states them (trimming comes after).
+            var tooLong: [String: String] = [:]
+            if let question, question.databaseLength > 300 { tooLong["question"] = "At most 300 characters." }
+            if let answer, answer.databaseLength > 4000 { tooLong["answer"] = "At most 4000 characters." }
+            if let phrasings, phrasings.contains(where: { $0.databaseLength > 300 }) {
+                tooLong["phrasings"] = "Each phrasing has at most 300 characters."
+            }
+            try BotAPIAccess.refuse(tooLong)
             var entry = entry
             if let question { entry.question = question.apiText }
             if let answer { entry.answer = answer.replacingOccurrences(of: "\r\n", with: "\n").apiText }
             if let phrasings { entry.phrasings = phrasings.map(\.apiText) }
             if let buttons { entry.buttons = buttons.map { LinkButton(title: $0.title.apiText, url: $0.url.apiText) } }
             if let enabled { entry.enabled = enabled }
-            if let slug = slug?.apiText.lowercased(), !slug.isEmpty {
+            if let slug = slug?.apiText, !slug.isEmpty {
                 entry.slug = slug
             } else if entry.slug.isEmpty {
-                entry.slug = String(Transliteration.slug(from: entry.question).prefix(40)).trimmingCharacters(
-                    in: CharacterSet(charactersIn: "-"))
+                entry.slug = Slug.derived(from: entry.question, prefix: "faq")
             }
             try BotAPIAccess.refuse(KnowledgeStore.check(entry))
             return entry
@@ -79,7 +89,7 @@ struct KnowledgeAPIController: Sendable {
     }
 
     static let noSuchEntry = APIError.notFound("There is no such FAQ entry.")
-    static let slugTaken = APIError.validation([FieldProblem(field: "slug", message: "Another entry has this slug.")])
+    static let slugTaken = APIError.conflict(field: "slug", "Another entry has this slug.")
 
     /// Entries in slug order, a page at a time.
     @Sendable func list(request: Request, context: APIRequestContext) async throws -> Response {
@@ -104,7 +114,7 @@ struct KnowledgeAPIController: Sendable {
     @Sendable func create(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
-        let body = try await APIJSON.decode(FAQBody.self, from: request)
+        let body = try await APIJSON.decode(FAQBody.self, from: request, fields: FAQBody.fields)
         let entry = try body.applied(to: FAQEntry(slug: "", question: "", answer: ""))
         let created = try await access.write(tenant, context, field: "faq") { connection -> FAQEntry? in
             if try await knowledge.faq(slug: entry.slug, on: connection) != nil { throw Self.slugTaken }
@@ -123,7 +133,7 @@ struct KnowledgeAPIController: Sendable {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
         let slug = context.parameters.get("slug") ?? ""
-        let body = try await APIJSON.decode(FAQBody.self, from: request)
+        let body = try await APIJSON.decode(FAQBody.self, from: request, fields: FAQBody.fields)
         let updated = try await access.write(tenant, context, field: "faq") { connection -> FAQEntry? in
             guard let current = try await knowledge.faq(slug: slug, on: connection), let id = current.id else { return nil }
             let entry = try body.applied(to: current)
@@ -169,10 +179,18 @@ struct KnowledgeAPIController: Sendable {
     @Sendable func replaceSynonyms(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
-        let body = try await APIJSON.decode(SynonymList.self, from: request)
+        let body = try await APIJSON.decode(SynonymList.self, from: request, fields: ["synonyms", "synonyms.*.word", "synonyms.*.means"])
         if body.synonyms.count > 2000 {
             throw APIError.validation([FieldProblem(field: "synonyms", message: "At most 2000 pairs.")])
         }
+        // Each side as sent: 1 to 60 characters with something besides spaces (a blank pair is refused, not dropped).
+        var problems: [FieldProblem] = []
+        for (index, pair) in body.synonyms.enumerated() {
+            for (side, text) in [("word", pair.word), ("means", pair.means)] where text.apiText.isEmpty || text.databaseLength > 60 {
+                problems.append(FieldProblem(field: "synonyms.\(index).\(side)", message: "1 to 60 characters, not only spaces."))
+            }
+        }
+        if !problems.isEmpty { throw APIError.validation(problems) }
         let list = try await access.write(tenant, context, field: "synonyms") { connection -> [Synonym] in
             if try await knowledge.replaceSynonyms(body.synonyms, on: connection) {
                 try await auditLog.record(context.audit("synonyms.replaced", target: "synonyms"), on: connection)

@@ -54,7 +54,7 @@ struct RulesAPIController: Sendable {
                 from: Rule(name: "", position: min(position, 100_000), trigger: .keywords([]), action: .handOff), isNew: true,
                 templates: templates)
             if rules.contains(where: { $0.name == rule.name }) {
-                throw APIError.validation([FieldProblem(field: "name", message: "Another rule has this name.")])
+                throw APIError.conflict(field: "name", "Another rule has this name.")
             }
             try await config.upsert(rule, on: connection)
             try await auditLog.record(context.audit("rule.created", target: rule.name), on: connection)

@@ -79,7 +79,7 @@ struct TemplatesAPIController: Sendable {
         let template = try body.applied(to: ResponseTemplate(name: body.name?.apiText ?? "", text: ""))
         let created = try await access.write(tenant, context, field: "text") { connection -> ResponseTemplate? in
             if try await config.templates(on: connection).contains(where: { $0.name == template.name }) {
-                throw APIError.validation([FieldProblem(field: "name", message: "Another template has this name.")])
+                throw APIError.conflict(field: "name", "Another template has this name.")
             }
             try await config.upsert(template, on: connection)
             try await auditLog.record(context.audit("template.created", target: template.name), on: connection)

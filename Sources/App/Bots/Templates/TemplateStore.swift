@@ -15,15 +15,15 @@ public struct BotConfigStore: Sendable {
     /// Checks a template's name and text (a broken tag, an unknown variable), as sentences keyed by field.
     public static func check(_ template: ResponseTemplate) -> [String: String] {
         var errors: [String: String] = [:]
-        if !Slug.isValid(template.name) || template.name.count > 60 { errors["name"] = "Use 1–60 lower-case letters, digits and hyphens." }
+        if !Slug.isValid(template.name) || template.name.count > 60 { errors["name"] = "Use 2–40 lower-case Latin letters, digits and single hyphens, starting with a letter." }
         if template.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors["text"] = "The text is required."
-        } else if template.text.count > 4000 {
+        } else if template.text.databaseLength > 4000 {
             errors["text"] = "At most 4000 characters."
         } else {
             do { try ResponseTemplate.check(template.text) } catch { errors["text"] = "\(error)" }
         }
-        if template.buttons.count > 10 || template.buttons.contains(where: { $0.isEmpty || $0.count > 60 }) {
+        if template.buttons.count > 10 || template.buttons.contains(where: { $0.isEmpty || $0.databaseLength > 60 }) {
             errors["buttons"] = "Up to 10 quick replies of 1–60 characters."
         }
         return errors

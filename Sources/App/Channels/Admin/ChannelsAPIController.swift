@@ -40,7 +40,7 @@ struct ChannelsAPIController: Sendable {
         try context.require(.botWrite)
         let tenant = try await access.shop(context)
         let (slug, kind) = try Self.address(context)
-        let change = try await APIJSON.decode(ChannelChangeJSON.self, from: request)
+        let change = try await APIJSON.decode(ChannelChangeJSON.self, from: request, nullable: ["handoff_contact"])
         try change.unknown.refuseUnknown()
         let asked = try change.request(kind)
         let bot = try await find(slug, tenant, context)
@@ -62,8 +62,9 @@ struct ChannelsAPIController: Sendable {
         let tenant = try await access.shop(context)
         let (slug, kind) = try Self.address(context)
         let bot = try await find(slug, tenant, context)
+        // Disconnecting what is not connected leaves it so: the same 204, nothing audited.
         guard let removed = try await connector.disconnect(botID: bot.id, kind: kind, in: tenant, logger: context.logger) else {
-            throw APIError.notFound("The bot “\(slug)” is not connected to \(kind.rawValue).")
+            return APIJSON.noContent()
         }
         var details = ChannelInput.auditDetails(removed)
         details["status"] = nil

@@ -118,7 +118,7 @@ struct ConversationsAPIController: Sendable {
         let query = request.uri.queryParameters
         var filter = InboxFilter()
         if let state = query.get("state") {
-            let states = try state.split(separator: ",").map { name in
+            let states = try state.split(separator: ",", omittingEmptySubsequences: false).map { name in
                 guard let state = ConversationState(rawValue: String(name)) else {
                     throw APIError(.invalidParameter, "`state` must be bot, waiting, assigned or resolved (comma-separated).")
                 }
@@ -198,7 +198,7 @@ struct ConversationsAPIController: Sendable {
     /// `POST /conversations/{id}/messages`: an operator's reply (taking the conversation if nobody holds it), a note
     /// with `"internal": true`, or on WhatsApp an approved template (`"template": "<name>"`).
     @Sendable func reply(request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await APIJSON.decode(ReplyBody.self, from: request)
+        let body = try await APIJSON.decode(ReplyBody.self, from: request, fields: ["text", "internal", "template"])
         let action: InboxActions.Action =
             if let template = body.template { .template(template) } else if body.internal == true { .note(body.text ?? "") } else {
                 .reply(body.text ?? "")
@@ -216,7 +216,7 @@ struct ConversationsAPIController: Sendable {
 
     /// `POST /conversations/{id}/assign {"user_id": ...}` (the key's creator when left out).
     @Sendable func assign(request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await APIJSON.decode(AssignBody.self, from: request)
+        let body = try await APIJSON.decode(AssignBody.self, from: request, fields: ["user_id"])
         return try await perform(.assign(body.userID ?? (try Self.actor(context))), context)
     }
 

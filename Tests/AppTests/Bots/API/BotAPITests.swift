@@ -91,7 +91,7 @@ struct BotAPITests {
                 #expect(try await api.get("/api/v1/faq/est-li-samovyvoz").isProblem("not-found", .notFound))
 
                 let taken = try await api.call(.post, "/api/v1/faq", json: #"{"slug": "returns", "question": "Q?", "answer": "A."}"#)
-                #expect(taken.isProblem("validation", .unprocessableContent) && taken.problemFields == ["slug"])
+                #expect(taken.isProblem("conflict", .conflict) && taken.problemFields == ["slug"])
                 #expect(try await api.call(.put, "/api/v1/faq/pickup", json: #"{"slug": "returns"}"#).problemFields == ["slug"])
                 #expect(try await api.call(.post, "/api/v1/faq", json: "{}").problemFields.isSuperset(of: ["question", "answer"]))
                 let link = try await api.call(
