@@ -6,7 +6,7 @@ MANIFEST ?= tenants.example.yml
 # The demo accounts' password (tenants.example.yml reads it from VITRINA_DEMO_PASSWORD).
 DEMO_PASSWORD ?= $(or $(VITRINA_DEMO_PASSWORD),demo-pass-2026)
 
-.PHONY: run test test-unit deps build release bench lint format screenshots e2e eval-llm clean
+.PHONY: run test test-unit contract fuzz deps build release bench lint format screenshots e2e eval-llm clean
 
 ## Install the missing system packages, build, start the server on the embedded PostgreSQL with the demo tenants.
 run: deps
@@ -24,6 +24,22 @@ test: deps
 	@scripts/install-deps.sh dnsmasq python3-venv php
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh scripts/watchdog.sh $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(FILTER_ARGS)
+	$(if $(FILTER),,VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py)
+
+## The API's contract alone: schemathesis against a server of its own, with a partner key and a shop key (docs/API.md).
+contract: deps
+	@scripts/install-deps.sh python3-venv
+	$(SWIFT) build --product vitrina
+	VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py
+
+## The long fuzz (docs/API.md): schemathesis with many examples per operation and ten minutes of fuzzing and stateful
+## testing per key, then the messenger webhooks with FUZZ_ROUNDS malformed, oversized and wrongly signed bodies each.
+FUZZ_ROUNDS ?= 2000
+fuzz: deps
+	@scripts/install-deps.sh dnsmasq python3-venv
+	$(SWIFT) build --build-tests
+	VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py --long
+	VITRINA_FUZZ_ROUNDS=$(FUZZ_ROUNDS) VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh $(SWIFT) test --skip-build --filter WebhookFuzzTests
 
 ## The tests that need no database (parsers, page models, the permission matrix, ...): seconds, no PostgreSQL.
 test-unit: deps

@@ -193,7 +193,11 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     let api = router.group("api/v1")
     try OpenAPIController(file: s.configuration.resourcePath("Templates") + "/api/openapi.json").addRoutes(to: api)
     let keyed = api.group()
-        .add(middleware: APIKeyMiddleware(keys: s.apiKeys, limiter: APIRateLimiter(perMinute: s.configuration.apiRateLimit)))
+        .add(
+            middleware: APIKeyMiddleware(
+                keys: s.apiKeys, limiter: APIRateLimiter(perMinute: s.configuration.apiRateLimit),
+                failuresPerMinute: s.configuration.apiAuthFailureLimit)
+        )
         .group(context: APIRequestContext.self)
     TenantsAPIController(
         database: s.database, directory: s.directory, provisioner: s.provisioner, invitations: s.invitations, auditLog: s.auditLog,

@@ -51,6 +51,9 @@ public struct AppConfiguration: Sendable {
     public var domainCheckSpacing: Duration = .seconds(10)
     /// Requests a minute each API key may make, per instance (VITRINA_API_RATE_LIMIT).
     public var apiRateLimit: Int = 120
+    /// Requests a minute with a missing, unknown or revoked key from one client address before that address waits
+    /// (VITRINA_API_AUTH_FAILURE_LIMIT): guessing keys costs a database round trip each.
+    public var apiAuthFailureLimit: Int = 30
     /// The chat widget's requests a minute from one address (messages, and every other write); new visitors a minute
     /// from one address are a tenth of it. Shoppers behind one carrier's NAT share an address.
     public var widgetAddressLimit: Int = 300
@@ -146,6 +149,7 @@ public struct AppConfiguration: Sendable {
         }
         if let p = try number(env, "VITRINA_ARGON2_PARALLELISM", 1...64) { config.passwordHasher.parallelism = UInt32(p) }
         if let limit = try number(env, "VITRINA_API_RATE_LIMIT", 1...100_000) { config.apiRateLimit = limit }
+        if let limit = try number(env, "VITRINA_API_AUTH_FAILURE_LIMIT", 1...100_000) { config.apiAuthFailureLimit = limit }
         if let limit = try number(env, "VITRINA_WIDGET_ADDRESS_LIMIT", 10...1_000_000) { config.widgetAddressLimit = limit }
         if let url = env["VITRINA_SMTP_URL"], !url.isEmpty {
             do {
