@@ -55,6 +55,9 @@ enum APIJSON {
             throw APIError.validation([FieldProblem(field: path(context), message: "Must be \(name(of: expected)).")])
         } catch DecodingError.valueNotFound(let expected, let context) {
             throw APIError.validation([FieldProblem(field: path(context), message: "Must be \(name(of: expected)), not null.")])
+        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
+            // A number too large for its field, say: the body is JSON, one value is not usable.
+            throw APIError.validation([FieldProblem(field: path(context), message: "Not a usable value (out of range?).")])
         } catch DecodingError.keyNotFound(let key, let context) {
             throw APIError.validation([FieldProblem(field: path(context, key), message: "Required.")])
         } catch {

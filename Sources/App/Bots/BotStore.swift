@@ -87,9 +87,9 @@ public struct BotStore: Sendable {
     /// What the database's checks would refuse, as sentences.
     static func check(_ bot: Bot) throws {
         guard Slug.isValid(bot.slug) else { throw BotSettingsError("“\(bot.slug)” is not a valid bot id: use a-z, 0-9 and -.") }
-        if bot.name.count > 80 { throw BotSettingsError("The bot's name is longer than 80 characters.") }
+        if bot.name.databaseLength > 80 { throw BotSettingsError("The bot's name is longer than 80 characters.") }
         for (label, text) in [("greeting", bot.greeting), ("fallback", bot.fallback), ("away message", bot.awayMessage)] {
-            if text.count > 2000 { throw BotSettingsError("The \(label) is longer than 2000 characters.") }
+            if text.databaseLength > 2000 { throw BotSettingsError("The \(label) is longer than 2000 characters.") }
             if !text.isEmpty { try ResponseTemplate.check(text) }
         }
         if let threshold = bot.threshold, !(0...1).contains(threshold) {

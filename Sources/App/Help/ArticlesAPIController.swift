@@ -130,10 +130,13 @@ struct ArticlesAPIController: Sendable {
     static let noSuchArticle = APIError.notFound("There is no such article.")
 
     /// The article as the editor would save it, or a 422 with the editor's own messages.
-    private func checked(title: String, slug: String, body: String) throws -> HelpArticle {
-        let title = title.apiText
+    private func checked(title raw: String, slug: String, body: String) throws -> HelpArticle {
+        let title = raw.apiText
         let text = body.replacingOccurrences(of: "\r\n", with: "\n").apiText
-        let (slug, errors) = HelpArticle.check(title: title, slug: slug.apiText, body: text)
+        var (slug, errors) = HelpArticle.check(title: title, slug: slug.apiText, body: text)
+        // Lengths as sent, as the document counts them.
+        if raw.databaseLength > 200 { errors["title"] = "form_too_long" }
+        if body.databaseLength > 100_000 { errors["body"] = "form_too_long" }
         guard errors.isEmpty else {
             throw APIError.validation(
                 errors.sorted { $0.key < $1.key }.map { FieldProblem(field: $0.key, message: texts[$0.value] ?? $0.value) })

@@ -139,6 +139,8 @@ struct TenantsAPIController: Sendable {
         if !Localizer.supported.contains(language) { errors["language"] = "form_invalid_choice" }
         // Leaving the slug out makes one from the name; sending an empty one is a mistake worth saying.
         if let given = body.slug, given.apiText.isEmpty { errors["slug"] = "tenants_slug_invalid" }
+        // The length as sent, as the document counts it (trimming and dropping control characters come after).
+        if (body.name ?? "").databaseLength > 200 { errors["name"] = "form_too_long" }
         // A name the installation keeps for itself is taken, as another shop's would be.
         let reserved = errors["slug"] == "tenants_slug_reserved" ? errors.removeValue(forKey: "slug") : nil
         try APIError.refuse(errors, texts: texts)
@@ -191,6 +193,7 @@ struct TenantsAPIController: Sendable {
         if body.name != nil || !body.setsCap, let problem = Invitations.checkName(name ?? "") {
             try APIError.refuse(["name": problem], texts: texts)
         }
+        if (body.name ?? "").databaseLength > 200 { try APIError.refuse(["name": "form_too_long"], texts: texts) }
         if body.setsCap { try await checkCap(body.llmTokenCap, tenantID: tenant.id) }
         let renamed = name.map {
             context.audit("tenant.renamed", target: tenant.slug, tenantID: tenant.id, details: ["from": tenant.name, "to": $0])

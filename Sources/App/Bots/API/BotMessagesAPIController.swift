@@ -73,7 +73,7 @@ struct BotMessagesAPIController: Sendable {
         let text = body.text.replacingOccurrences(of: "\r\n", with: "\n").apiText
         if text.isEmpty {
             problems.append(FieldProblem(field: "text", message: "Required: the shopper's message."))
-        } else if text.databaseLength > 4000 {
+        } else if body.text.databaseLength > 4000 {
             problems.append(FieldProblem(field: "text", message: "At most 4000 characters."))
         }
         let channel: ConversationChannel
@@ -85,7 +85,7 @@ struct BotMessagesAPIController: Sendable {
             problems.append(FieldProblem(field: "channel", message: "Must be api or test."))
         }
         let contact = body.contact?.apiText
-        if let contact, contact.isEmpty || contact.databaseLength > 200 {
+        if let contact, contact.isEmpty || (body.contact ?? "").databaseLength > 200 {
             problems.append(FieldProblem(field: "contact", message: "1 to 200 characters: your id for the shopper."))
         }
         if let id = body.conversation, id <= 0 {

@@ -108,8 +108,10 @@ struct BotSettingsChange: Decodable, Sendable {
     func apply(to bot: inout Bot) throws {
         var problems: [FieldProblem] = []
         func text(_ value: String?, _ field: String, limit: Int, template: Bool) -> String? {
-            guard let value = value?.apiText else { return nil }
-            if value.count > limit {
+            // The length as sent (the document's maxLength), before trimming.
+            guard let raw = value else { return nil }
+            let value = raw.apiText
+            if raw.databaseLength > limit {
                 problems.append(FieldProblem(field: field, message: "At most \(limit) characters."))
             } else if template, !value.isEmpty {
                 do { try ResponseTemplate.check(value) } catch {

@@ -45,6 +45,13 @@ struct TemplatesAPIController: Sendable {
         func applied(to template: ResponseTemplate) throws -> ResponseTemplate {
             try unknown.refuseUnknown()
             var template = template
+            // Lengths as sent, as the document counts them.
+            if let text, text.databaseLength > 4000 {
+                throw APIError.validation([FieldProblem(field: "text", message: "At most 4000 characters.")])
+            }
+            if let buttons, buttons.contains(where: { $0.databaseLength > 60 }) {
+                throw APIError.validation([FieldProblem(field: "buttons", message: "Each quick reply has at most 60 characters.")])
+            }
             if let text { template.text = text.replacingOccurrences(of: "\r\n", with: "\n").apiText }
             if let buttons { template.buttons = buttons.map(\.apiText) }
             try BotAPIAccess.refuse(BotConfigStore.check(template))

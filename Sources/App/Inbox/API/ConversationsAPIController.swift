@@ -199,6 +199,13 @@ struct ConversationsAPIController: Sendable {
     /// with `"internal": true`, or on WhatsApp an approved template (`"template": "<name>"`).
     @Sendable func reply(request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await APIJSON.decode(ReplyBody.self, from: request, fields: ["text", "internal", "template"])
+        // Exactly one of the two, and the text's length as sent (the document's maxLength).
+        if body.text != nil, body.template != nil {
+            throw APIError.validation([FieldProblem(field: "template", message: "Send either text or a template, not both.")])
+        }
+        if let text = body.text, text.databaseLength > InboxActions.maximumLength {
+            throw APIError.validation([FieldProblem(field: "text", message: "At most \(InboxActions.maximumLength) characters.")])
+        }
         let action: InboxActions.Action =
             if let template = body.template { .template(template) } else if body.internal == true { .note(body.text ?? "") } else {
                 .reply(body.text ?? "")
