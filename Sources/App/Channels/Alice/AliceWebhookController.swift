@@ -45,7 +45,8 @@ struct AliceWebhookController: Sendable {
         } catch {
             return refusal(.contentTooLarge, "too_large", language)
         }
-        guard let alice = try? JSONDecoder().decode(AliceRequest.self, from: Data(buffer: body)), Self.usable(alice) else {
+        let json = WebhookJSON.replacingNUL(Array(body.readableBytesView))
+        guard let alice = try? JSONDecoder().decode(AliceRequest.self, from: Data(json)), Self.usable(alice) else {
             return refusal(.badRequest, "body", language)
         }
         guard let skill = connection.settings.skillID, SecretToken.constantTimeEquals(alice.session.skillID, skill) else {

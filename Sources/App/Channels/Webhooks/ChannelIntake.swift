@@ -50,15 +50,21 @@ public struct ChannelIntake: Sendable {
     /// The engine's view of a messenger's message: the shopper by their chat, attachments as parts, a voice note with
     /// no words sent to transcription first.
     func shopperMessage(_ inbound: InboundMessage, connection: ChannelConnection) -> ShopperMessage {
+        // Cut by code points, as the columns' checks count (a character may be many: "é" written as e and an accent).
         var message = ShopperMessage(
-            text: String(inbound.text.prefix(10000)), channel: connection.kind.conversationChannel, externalContactID: inbound.chat,
+            text: Self.prefix(inbound.text, 10000), channel: connection.kind.conversationChannel, externalContactID: inbound.chat,
             channelMessageID: inbound.dedupeKey, botID: connection.botID,
-            contactName: inbound.contactName.map { String($0.prefix(200)) }.flatMap { $0.isEmpty ? nil : $0 })
+            contactName: inbound.contactName.map { Self.prefix($0, 200) }.flatMap { $0.isEmpty ? nil : $0 })
         message.parts = inbound.attachments.map { MessagePart(type: .attachment, title: Self.title(of: $0), attachment: $0) }
         if inbound.voice != nil, inbound.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             message.transcribeWith = connection.id
         }
         return message
+    }
+
+    /// The first `count` code points of `text`.
+    static func prefix(_ text: String, _ count: Int) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(count)))
     }
 
     /// How people see an attachment in the inbox: its file name, else its kind (and a voice note's length).

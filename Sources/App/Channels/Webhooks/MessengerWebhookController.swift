@@ -32,7 +32,7 @@ struct MessengerWebhookController: Sendable {
         let body = try await read(request)
         let event: InboundEvent
         do {
-            event = try TelegramInbound.parse(body, connectionID: connection.id)
+            event = try TelegramInbound.parse(WebhookJSON.replacingNUL(body), connectionID: connection.id)
         } catch {
             return Self.plain(.badRequest, "\(error)")
         }
@@ -67,7 +67,7 @@ struct MessengerWebhookController: Sendable {
         }
         let events: [InboundEvent]
         do {
-            events = try WhatsAppInbound.parse(body, phoneNumberID: connection.settings.phoneNumberID ?? "")
+            events = try WhatsAppInbound.parse(WebhookJSON.replacingNUL(body), phoneNumberID: connection.settings.phoneNumberID ?? "")
         } catch {
             return Self.plain(.badRequest, "\(error)")
         }
@@ -106,6 +106,9 @@ struct MessengerWebhookController: Sendable {
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw error
+        } catch is NIOTooManyBytesError {
+            // What `collect(upTo:)` throws past the limit: 413, not the 400 of a body that could not be read.
+            throw HTTPError(.contentTooLarge)
         } catch {
             throw HTTPError(.badRequest)
         }

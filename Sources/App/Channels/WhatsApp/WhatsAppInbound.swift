@@ -47,6 +47,11 @@ public enum WhatsAppInbound {
                 events.append(.ignored("a message without an id or a sender"))
                 continue
             }
+            // Meta's ids are some 60 characters and its senders phone numbers: longer ones cannot be stored.
+            guard id.unicodeScalars.count <= 200, from.unicodeScalars.count <= 200 else {
+                events.append(.ignored("a message whose id or sender is over 200 characters"))
+                continue
+            }
             guard let (text, attachments) = content(of: message) else {
                 events.append(.ignored("a message of type \(message.type ?? "none")"))
                 continue
