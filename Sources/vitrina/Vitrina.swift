@@ -14,7 +14,8 @@ struct Vitrina: AsyncParsableCommand {
             Without DATABASE_URL, Vitrina runs its own PostgreSQL cluster in the data folder.
             """,
         subcommands: [
-            Serve.self, Work.self, Migrate.self, Tenants.self, Users.self, BotCommand.self, ChannelsCommand.self, APIKeysCommand.self, Secrets.self,
+            Serve.self, Work.self, Migrate.self, Tenants.self, Users.self, BotCommand.self, ChannelsCommand.self, APIKeysCommand.self,
+            Secrets.self,
         ])
 
     /// Parses and runs the command; a usage error exits with code 2 (ArgumentParser's own default is 64).

@@ -60,7 +60,8 @@ struct PartnerLLMAPIController: Sendable {
         try context.require(.tenantsWrite)
         let partner = try partner(context)
         let body =
-            request.headers[.contentType] == nil ? PartnerLLMChange() : try await APIJSON.decode(PartnerLLMChange.self, from: request, nullable: BotLLMChange.nullable)
+            request.headers[.contentType] == nil
+            ? PartnerLLMChange() : try await APIJSON.decode(PartnerLLMChange.self, from: request, nullable: BotLLMChange.nullable)
         try body.unknown.refuseUnknown()
         let change = try body.keyChange()
         let (stored, sealed) = try await store.read(partnerID: partner.id, on: database)

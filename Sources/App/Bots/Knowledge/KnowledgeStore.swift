@@ -23,7 +23,9 @@ public struct KnowledgeStore: Sendable {
     /// Refuses what the table would, as sentences keyed by field.
     public static func check(_ entry: FAQEntry) -> [String: String] {
         var errors: [String: String] = [:]
-        if !Slug.isValid(entry.slug) || entry.slug.count > 80 { errors["slug"] = "Use 2–40 lower-case Latin letters, digits and single hyphens, starting with a letter." }
+        if !Slug.isValid(entry.slug) || entry.slug.count > 80 {
+            errors["slug"] = "Use 2–40 lower-case Latin letters, digits and single hyphens, starting with a letter."
+        }
         if entry.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors["question"] = "A question is required."
         } else if entry.question.databaseLength > 300 {
@@ -35,7 +37,9 @@ public struct KnowledgeStore: Sendable {
             errors["answer"] = "At most 4000 characters."
         }
         if entry.phrasings.count > 50 { errors["phrasings"] = "At most 50 phrasings." }
-        if entry.phrasings.contains(where: { $0.databaseLength > 300 }) { errors["phrasings"] = "Each phrasing has at most 300 characters." }
+        if entry.phrasings.contains(where: { $0.databaseLength > 300 }) {
+            errors["phrasings"] = "Each phrasing has at most 300 characters."
+        }
         for button in entry.buttons where button.title.isEmpty || button.title.databaseLength > 80 || !Self.isLink(button.url) {
             errors["buttons"] = "Each button needs a title (up to 80 characters) and a link starting with /, https:// or http://."
         }

@@ -15,7 +15,9 @@ public struct BotConfigStore: Sendable {
     /// Checks a template's name and text (a broken tag, an unknown variable), as sentences keyed by field.
     public static func check(_ template: ResponseTemplate) -> [String: String] {
         var errors: [String: String] = [:]
-        if !Slug.isValid(template.name) || template.name.count > 60 { errors["name"] = "Use 2–40 lower-case Latin letters, digits and single hyphens, starting with a letter." }
+        if !Slug.isValid(template.name) || template.name.count > 60 {
+            errors["name"] = "Use 2–40 lower-case Latin letters, digits and single hyphens, starting with a letter."
+        }
         if template.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors["text"] = "The text is required."
         } else if template.text.databaseLength > 4000 {
