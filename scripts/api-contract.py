@@ -4,15 +4,19 @@
 Starts a Vitrina server of its own on a fresh database of the PostgreSQL that VITRINA_TEST_DATABASE_URL (or
 DATABASE_URL) names, loads tenants.example.yml, creates a partner key and a shop key with `vitrina api-keys create`, and
 runs schemathesis against /api/v1/openapi.json with each key (every check, every phase, a fixed seed; the few
-rules a schema cannot express are named in scripts/api-contract.toml). Exits 1 when schemathesis reports any failure.
+rules a schema cannot express are named in scripts/api-contract.toml). Then the same against the chat widget's API
+(/widget/api/openapi.json on the shop acme-tea's host, with a visitor token; docs/WIDGET.md). Exits 1 when
+schemathesis reports any failure.
 The messenger webhooks are fuzzed by the Swift suite WebhookFuzzTests (make test; VITRINA_FUZZ_ROUNDS in make fuzz).
 
   scripts/api-contract.py                 # make test's short run: a few examples per operation
   scripts/api-contract.py --long          # make fuzz: many examples, every phase for longer
   scripts/api-contract.py --examples 50 --seed 7 --keep   # keep the server's log and the reports
+  scripts/api-contract.py --only widget   # the chat widget's API only
   scripts/with-test-postgres.sh scripts/api-contract.py    # with a throwaway PostgreSQL, as make test runs it
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -30,6 +34,9 @@ VITRINA = os.path.join(ROOT, ".build", "debug", "vitrina")
 # Operations by the key that may call them (the document's tags). `Usage` answers both.
 PARTNER_TAGS = ["Shops", "Branding", "Agency model", "Members", "Domains", "Usage"]
 SHOP_TAGS = ["Articles", "Bot", "Knowledge", "Templates", "Rules", "Conversations", "Channels", "Usage", "Contacts"]
+# The widget's API answers on a shop's host: acme-tea's built-in one, and its bot as tenants.example.yml makes it (a
+# shop's first bot is `assistant` unless the manifest names it otherwise).
+WIDGET_SHOP, WIDGET_BOT = "acme-tea", "assistant"
 
 
 def free_port():
@@ -63,13 +70,23 @@ def wait_for(url, process, seconds):
     return False
 
 
+def visitor_token(port, host, bot):
+    """A new visitor's token from the widget's API on the shop's host (as the widget gets one)."""
+    request = urllib.request.Request(
+        "http://127.0.0.1:%d/widget/api/visitors" % port, data=json.dumps({"bot": bot}).encode(), method="POST",
+        headers={"Host": host, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["token"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="the long fuzz (make fuzz)")
     parser.add_argument("--examples", type=int, help="test cases per operation (short run 4, long run 200)")
     parser.add_argument("--seed", type=int, default=20261207)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server log, reports)")
-    parser.add_argument("--only", choices=["partner", "shop"], action="append", help="run only this key's operations")
+    parser.add_argument("--only", choices=["partner", "shop", "widget"], action="append",
+                        help="run only this key's operations (widget: the chat widget's API)")
     parser.add_argument("--schemathesis", default=os.environ.get("SCHEMATHESIS"),
                         help="the schemathesis program (default: scripts/install-schemathesis.sh installs the pinned one)")
     args = parser.parse_args()
@@ -77,7 +94,7 @@ def main():
     if not args.schemathesis:
         args.schemathesis = subprocess.run([os.path.join(HERE, "install-schemathesis.sh")], check=True,
                                            capture_output=False, stdout=subprocess.PIPE, text=True).stdout.strip()
-    parts = args.only or ["partner", "shop"]
+    parts = args.only or ["partner", "shop", "widget"]
 
     base = os.environ.get("VITRINA_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not base:
@@ -93,6 +110,9 @@ def main():
         "DATABASE_URL": url, "VITRINA_DATA_DIR": os.path.join(work, "data"), "VITRINA_EMBEDDINGS_URL":
         os.environ.get("VITRINA_TEST_EMBEDDINGS_URL") or "off", "VITRINA_API_RATE_LIMIT": "100000", "VITRINA_API_AUTH_FAILURE_LIMIT": "100000",
         "VITRINA_DEMO_PASSWORD": "contract-pass-2026", "VITRINA_LLM_PRIVATE_HOSTS": "deny",
+        # Every request comes from 127.0.0.1: the widget's limits per address (300 writes a minute, a tenth of that in
+        # new visitors) would answer most of the run with 429s. The 20 messages a minute per visitor stay.
+        "VITRINA_WIDGET_ADDRESS_LIMIT": "1000000",
         "VITRINA_JOB_WORKERS": "4", "LOG_LEVEL": "warning",
     })
     psql(database_url(base, "postgres"), "CREATE DATABASE %s" % name)
@@ -117,24 +137,37 @@ def main():
         # The partner key belongs to one agency, the shop key to a shop of the other: one run deleting the partner's
         # shops never pulls the floor from under the other.
         if "partner" in parts:
-            runs.append(("partner", key("--partner", "sibir"), PARTNER_TAGS))
+            token = key("--partner", "sibir")
+            runs.append(("partner", "the partner key", "/api/v1/openapi.json", lambda token=token: ["Authorization: Bearer " + token],
+                         [a for tag in PARTNER_TAGS for a in ("--include-tag", tag)], ", ".join(PARTNER_TAGS)))
         if "shop" in parts:
-            runs.append(("shop", key("--tenant", "acme-tea", "--acting-as", "oleg@acme-tea.example"), SHOP_TAGS))
-        for label, token, tags in runs:
+            token = key("--tenant", "acme-tea", "--acting-as", "oleg@acme-tea.example")
+            runs.append(("shop", "the shop key", "/api/v1/openapi.json", lambda token=token: ["Authorization: Bearer " + token],
+                         [a for tag in SHOP_TAGS for a in ("--include-tag", tag)], ", ".join(SHOP_TAGS)))
+        if "widget" in parts:
+            host = "%s.localhost:%d" % (WIDGET_SHOP, port)
+            # The visitor is made just before its run: the shop key's run erases shoppers' data at random.
+            # No `Origin`: the frame calls its own origin, and only a foreign one is checked against the bots'.
+            # The event stream is left out: it answers 200 and never ends while the client listens, so every valid
+            # request would end in schemathesis's timeout (WidgetLiveTests checks the stream instead).
+            runs.append(("widget", "a widget visitor", "/widget/api/openapi.json",
+                         lambda: ["Host: " + host, "Authorization: Bearer " + visitor_token(port, host, WIDGET_BOT)],
+                         ["--exclude-operation-id", "streamEvents"], "the chat widget's API on " + host))
+        for label, who, document, headers, selection, what in runs:
             command = [
-                args.schemathesis, "--config-file", os.path.join(HERE, "api-contract.toml"), "run", origin + "/api/v1/openapi.json", "--url", origin, "--checks", "all",
-                "--seed", str(args.seed), "--max-examples", str(examples), "--header", "Authorization: Bearer " + token,
+                args.schemathesis, "--config-file", os.path.join(HERE, "api-contract.toml"), "run", origin + document, "--url", origin, "--checks", "all",
+                "--seed", str(args.seed), "--max-examples", str(examples),
                 "--workers", "1", "--request-timeout", "30", "--no-color", "--report", "junit",
                 "--report-dir", os.path.join(work, "report-" + label), "--continue-on-failure",
                 "--phases", "examples,coverage,fuzzing,stateful",
-            ]
-            for tag in tags:
-                command += ["--include-tag", tag]
+            ] + selection
+            for header in headers():
+                command += ["--header", header]
             if args.long:
                 command += ["--max-time", "600"]
-            print("api-contract: schemathesis with the %s key (%s)" % (label, ", ".join(tags)), flush=True)
+            print("api-contract: schemathesis with %s (%s)" % (who, what), flush=True)
             if subprocess.run(command, cwd=work).returncode != 0:
-                failed.append("schemathesis with the %s key" % label)
+                failed.append("schemathesis with %s" % who)
         if server.poll() is not None:
             failed.append("the server, which stopped (exit %s)" % server.returncode)
     finally:

@@ -9,6 +9,7 @@ public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorReg
     let renderer = services.renderer
     let router = Router(context: AppRequestContext.self)
     let apiRoutes = APIRouteTable()
+    let widgetRoutes = APIRouteTable()
     router.addMiddleware {
         MetricsMiddleware()
         SecurityHeadersMiddleware(trustProxy: configuration.trustProxy)
@@ -17,6 +18,7 @@ public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorReg
             DemoStorefrontMiddleware(directory: services.directory, renderer: renderer, trustProxy: configuration.trustProxy)
         }
         SiteMiddleware(directory: services.directory, renderer: renderer, trustProxy: configuration.trustProxy)
+        WidgetRoutesMiddleware(routes: widgetRoutes)
         FileMiddleware(
             configuration.resourcePath("Public"),
             cacheControl: .init([
@@ -29,7 +31,8 @@ public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorReg
             searchForIndexHtml: false,
             logger: services.logger)
     }
-    addSiteRoutes(to: router, services)
+    try addSiteRoutes(to: router, services)
+    widgetRoutes.set(router.routes.filter { $0.path.description.hasPrefix(WidgetURL.api + "/") })
     if let metrics, let token = configuration.metricsToken {
         MetricsController(registry: metrics, queue: services.jobs, token: token).addRoutes(to: router)
     }
@@ -41,7 +44,7 @@ public func buildRouter(_ services: AppServices, metrics: PrometheusCollectorReg
 }
 
 /// What every host answers outside the panel and the API.
-private func addSiteRoutes(to router: Router<AppRequestContext>, _ services: AppServices) {
+private func addSiteRoutes(to router: Router<AppRequestContext>, _ services: AppServices) throws {
     HealthController(migrator: services.migrator).addRoutes(to: router)
     HomeController(renderer: services.renderer, directory: services.directory).addRoutes(to: router)
     BrandStylesheetController().addRoutes(to: router)
@@ -49,7 +52,7 @@ private func addSiteRoutes(to router: Router<AppRequestContext>, _ services: App
     BrandAssetController(store: services.brandAssets).addRoutes(to: router)
     DomainChallengeController(domains: services.domains, trustProxy: services.configuration.trustProxy).addRoutes(to: router)
     HelpController(articles: services.articles, renderer: services.renderer).addRoutes(to: router.group(context: TenantRequestContext.self))
-    addWidgetRoutes(to: router, services)
+    try addWidgetRoutes(to: router, services)
     addChannelRoutes(to: router, services)
 }
 
@@ -68,8 +71,8 @@ private func addChannelRoutes(to router: Router<AppRequestContext>, _ services: 
 }
 
 /// The web chat widget on a shop's hosts: its script and frame, and its API (visitors' tokens in a header, problem
-/// documents, the `Origin` check and CORS for the bots' allowed origins).
-private func addWidgetRoutes(to router: Router<AppRequestContext>, _ services: AppServices) {
+/// documents, the `Origin` check and CORS for the bots' allowed origins) and the API's description (no token).
+private func addWidgetRoutes(to router: Router<AppRequestContext>, _ services: AppServices) throws {
     let s = services
     let localizer = s.renderer.localizer
     let widget = router.group(context: WidgetRequestContext.self)
@@ -90,6 +93,8 @@ private func addWidgetRoutes(to router: Router<AppRequestContext>, _ services: A
         access: access, store: WidgetStore(), feed: s.conversationFeed, keepAlive: .seconds(15),
         reads: SharedMessageReads(tenants: s.tenants)
     ).addRoutes(to: api)
+    try OpenAPIController(file: s.configuration.resourcePath("Templates") + "/api/widget-openapi.json")
+        .addRoutes(to: api, path: WidgetURL.openapi.pattern)
 }
 
 /// The panel, on every host: sessions and CSRF checks apply to everything under `/admin`; the pages before sign-in

@@ -423,7 +423,9 @@
         delete prefill.text;
         store.set('sc.p', prefill);
       } catch (err) {
-        const errs = Object.entries(err.errors || {});
+        // A problem document's errors are [{field, message}]; only those naming a field of this form go next to it.
+        const list = Array.isArray(err.errors) ? err.errors.map((e) => [e.field, e.message]) : Object.entries(err.errors || {});
+        const errs = list.filter(([k]) => k in inputs);
         errs.forEach(([k, v]) => mark(k, v));
         general.textContent = errs.length ? '' : err.message;
         const firstBad = errs.length && inputs[errs[0][0]];

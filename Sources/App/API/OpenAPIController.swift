@@ -3,7 +3,8 @@ import Hummingbird
 import NIOCore
 
 /// `GET /api/v1/openapi.json`: the hand-written description of the API (`Templates/api/openapi.json`), read and
-/// checked once at start-up. A test holds it and the router's routes to each other, both ways.
+/// checked once at start-up; the widget's (`Templates/api/widget-openapi.json`) at `GET /widget/api/openapi.json`. A
+/// test holds each and the router's routes to each other, both ways.
 struct OpenAPIController: Sendable {
     let document: ByteBuffer
 
@@ -18,11 +19,12 @@ struct OpenAPIController: Sendable {
         document = ByteBuffer(bytes: data)
     }
 
-    func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.get("openapi.json", use: show)
+    /// `GET <group>/openapi.json` (the provisioning API's at `/api/v1`, the widget's at `/widget/api`).
+    func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>, path: RouterPath = "openapi.json") {
+        group.get(path) { _, _ in show() }
     }
 
-    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+    func show() -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
             body: .init(byteBuffer: document))

@@ -51,11 +51,13 @@ struct WidgetAPIController {
         }
     }
 
-    /// `POST /widget/api/visitors`: a new anonymous visitor's token.
+    /// `POST /widget/api/visitors` `{"bot"}`: a new anonymous visitor's token (404 when the shop has no such bot).
     func createVisitor(_ request: Request, context: WidgetRequestContext) async throws -> Response {
+        let body = try await APIJSON.decode(BotBody.self, from: request, fields: ["bot"])
         try limits.check(limits.newVisitors, context.clientAddress, context)
         let token = try await tenants.withTenant(context.tenant, logger: context.logger) { connection in
-            try await visitors.create(on: connection).token
+            _ = try await access.bot(body.bot, context, on: connection)
+            return try await visitors.create(on: connection).token
         }
         return APIJSON.response(TokenJSON(token: token), status: .created)
     }
@@ -67,8 +69,8 @@ struct WidgetAPIController {
     /// `POST /widget/api/identify`: the shop's signed-in customer, vouched for by a JWT signed with the shop's widget
     /// secret, gets a token of their own: their conversations follow them from browser to browser.
     func identify(_ request: Request, context: WidgetRequestContext) async throws -> Response {
+        let body = try await APIJSON.decode(IdentifyBody.self, from: request, fields: ["jwt"])
         try limits.check(limits.writes, context.clientAddress, context)
-        let body = try await APIJSON.decode(IdentifyBody.self, from: request)
         let refused = APIError.unauthorized(localizer.text("widget_error_identity", context.language), invalidToken: true)
         let (token, visitor) = try await tenants.withTenant(context.tenant, logger: context.logger) { connection in
             guard let secret = try await settings.identitySecret(on: connection) else { throw refused }
@@ -114,20 +116,21 @@ struct WidgetAPIController {
     }
 
     /// `POST /widget/api/messages`: a shopper's message, stored (a retry with the same `client_id` is the same
-    /// message) with its answer's job; 202.
+    /// message) with its answer's job; 202. Its length is counted in code points as sent, before it is cleaned.
     func send(_ request: Request, context: WidgetRequestContext) async throws -> Response {
-        let body = try await APIJSON.decode(MessageBody.self, from: request)
+        let body = try await APIJSON.decode(MessageBody.self, from: request, fields: ["bot", "text", "client_id"])
         let text = WidgetAccess.clean(body.text)
         let language = context.language
-        guard !text.isEmpty else {
-            throw APIError.validation([FieldProblem(field: "text", message: localizer.text("widget_error_empty", language))])
-        }
-        guard text.count <= WidgetLimits.maximumLength else {
-            throw APIError.validation([FieldProblem(field: "text", message: localizer.text("widget_error_too_long", language))])
+        var problems: [FieldProblem] = []
+        if body.text.databaseLength > WidgetLimits.maximumLength {
+            problems.append(FieldProblem(field: "text", message: localizer.text("widget_error_too_long", language)))
+        } else if text.isEmpty {
+            problems.append(FieldProblem(field: "text", message: localizer.text("widget_error_empty", language)))
         }
         if let clientID = body.clientID, !WidgetAccess.isClientID(clientID) {
-            throw APIError.validation([FieldProblem(field: "client_id", message: "Use 1 to 64 letters, digits and hyphens.")])
+            problems.append(FieldProblem(field: "client_id", message: "Use 1 to 64 letters, digits and hyphens."))
         }
+        guard problems.isEmpty else { throw APIError.validation(problems) }
         try limits.check(limits.messagesByAddress, context.clientAddress, context)
         let (visitor, bot, latest) = try await access.visitorTransaction(request, context) { visitor, connection in
             let bot = try await access.bot(body.bot, context, on: connection)
@@ -140,16 +143,20 @@ struct WidgetAPIController {
                 botID: bot.id, contactID: visitor.contactID),
             in: context.tenant, jobs: jobs, logger: context.logger)
         let sent = try await tenants.withTenant(context.tenant, readOnly: true, logger: context.logger) { connection in
-            SentJSON(
-                message: try await store.message(accepted.messageID, in: accepted.conversation.id, on: connection),
-                conversation: try await store.conversation(accepted.conversation.id, contactID: visitor.contactID, on: connection))
+            // A retry's message is where it was first stored, which may be an earlier conversation than the latest.
+            let conversationID =
+                try await connection.value(Int.self, "SELECT conversation_id::int FROM messages WHERE id = \(accepted.messageID)")
+                ?? accepted.conversation.id
+            return SentJSON(
+                message: try await store.message(accepted.messageID, in: conversationID, on: connection),
+                conversation: try await store.conversation(conversationID, contactID: visitor.contactID, on: connection))
         }
         return APIJSON.response(sent, status: .accepted)
     }
 
     /// `POST /widget/api/conversations`: "start a new conversation" (the old one stays where it is).
     func startConversation(_ request: Request, context: WidgetRequestContext) async throws -> Response {
-        let body = try await APIJSON.decode(BotBody.self, from: request)
+        let body = try await APIJSON.decode(BotBody.self, from: request, fields: ["bot"])
         try limits.check(limits.writes, context.clientAddress, context)
         let started = try await access.visitorTransaction(request, context) { visitor, connection in
             let bot = try await access.bot(body.bot, context, on: connection)
@@ -160,8 +167,4 @@ struct WidgetAPIController {
         }
         return APIJSON.response(started, status: .created)
     }
-}
-
-extension Unicode.GeneralCategory {
-    var isControl: Bool { self == .control }
 }

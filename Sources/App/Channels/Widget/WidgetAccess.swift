@@ -25,12 +25,13 @@ struct WidgetAccess: Sendable {
         }
     }
 
-    /// The bot a request names (the shop's first when none): 404 for an unknown slug.
+    /// The bot a request names (the shop's first when none): 404 for an unknown slug (one no bot could have is not
+    /// looked up: PostgreSQL would refuse a NUL in it).
     func bot(_ slug: String?, _ context: WidgetRequestContext, on connection: TenantConnection) async throws -> Bot {
         let store = BotStore()
         let found: Bot?
         if let slug {
-            found = try await store.find(slug: slug, on: connection)
+            found = Slug.isValid(slug) ? try await store.find(slug: slug, on: connection) : nil
         } else {
             found = try await store.find(id: nil, on: connection)
         }
@@ -46,8 +47,38 @@ struct WidgetAccess: Sendable {
 
     /// Text as a shopper typed it, without control characters (new lines kept) and surrounding space.
     static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 == "\n" || !$0.properties.generalCategory.isControl }))
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        trimmed(String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 == "\n" || !isControl($0) })))
+    }
+
+    /// The text without surrounding white space (Unicode's `White_Space`, as the widget's OpenAPI document spells it
+    /// out: tab to carriage return, space, U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+
+    /// U+0000–U+001F and U+007F–U+009F.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control
+    }
+
+    /// An address to answer to: one `@` with something before it, a domain with a dot that is neither its first
+    /// character nor its last, and no white space or control character anywhere.
+    static func isEmail(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        guard !scalars.contains(where: { $0.properties.isWhitespace || isControl($0) }), let at = scalars.firstIndex(of: "@"),
+            scalars.lastIndex(of: "@") == at, at > 0
+        else { return false }
+        let domain = scalars[(at + 1)...]
+        return domain.contains(".") && domain.first != "." && domain.last != "."
+    }
+
+    /// A number to call back: at least five digits 0–9 and no control character.
+    static func isPhone(_ text: String) -> Bool {
+        !text.unicodeScalars.contains(where: isControl) && text.unicodeScalars.filter { ("0"..."9").contains($0) }.count >= 5
     }
 
     static func isClientID(_ id: String) -> Bool {
