@@ -100,6 +100,7 @@ struct LLMProviderForm: Sendable {
         } catch {
             errors["form"] = t["form_has_errors"]
         }
+        if !key.isEmpty, !LLMEdit.isUsableKey(key) { errors["api_key"] = t["llm_error_api_key"] }
         if errors["base_url"] == nil, !LLMEdit.allowed(provider, stored: stored, endpoints: endpoints) {
             errors["base_url"] = t["llm_error_private"]
         }
@@ -190,6 +191,12 @@ enum LLMEdit {
             guard sameEndpoint(provider, storedProvider) else { throw retypeKey }
             return try secrets.open(sealed)
         }
+    }
+
+    /// A provider's key as every provider issues them: 1 to 2000 printable ASCII characters, no spaces (sealed, that
+    /// fits the column; anything else is a paste gone wrong).
+    static func isUsableKey(_ key: String) -> Bool {
+        (1...2000).contains(key.utf8.count) && key.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) }
     }
 
     static let retypeKey = BotSettingsError("llm.api_key: the provider or its address changed: give the key again, or remove it.")

@@ -83,11 +83,15 @@ struct BotLLMChange: Decodable, Sendable {
     /// The key's fate, or a problem for an empty or too long one.
     func keyChange() throws -> LLMKeyChange {
         guard let apiKey else { return .keep }
-        guard let key = apiKey?.apiText else { return .remove }
+        guard let key = apiKey ?? nil else { return .remove }
         if key.isEmpty {
             throw APIError.validation([FieldProblem(field: "llm.api_key", message: "Must not be empty: send null to remove the key.")])
         }
-        if key.count > 2000 { throw APIError.validation([FieldProblem(field: "llm.api_key", message: "At most 2000 characters.")]) }
+        guard LLMEdit.isUsableKey(key) else {
+            throw APIError.validation([
+                FieldProblem(field: "llm.api_key", message: "1 to 2000 printable ASCII characters, without spaces.")
+            ])
+        }
         return .set(key)
     }
 
