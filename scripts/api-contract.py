@@ -85,6 +85,7 @@ def main():
     parser.add_argument("--examples", type=int, help="test cases per operation (short run 4, long run 200)")
     parser.add_argument("--seed", type=int, default=20261207)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server log, reports)")
+    parser.add_argument("--operation", help="only the operations whose operationId matches this regular expression")
     parser.add_argument("--only", choices=["partner", "shop", "widget"], action="append",
                         help="run only this key's operations (widget: the chat widget's API)")
     parser.add_argument("--schemathesis", default=os.environ.get("SCHEMATHESIS"),
@@ -138,8 +139,13 @@ def main():
         # shops never pulls the floor from under the other.
         if "partner" in parts:
             token = key("--partner", "sibir")
+            # Deleting a shop is soft: it stays readable with status "deleted" (its team, domains and branding too) and
+            # `resume` brings it back, while every change is a 409 (docs/API.md). schemathesis's use-after-free check
+            # expects a 404 after a DELETE and its per-operation settings do not reach the stateful phase, so it is
+            # off for this key only; the shop key's deletes (articles, FAQ, templates, rules, contacts) keep it.
             runs.append(("partner", "the partner key", "/api/v1/openapi.json", lambda token=token: ["Authorization: Bearer " + token],
-                         [a for tag in PARTNER_TAGS for a in ("--include-tag", tag)], ", ".join(PARTNER_TAGS)))
+                         [a for tag in PARTNER_TAGS for a in ("--include-tag", tag)] + ["--exclude-checks", "use_after_free"],
+                         ", ".join(PARTNER_TAGS)))
         if "shop" in parts:
             token = key("--tenant", "acme-tea", "--acting-as", "oleg@acme-tea.example")
             runs.append(("shop", "the shop key", "/api/v1/openapi.json", lambda token=token: ["Authorization: Bearer " + token],
@@ -163,6 +169,8 @@ def main():
             ] + selection
             for header in headers():
                 command += ["--header", header]
+            if args.operation:
+                command += ["--include-operation-id-regex", args.operation]
             if args.long:
                 command += ["--max-time", "600"]
             print("api-contract: schemathesis with %s (%s)" % (who, what), flush=True)

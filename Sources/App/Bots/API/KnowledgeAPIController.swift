@@ -76,7 +76,8 @@ struct KnowledgeAPIController: Sendable {
             if let question { entry.question = question.apiText }
             if let answer { entry.answer = answer.replacingOccurrences(of: "\r\n", with: "\n").apiText }
             if let phrasings { entry.phrasings = phrasings.map(\.apiText) }
-            if let buttons { entry.buttons = buttons.map { LinkButton(title: $0.title.apiText, url: $0.url.apiText) } }
+            // A link is checked as sent: no spaces or control characters to trim away.
+            if let buttons { entry.buttons = buttons.map { LinkButton(title: $0.title.apiText, url: $0.url) } }
             if let enabled { entry.enabled = enabled }
             if let slug = slug?.apiText, !slug.isEmpty {
                 entry.slug = slug

@@ -47,8 +47,14 @@ public struct KnowledgeStore: Sendable {
     }
 
     static func isLink(_ url: String) -> Bool {
-        guard url.count <= 500, !url.contains(where: { $0.isWhitespace }) else { return false }
-        return (url.hasPrefix("/") && !url.hasPrefix("//")) || url.hasPrefix("https://") || url.hasPrefix("http://")
+        // No White_Space and no control character anywhere (the OpenAPI document's pattern says the same).
+        guard url.databaseLength <= 500,
+            !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+        else { return false }
+        // By code points: a combining mark after the prefix would otherwise join its last character into one.
+        let scalars = url.unicodeScalars
+        func starts(_ prefix: String) -> Bool { scalars.starts(with: prefix.unicodeScalars) }
+        return (starts("/") && !starts("//")) || starts("https://") || starts("http://")
     }
 
     /// What an upsert did.

@@ -20,7 +20,7 @@ enum ChannelInput {
             guard template.language.wholeMatch(of: /[a-z]{2,3}(_[A-Za-z]{2,4})?/) != nil else {
                 return ChannelConnectionError("whatsapp_template_language", "A template's language is a code such as ru or en_US.")
             }
-            guard !template.text.isEmpty, template.text.count <= 1024 else {
+            guard !template.text.isEmpty, template.text.databaseLength <= 1024 else {
                 return ChannelConnectionError("whatsapp_template_text", "A template's text is 1 to 1,024 characters, as approved.")
             }
         }
@@ -32,7 +32,7 @@ enum ChannelInput {
 
     /// How a shopper reaches a person, said on a voice hand-off: at most 200 characters.
     static func check(handoffContact: String?) -> ChannelConnectionError? {
-        guard let handoffContact, handoffContact.count > 200 else { return nil }
+        guard let handoffContact, handoffContact.databaseLength > 200 else { return nil }
         return ChannelConnectionError("handoff_contact", "The hand-off contact is at most 200 characters.")
     }
 

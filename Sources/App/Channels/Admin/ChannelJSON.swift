@@ -100,8 +100,16 @@ struct ChannelChangeJSON: Decodable, Sendable {
         if !foreign.isEmpty {
             throw APIError.validation(foreign.map { FieldProblem(field: $0, message: "Not a setting of \(kind.rawValue).") })
         }
+        // Lengths as sent; then no control characters (PostgreSQL refuses NUL in text and jsonb: that was a 500).
+        if let contact = handoffContact ?? nil, contact.databaseLength > 200 {
+            throw APIError.validation([FieldProblem(field: "handoff_contact", message: "At most 200 characters.")])
+        }
+        let templates = templates?.map {
+            WhatsAppTemplate(name: $0.name, language: $0.language, text: $0.text.withoutControlCharacters)
+        }
         return ChannelConnector.Request(
             kind: kind, token: token, appSecret: appSecret, phoneNumberID: phoneNumberID, skillID: skillID,
-            dropPendingUpdates: dropPendingUpdates ?? false, handoffContact: handoffContact.map { $0 ?? "" }, templates: templates)
+            dropPendingUpdates: dropPendingUpdates ?? false, handoffContact: handoffContact.map { ($0 ?? "").apiText }, templates: templates
+        )
     }
 }

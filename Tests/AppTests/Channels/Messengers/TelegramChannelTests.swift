@@ -42,8 +42,10 @@ struct TelegramShop {
     }
 
     /// The bot's messages to `chat` at the fake, after waiting (up to 10 s) until there are at least `count`.
+    /// Waits up to 30 s (a retry after a 429 and a 5xx takes seconds, longer on a loaded 2-core machine), returning as
+    /// soon as the replies are there.
     func replies(to chat: Int64, atLeast count: Int) async throws -> [FakeTelegramAPI.SentMessage] {
-        for _ in 0..<200 {
+        for _ in 0..<600 {
             let sent = fake.sent(chat: String(chat)).filter { $0.token == token }
             if sent.count >= count { return sent }
             try await Task.sleep(for: .milliseconds(50))
