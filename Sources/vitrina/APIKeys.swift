@@ -14,7 +14,8 @@ struct APIKeysCommand: AsyncParsableCommand {
             discussion: """
                 Give --partner or --tenant and the key's --name. Without --scope the key gets every scope its kind of \
                 owner can hold (partner: tenants:read tenants:write domains:write branding:write users:write; shop: \
-                articles:read articles:write bot:read bot:write conversations:read conversations:write). \
+                articles:read articles:write bot:read bot:write conversations:read, and conversations:write with \
+                --acting-as, a member of the shop whose name its replies and assignments carry). \
                 Only the key is printed on standard output, so `KEY=$(vitrina api-keys create …)` works.
                 """)
         @OptionGroup var options: GlobalOptions
@@ -31,12 +32,17 @@ struct APIKeysCommand: AsyncParsableCommand {
             try await Runtime.run {
                 guard (partner == nil) != (tenant == nil) else { throw CLIError.usage("Give exactly one of --partner or --tenant.") }
                 let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !trimmed.isEmpty, trimmed.count <= 100 else { throw CLIError.usage("--name must be 1 to 100 characters.") }
+                guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 100,
+                    !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                else {
+                    throw CLIError.usage("--name must be 1 to 100 characters, without control characters.")
+                }
+                if partner != nil, actingAs != nil { throw CLIError.usage("--acting-as is for a shop's key (--tenant).") }
                 let token = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
                     try await services.directory.reload()
                     let owner: APIKeyOwner
-                    let audit: AuditEntry
+                    var audit: AuditEntry
                     if let partner {
                         guard let record = services.directory.snapshot.partnersBySlug[partner] else {
                             throw CLIError.usage("There is no partner '\(partner)'.")
@@ -48,19 +54,25 @@ struct APIKeysCommand: AsyncParsableCommand {
                         guard let record = try await services.directory.tenant(slug: tenant ?? "") else {
                             throw CLIError.usage("There is no shop '\(tenant ?? "")'.")
                         }
+                        // A deleted shop's keys never authenticate: making one would print a key that cannot work.
+                        guard record.status != .deleted else {
+                            throw CLIError.usage("The shop '\(record.slug)' is deleted: resume it first.")
+                        }
                         owner = .tenant(record.id)
                         audit = AuditEntry(
                             actorID: nil, actorEmail: "cli", partnerID: record.partnerID, tenantID: record.id, action: "api_key.created",
                             target: trimmed, address: nil)
                     }
-                    let scopes = try Self.scopes(scope, owner: owner)
                     var person: UUID?
-                    if let actingAs {
-                        guard let user = try await services.users.find(email: EmailAddress.normalize(actingAs)) else {
-                            throw CLIError.usage("There is no account '\(actingAs)'.")
+                    if let actingAs, case .tenant(let tenantID) = owner {
+                        let email = EmailAddress.normalize(actingAs)
+                        guard let member = try await services.users.team(tenantID: tenantID).first(where: { $0.email == email }) else {
+                            throw CLIError.usage("'\(actingAs)' is not on the shop's team.")
                         }
-                        person = user.id
+                        person = member.userID
+                        audit.details["acting_as"] = email
                     }
+                    let scopes = try Self.scopes(scope, owner: owner, person: person != nil)
                     return try await services.apiKeys.create(owner: owner, name: trimmed, scopes: scopes, createdBy: person, audit: audit)
                         .token
                 }
@@ -68,13 +80,17 @@ struct APIKeysCommand: AsyncParsableCommand {
             }
         }
 
-        static func scopes(_ names: [String], owner: APIKeyOwner) throws -> [APIScope] {
+        /// The scopes asked for, or all the owner's kind may hold; `conversations:write` only with a person to act as.
+        static func scopes(_ names: [String], owner: APIKeyOwner, person: Bool) throws -> [APIScope] {
             let available = APIScope.available(for: owner)
-            guard !names.isEmpty else { return available }
+            guard !names.isEmpty else { return available.filter { person || $0 != .conversationsWrite } }
             return try names.map { name in
                 guard let scope = APIScope(rawValue: name), available.contains(scope) else {
                     throw CLIError.usage(
                         "'\(name)' is not a scope of this kind of key; choose from: \(available.map(\.rawValue).joined(separator: " ")).")
+                }
+                if scope == .conversationsWrite, !person {
+                    throw CLIError.usage("conversations:write needs --acting-as: the member whose name the key's replies carry.")
                 }
                 return scope
             }

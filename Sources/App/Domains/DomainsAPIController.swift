@@ -108,7 +108,8 @@ struct DomainsAPIController: Sendable {
 
     @Sendable func remove(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.domainsWrite)
-        let tenant = try context.changeableTenant(in: directory.snapshot)
+        // Allowed on a deleted shop too: letting go of a host or a person is how they move on (not a change to undo).
+        let tenant = try context.partnerTenant(in: directory.snapshot)
         let host = HostName.normalize(context.parameters.get("host") ?? "") ?? ""
         let removed = try await domains.database.transaction(logger: context.logger) { transaction in
             let removed = try await domains.remove(host, owner: .tenant(tenant.id), on: transaction)

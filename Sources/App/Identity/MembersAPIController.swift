@@ -85,7 +85,8 @@ struct MembersAPIController: Sendable {
 
     @Sendable func remove(request: Request, context: APIRequestContext) async throws -> Response {
         try context.require(.usersWrite)
-        let tenant = try context.changeableTenant(in: directory.snapshot)
+        // Allowed on a deleted shop too: letting go of a host or a person is how they move on (not a change to undo).
+        let tenant = try context.partnerTenant(in: directory.snapshot)
         guard let userID = context.parameters.get("user").flatMap(UUID.init(uuidString:)),
             let member = try await users.team(tenantID: tenant.id).first(where: { $0.userID == userID })
         else { throw APIError.notFound("There is no such member.") }

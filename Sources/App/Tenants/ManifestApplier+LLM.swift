@@ -19,7 +19,15 @@ extension ManifestApplier {
                         message: "the environment variable \(name) is not set (it holds the model's key)"))
                 continue
             }
-            keys[name] = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            let key = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard LLMEdit.isUsableKey(key) else {
+                issues.append(
+                    ManifestIssue(
+                        file: file, line: nil, path: spec.path + ".api_key_env",
+                        message: "the environment variable \(name) must hold 1 to 2000 printable ASCII characters without spaces"))
+                continue
+            }
+            keys[name] = key
         }
         guard issues.isEmpty else { throw ManifestError(issues: issues) }
         return keys

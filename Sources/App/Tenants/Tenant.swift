@@ -79,12 +79,21 @@ public enum Slug {
     ]
 
     /// A slug made from a name when none is given: its transliteration when that is a valid slug, else `<prefix>-` and
-    /// the transliteration (or a few random letters), so that leaving the slug out never fails on the name's account.
+    /// the transliteration (or six letters from a hash of the name), so that leaving the slug out never fails on the
+    /// name's account, and a client retrying the same request gets the same slug (a 409), never a second thing.
     public static func derived(from name: String, prefix: String, avoiding: Set<String> = []) -> String {
         let made = String(Transliteration.slug(from: name).prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
         if isValid(made), !avoiding.contains(made) { return made }
-        let stem = made.isEmpty ? String((0..<6).map { _ in "abcdefghijkmnpqrstuvwxyz".randomElement() ?? "x" }) : made
+        let stem = made.isEmpty ? letters(hashing: name) : made
         return String((prefix + "-" + stem).prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    }
+
+    /// Six lower-case letters from the name's FNV-1a hash: the same name, the same letters.
+    static func letters(hashing name: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz")
+        return String((0..<6).map { index in alphabet[Int((hash >> (UInt64(index) * 5)) % 26)] })
     }
 
     public static func isValid(_ slug: String) -> Bool {

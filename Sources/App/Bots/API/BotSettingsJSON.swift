@@ -148,7 +148,7 @@ struct BotSettingsChange: Decodable, Sendable {
         }
         if let keywords {
             let words = keywords.map(\.apiText).filter { !$0.isEmpty }
-            if words.count > 100 || words.contains(where: { $0.count > 100 }) {
+            if keywords.count > 100 || keywords.contains(where: { $0.databaseLength > 100 }) {
                 problems.append(FieldProblem(field: "handoff.keywords", message: "Up to 100 keywords of at most 100 characters."))
             } else {
                 bot.handoffKeywords = words

@@ -68,6 +68,9 @@ struct KnowledgeAPIController: Sendable {
             var tooLong: [String: String] = [:]
             if let question, question.databaseLength > 300 { tooLong["question"] = "At most 300 characters." }
             if let answer, answer.databaseLength > 4000 { tooLong["answer"] = "At most 4000 characters." }
+            if let buttons, buttons.contains(where: { $0.title.databaseLength > 80 }) {
+                tooLong["buttons"] = "Each button needs a title (up to 80 characters) and a link starting with /, https:// or http://."
+            }
             if let phrasings, phrasings.contains(where: { $0.databaseLength > 300 }) {
                 tooLong["phrasings"] = "Each phrasing has at most 300 characters."
             }

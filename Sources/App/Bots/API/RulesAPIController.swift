@@ -202,6 +202,10 @@ struct RuleBody: Decodable, Sendable {
                     if let keywords { .keywords(keywords.map(\.apiText)) } else if let regex { .regex(regex) } else {
                         .examples((examples ?? []).map(\.apiText))
                     }
+                // A pattern is taken as written: a control character in it (NUL cannot be stored) is refused, not dropped.
+                if let regex, regex.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    problems.append(FieldProblem(field: "when.regex", message: "No control characters; write \\t or \\n for them."))
+                }
                 do {
                     try Rule.check(trigger)
                     rule.trigger = trigger
@@ -226,7 +230,9 @@ struct RuleBody: Decodable, Sendable {
                     problems.append(FieldProblem(field: "then.show", message: "Name a FAQ entry's or an article's slug."))
                 }
             } else if let set {
-                if set.count == 1, let (field, value) = set.first, Slug.isValidArticleSlug(field), field.count <= 40, value.count <= 200 {
+                if set.count == 1, let (field, value) = set.first, Slug.isValidArticleSlug(field), field.count <= 40,
+                    value.databaseLength <= 200
+                {
                     rule.action = .setField(field, value.apiText)
                 } else {
                     problems.append(

@@ -50,7 +50,7 @@ public struct Rule: Sendable, Equatable {
                 throw BotSettingsError("An examples trigger needs at least one phrase.")
             }
         case .regex(let pattern):
-            guard !pattern.isEmpty, pattern.count <= 500 else {
+            guard !pattern.isEmpty, pattern.databaseLength <= 500 else {
                 throw BotSettingsError("A regular expression must have 1 to 500 characters.")
             }
             do {
