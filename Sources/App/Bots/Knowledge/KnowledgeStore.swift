@@ -47,9 +47,13 @@ public struct KnowledgeStore: Sendable {
     }
 
     static func isLink(_ url: String) -> Bool {
-        // No White_Space and no control character anywhere (the OpenAPI document's pattern says the same).
+        // No White_Space, no control character and no square bracket anywhere (the OpenAPI document's pattern says the
+        // same): a bracket belongs to an IPv6 literal, which no shop links to, and a stray one makes a link that
+        // clients' URL parsers refuse.
         guard url.databaseLength <= 500,
-            !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+            !url.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F || $0 == "[" || $0 == "]"
+            })
         else { return false }
         // By code points: a combining mark after the prefix would otherwise join its last character into one.
         let scalars = url.unicodeScalars
