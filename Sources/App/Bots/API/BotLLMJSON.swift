@@ -113,8 +113,10 @@ struct BotLLMChange: Decodable, Sendable {
                 problems.append(FieldProblem(field: "llm.on_uncited", message: "Must be fallback or handoff."))
             }
         }
-        if let instructions = instructions?.apiText {
-            if instructions.count > 4000 { problems.append(FieldProblem(field: "llm.instructions", message: "At most 4000 characters.")) }
+        if let raw = instructions {
+            let instructions = raw.apiText
+            // The length as sent (the document's maxLength), before trimming.
+            if raw.databaseLength > 4000 { problems.append(FieldProblem(field: "llm.instructions", message: "At most 4000 characters.")) }
             settings.instructions = instructions
         }
         if let provider {
@@ -154,7 +156,12 @@ struct BotLLMChange: Decodable, Sendable {
             }
             provider.embeddings = source
         }
-        if let embeddingModel = change.embeddingModel { provider.embeddingModel = embeddingModel?.apiText }
+        if let embeddingModel = change.embeddingModel {
+            if let raw = embeddingModel, raw.databaseLength > 200 {
+                throw Refused(problem: FieldProblem(field: "llm.provider.embedding_model", message: "At most 200 characters."))
+            }
+            provider.embeddingModel = embeddingModel?.apiText
+        }
         provider = LLMEdit.merged(provider, over: stored)
         do {
             try LLMProvider.check(provider)

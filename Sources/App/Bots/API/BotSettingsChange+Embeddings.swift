@@ -25,7 +25,14 @@ extension BotSettingsChange {
             return
         }
         provider.embeddings = source
-        if let embeddingModel { provider.embeddingModel = embeddingModel?.apiText }
+        if let embeddingModel {
+            // The length as sent (the document's maxLength), before trimming.
+            if let raw = embeddingModel, raw.databaseLength > 200 {
+                problems.append(FieldProblem(field: "embedding_model", message: "At most 200 characters."))
+                return
+            }
+            provider.embeddingModel = embeddingModel?.apiText
+        }
         do {
             try ProviderEmbeddings.check(provider)
         } catch {

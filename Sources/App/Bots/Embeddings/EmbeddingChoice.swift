@@ -82,7 +82,7 @@ enum ProviderEmbeddings {
         }
         guard let named = provider.embeddingModel else { return }
         let model = named.trimmingCharacters(in: .whitespaces)
-        guard !model.isEmpty, model.count <= 200 else {
+        guard !model.isEmpty, model.databaseLength <= 200 else {
             throw BotSettingsError("llm.embedding_model: name the embedding model (at most 200 characters).")
         }
         if provider.kind == .yandexgpt, model.range(of: "^[a-z0-9][a-z0-9-]{0,60}$", options: .regularExpression) == nil {
