@@ -8,6 +8,23 @@ struct APIKeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-keys", abstract: "Create and list the provisioning API's keys.", subcommands: [Create.self, List.self])
 
+    /// The owner `--partner` or `--tenant` names (exactly one is given), and the shop's record for a tenant.
+    static func owner(
+        partner: String?, tenant: String?, _ services: AppServices
+    ) async throws -> (owner: APIKeyOwner, tenant: TenantRecord?) {
+        try await services.directory.reload()
+        if let partner {
+            guard let record = services.directory.snapshot.partnersBySlug[partner] else {
+                throw CLIError.usage("There is no partner '\(partner)'.")
+            }
+            return (.partner(record.id), nil)
+        }
+        guard let record = try await services.directory.tenant(slug: tenant ?? "") else {
+            throw CLIError.usage("There is no shop '\(tenant ?? "")'.")
+        }
+        return (.tenant(record.id), record)
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key for a partner or a shop and print it (shown once).",
@@ -40,29 +57,16 @@ struct APIKeysCommand: AsyncParsableCommand {
                 if partner != nil, actingAs != nil { throw CLIError.usage("--acting-as is for a shop's key (--tenant).") }
                 let token = try await Runtime.withServices(options) { services in
                     _ = try await services.migrator.migrate()
-                    try await services.directory.reload()
-                    let owner: APIKeyOwner
-                    var audit: AuditEntry
-                    if let partner {
-                        guard let record = services.directory.snapshot.partnersBySlug[partner] else {
-                            throw CLIError.usage("There is no partner '\(partner)'.")
-                        }
-                        owner = .partner(record.id)
-                        audit = AuditEntry(
-                            actorID: nil, actorEmail: "cli", partnerID: record.id, action: "api_key.created", target: trimmed, address: nil)
-                    } else {
-                        guard let record = try await services.directory.tenant(slug: tenant ?? "") else {
-                            throw CLIError.usage("There is no shop '\(tenant ?? "")'.")
-                        }
-                        // A deleted shop's keys never authenticate: making one would print a key that cannot work.
-                        guard record.status != .deleted else {
-                            throw CLIError.usage("The shop '\(record.slug)' is deleted: resume it first.")
-                        }
-                        owner = .tenant(record.id)
-                        audit = AuditEntry(
-                            actorID: nil, actorEmail: "cli", partnerID: record.partnerID, tenantID: record.id, action: "api_key.created",
-                            target: trimmed, address: nil)
+                    let (owner, record) = try await APIKeysCommand.owner(partner: partner, tenant: tenant, services)
+                    // A deleted shop's keys never authenticate: making one would print a key that cannot work.
+                    if let record, record.status == .deleted {
+                        throw CLIError.usage("The shop '\(record.slug)' is deleted: resume it first.")
                     }
+                    var partnerID = record?.partnerID
+                    if case .partner(let id) = owner { partnerID = id }
+                    var audit = AuditEntry(
+                        actorID: nil, actorEmail: "cli", partnerID: partnerID, tenantID: record?.id,
+                        action: "api_key.created", target: trimmed, address: nil)
                     var person: UUID?
                     if let actingAs, case .tenant(let tenantID) = owner {
                         let email = EmailAddress.normalize(actingAs)
@@ -107,17 +111,7 @@ struct APIKeysCommand: AsyncParsableCommand {
             try await Runtime.run {
                 guard (partner == nil) != (tenant == nil) else { throw CLIError.usage("Give exactly one of --partner or --tenant.") }
                 let keys = try await Runtime.withServices(options) { services in
-                    try await services.directory.reload()
-                    if let partner {
-                        guard let record = services.directory.snapshot.partnersBySlug[partner] else {
-                            throw CLIError.usage("There is no partner '\(partner)'.")
-                        }
-                        return try await services.apiKeys.list(owner: .partner(record.id))
-                    }
-                    guard let record = try await services.directory.tenant(slug: tenant ?? "") else {
-                        throw CLIError.usage("There is no shop '\(tenant ?? "")'.")
-                    }
-                    return try await services.apiKeys.list(owner: .tenant(record.id))
+                    try await services.apiKeys.list(owner: APIKeysCommand.owner(partner: partner, tenant: tenant, services).owner)
                 }
                 for key in keys {
                     let state = key.revokedAt == nil ? "live" : "revoked"

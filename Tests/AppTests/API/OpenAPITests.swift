@@ -52,18 +52,24 @@ struct OpenAPITests {
                 #expect(response.status == .ok && response.headers[.contentType] == "application/json")
                 let text = response.text
                 let document = response.object
-                var missing: [String] = []
-                var search = text[...]
-                while let range = search.range(of: "\"$ref\": \"#/") {
-                    let rest = search[range.upperBound...]
-                    let pointer = rest.prefix { $0 != "\"" }
-                    var node: Any? = document
-                    for part in pointer.split(separator: "/") { node = (node as? [String: Any])?[String(part)] }
-                    if node == nil { missing.append(String(pointer)) }
-                    search = rest
-                }
+                let missing = Self.unresolvedReferences(in: text, document: document)
                 #expect(missing.isEmpty, "\(missing)")
             }
         }
+    }
+
+    /// The `#/…` pointers of every `$ref` in the document's text that lead nowhere (shared with the widget's document).
+    static func unresolvedReferences(in text: String, document: [String: Any]) -> [String] {
+        var missing: [String] = []
+        var search = text[...]
+        while let range = search.range(of: "\"$ref\": \"#/") {
+            let rest = search[range.upperBound...]
+            let pointer = rest.prefix { $0 != "\"" }
+            var node: Any? = document
+            for part in pointer.split(separator: "/") { node = (node as? [String: Any])?[String(part)] }
+            if node == nil { missing.append(String(pointer)) }
+            search = rest
+        }
+        return missing
     }
 }

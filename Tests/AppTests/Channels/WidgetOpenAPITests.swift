@@ -64,16 +64,7 @@ struct WidgetOpenAPITests {
                 #expect(response.status == .ok && response.headers[.contentType] == "application/json")
                 #expect(Data(buffer: response.body) == (try Self.documentData))
                 let document = response.object
-                var missing: [String] = []
-                var search = response.text[...]
-                while let range = search.range(of: "\"$ref\": \"#/") {
-                    let rest = search[range.upperBound...]
-                    let pointer = rest.prefix { $0 != "\"" }
-                    var node: Any? = document
-                    for part in pointer.split(separator: "/") { node = (node as? [String: Any])?[String(part)] }
-                    if node == nil { missing.append(String(pointer)) }
-                    search = rest
-                }
+                let missing = OpenAPITests.unresolvedReferences(in: response.text, document: document)
                 #expect(missing.isEmpty, "\(missing)")
                 // Every link names an operation the document has.
                 let operations = Set(response.text.matches(of: /"operationId": "([A-Za-z]+)"/).map { String($0.output.1) })
