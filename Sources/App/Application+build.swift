@@ -89,7 +89,7 @@ public struct AppServices: Sendable {
         self.logger = logger
         self.clock = clock
         secretKey = try SecretKey.resolve(configured: configuration.secretKey, dataDirectory: configuration.absoluteDataDirectory)
-        http = HTTPClientService()
+        let olderKeys = try SecretKey.older(configured: configuration.oldSecretKeys, dataDirectory: configuration.absoluteDataDirectory)
         renderer = try await Renderer(
             templatesFolder: configuration.resourcePath("Templates"), publicFolder: configuration.resourcePath("Public"))
         mail = MailComposer(renderer: renderer)
@@ -97,6 +97,8 @@ public struct AppServices: Sendable {
         migrator = try Migrator(
             migrationsFolder: configuration.resourcePath("Migrations"), database: database, workers: configuration.migrationWorkers,
             logger: logger)
+        // Made after every step that can fail: a client nobody shuts down trips AsyncHTTPClient's check when released.
+        http = HTTPClientService()
         directory = TenantDirectory(database: database, baseDomain: configuration.baseDomain, logger: logger)
         tenants = TenantDatabase(database: database, statementsPerConnection: configuration.statementsPerConnection, logger: logger)
         provisioner = TenantProvisioner(database: database, migrator: migrator, baseDomain: configuration.baseDomain)
@@ -132,9 +134,7 @@ public struct AppServices: Sendable {
         let client = http.client
         embeddings = endpoint.map { BatchingEmbeddings(wrapping: OpenAIEmbeddings(client: client, endpoint: $0), clock: clock) }
         botSnapshots = BotSnapshots()
-        secrets = SecretBox(
-            secret: secretKey,
-            older: try SecretKey.older(configured: configuration.oldSecretKeys, dataDirectory: configuration.absoluteDataDirectory))
+        secrets = SecretBox(secret: secretKey, older: olderKeys)
         chatModels = ChatModels(client: http.client, clock: clock)
         embeddingModels = EmbeddingModels(installation: embeddings, client: client, secrets: secrets, clock: clock)
         var engine = BotEngine(

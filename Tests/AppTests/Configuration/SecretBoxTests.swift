@@ -76,6 +76,23 @@ struct SecretBoxTests {
         #expect(try files.oldKeyPaths().isEmpty && SecretKey.older(configured: [], dataDirectory: folder.path).isEmpty)
     }
 
+    /// Start-up refused for a bad key (or a missing folder) says why and leaves nothing behind: before, the HTTP client
+    /// made first was released without being shut down, which AsyncHTTPClient stops the process for.
+    @Test func aStartRefusedForItsConfigurationSaysWhyAndStopsNothingElse() async throws {
+        let database = try Database(url: DatabaseURL("postgres://nobody@127.0.0.1:1/none"), poolSize: 1, logger: TestDatabase.logger)
+        var badKey = TestEnvironment.configuration()
+        badKey.oldSecretKeys = ["not-a-key"]
+        var noMigrations = TestEnvironment.configuration()
+        noMigrations.resourcesDirectory = try TemporaryFolder().path + "/gone"
+        for (config, reason) in [(badKey, "VITRINA_OLD_SECRET_KEYS: key 1"), (noMigrations, "/gone/")] {
+            await #expect {
+                _ = try await AppServices.make(configuration: config, database: database, logger: TestDatabase.logger)
+            } throws: { error in
+                "\(error)".contains(reason)
+            }
+        }
+    }
+
     /// A migration that adds a sealed column says so ("(SecretBox)" in its comment); rotation must know the column.
     @Test func everySealedColumnInTheMigrationsIsAPlaceRotationKnows() throws {
         var declared: Set<String> = []
