@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The messengers a bot can be connected to (a connection per bot and kind).
 public enum ChannelKind: String, Sendable, Codable, CaseIterable {
@@ -201,8 +202,12 @@ public struct WhatsAppTemplate: Sendable, Codable, Equatable {
 /// A messenger's API as the connector and the delivery job use it (Telegram's and WhatsApp's clients; Alice answers in
 /// its webhook's response and has none). Sending never throws: every outcome is a value the job records.
 public protocol MessengerClient: Sendable {
-    /// Sends one message to one chat (a long text may go as several messages).
-    func send(_ message: OutboundMessage, to chat: String, over connection: ChannelConnection) async -> SendOutcome
+    /// Sends one message to one chat. A long text goes as several messages: those `progress` holds from an earlier try
+    /// are skipped, and each one the provider takes is added to it as it goes.
+    func send(
+        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, progress: SendProgress
+    ) async
+        -> SendOutcome
     /// The bytes of a file a shopper sent (a voice note to transcribe), at most `limit` bytes.
     func download(_ attachment: Attachment, over connection: ChannelConnection, limit: Int) async throws -> (bytes: [UInt8], mime: String?)
     /// Checks the credentials and sets the connection up at the provider so that updates reach `webhookURL`; returns the
@@ -210,4 +215,25 @@ public protocol MessengerClient: Sendable {
     func setUp(_ connection: ChannelConnection, webhookURL: String) async throws -> ChannelSettings
     /// Undoes the set-up (Telegram's `deleteWebhook`); callers go on if it fails.
     func tearDown(_ connection: ChannelConnection) async throws
+}
+
+extension MessengerClient {
+    /// Sends a message afresh (no part of it has gone before).
+    public func send(_ message: OutboundMessage, to chat: String, over connection: ChannelConnection) async -> SendOutcome {
+        await send(message, to: chat, over: connection, progress: SendProgress())
+    }
+}
+
+/// The provider's ids of the parts of one message it has taken, across tries. A try that fails after some parts went
+/// out leaves them here (and the job stores them), so the next try sends only the rest: the shopper never reads a part
+/// twice.
+public final class SendProgress: Sendable {
+    private let ids: Mutex<[String]>
+
+    public init(sent: [String] = []) { ids = Mutex(sent) }
+
+    /// The ids so far, in the order the parts went.
+    public var sent: [String] { ids.withLock { $0 } }
+
+    func add(_ id: String) { ids.withLock { $0.append(id) } }
 }

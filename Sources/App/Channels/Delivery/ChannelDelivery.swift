@@ -15,7 +15,8 @@ public struct DeliverMessage: JobKind {
 /// Sends queued messages: reads the message, its chat and its connection and takes a send slot in one short
 /// transaction, commits, sends with none open, then records the outcome. A process killed mid-send leaves the job
 /// leased; when the lease ends it runs again, and the message is sent again only if the first send reached the provider
-/// before the kill (the one duplicate a kill can make).
+/// before the kill (the one duplicate a kill can make). A long text that fails half-way (a part refused with a 429 or a
+/// 5xx) keeps the ids of the parts that went in `messages.sent_parts`, and the retry sends only the rest.
 public struct ChannelDelivery: Sendable {
     let tenants: TenantDatabase
     let store: ChannelConnectionStore
@@ -45,6 +46,8 @@ public struct ChannelDelivery: Sendable {
         var connection: ChannelConnection
         var chat: String
         var message: OutboundMessage
+        /// The parts an earlier try sent (their provider ids), which this one skips.
+        var sent: [String]
         /// Seconds until the slot this send took (0 when it may go now).
         var wait: Double
     }
@@ -100,11 +103,12 @@ public struct ChannelDelivery: Sendable {
             try await Task.sleep(for: .milliseconds(Int64((pending.wait * 1000).rounded(.up))))
         }
         guard let client = clients.client(for: pending.connection.kind) else { return }
-        var outcome = await client.send(pending.message, to: pending.chat, over: pending.connection)
+        let progress = SendProgress(sent: pending.sent)
+        var outcome = await client.send(pending.message, to: pending.chat, over: pending.connection, progress: progress)
         if case .retry(_, let reason) = outcome, lastAttempt {
             outcome = .refused(DeliveryRefusal(.unreachable, reason))
         }
-        try await record(job.message, outcome, connection: pending.connection, in: tenant, logger: logger)
+        try await record(job.message, outcome, connection: pending.connection, sentParts: progress.sent, in: tenant, logger: logger)
         Counter(label: "vitrina_channel_sends_total", dimensions: [("kind", pending.connection.kind.rawValue), ("outcome", outcome.name)])
             .increment()
         if case .retry(let after, let reason) = outcome {
@@ -135,7 +139,7 @@ public struct ChannelDelivery: Sendable {
     /// Reads what the send needs and takes its send slots (the connection's and the chat's), in the caller's transaction.
     func prepare(_ id: Int, site: String, on connection: TenantConnection) async throws -> Result<Pending, Skip> {
         let row = try await connection.value(
-            (String, String, String?, Int, String?, String?, Double?, Bool).self,
+            (String, String, String?, Int, String?, String?, Double?, Bool, [String]?).self,
             """
             SELECT m.text, m.parts::text, c.language, c.bot_id::int, m.channel,
                 (SELECT i.external_id FROM contact_identities i WHERE i.contact_id = c.contact_id AND i.channel = c.channel
@@ -143,11 +147,12 @@ public struct ChannelDelivery: Sendable {
                 extract(epoch FROM clock_timestamp() - (SELECT max(s.created_at) FROM messages s
                     WHERE s.conversation_id = c.id AND s.author = 'shopper'))::float8,
                 EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id AND o.id < m.id AND o.delivery = 'queued'
-                    AND NOT o.internal AND o.author <> 'shopper' AND o.created_at > now() - interval '2 minutes')
+                    AND NOT o.internal AND o.author <> 'shopper' AND o.created_at > now() - interval '2 minutes'),
+                m.sent_parts
             FROM messages m JOIN conversations c ON c.id = m.conversation_id
             WHERE m.id = \(id) AND m.delivery = 'queued' AND NOT m.internal AND m.author <> 'shopper'
             """)
-        guard let (text, partsJSON, language, botID, channelName, chat, sinceShopper, earlierQueued) = row,
+        guard let (text, partsJSON, language, botID, channelName, chat, sinceShopper, earlierQueued, sentParts) = row,
             let channel = channelName.flatMap(ConversationChannel.init(rawValue:)),
             let kind = ChannelKind.allCases.first(where: { $0.conversationChannel == channel })
         else {
@@ -177,7 +182,7 @@ public struct ChannelDelivery: Sendable {
             text: text, parts: parts.filter { $0.type == .button || $0.type == .link }, template: template,
             language: language.flatMap(BotLanguage.init(rawValue:)) ?? .ru)
         let wait = try await reserve(found, chat: chat, on: connection)
-        return .success(Pending(connection: found, chat: chat, message: outbound, wait: wait))
+        return .success(Pending(connection: found, chat: chat, message: outbound, sent: sentParts ?? [], wait: wait))
     }
 
     /// Takes the next send slot of the connection and, on Telegram, of the chat: a rate limit every process shares
@@ -219,9 +224,11 @@ public struct ChannelDelivery: Sendable {
     }
 
     /// Records what became of a send: sent (with the provider's id), failed with the refusal's sentence, or still
-    /// queued with the reason (a retry follows). A revoked token also marks the connection failed.
+    /// queued with the reason (a retry follows) and the parts that did go (`sentParts`, which the retry skips). A
+    /// revoked token also marks the connection failed.
     func record(
-        _ id: Int, _ outcome: SendOutcome, connection: ChannelConnection?, in tenant: TenantRecord, logger: Logger
+        _ id: Int, _ outcome: SendOutcome, connection: ChannelConnection?, sentParts: [String]? = nil, in tenant: TenantRecord,
+        logger: Logger
     ) async throws {
         try await tenants.withTenant(tenant, logger: logger) { tenantConnection in
             switch outcome {
@@ -229,21 +236,28 @@ public struct ChannelDelivery: Sendable {
                 let first = ids.first.map { connection?.kind == .telegram ? "out:\(connection?.id ?? 0):\($0)" : $0 }
                 try await tenantConnection.execute(
                     """
-                    UPDATE messages SET delivery = 'sent', delivery_error = NULL,
+                    UPDATE messages SET delivery = 'sent', delivery_error = NULL, sent_parts = NULL,
                         channel_message_id = CASE WHEN EXISTS (SELECT 1 FROM messages o WHERE o.channel = messages.channel
                             AND o.channel_message_id = \(first)) THEN NULL ELSE \(first) END
                     WHERE id = \(id) AND delivery = 'queued'
                     """)
             case .refused(let refusal):
                 try await tenantConnection.execute(
-                    "UPDATE messages SET delivery = 'failed', delivery_error = \(refusal.description) WHERE id = \(id) AND delivery = 'queued'"
-                )
+                    """
+                    UPDATE messages SET delivery = 'failed', delivery_error = \(refusal.description),
+                        sent_parts = coalesce(\(sentParts.flatMap { $0.isEmpty ? nil : $0 })::text[], sent_parts)
+                    WHERE id = \(id) AND delivery = 'queued'
+                    """)
                 if refusal.kind == .unauthorized, let connection {
                     try await store.setStatus(connection.id, .failed, detail: refusal.detail, key: "revoked", on: tenantConnection)
                 }
             case .retry(let after, let reason):
                 try await tenantConnection.execute(
-                    "UPDATE messages SET delivery_error = \(String(reason.prefix(500))) WHERE id = \(id) AND delivery = 'queued'")
+                    """
+                    UPDATE messages SET delivery_error = \(String(reason.prefix(500))),
+                        sent_parts = coalesce(\(sentParts.flatMap { $0.isEmpty ? nil : $0 })::text[], sent_parts)
+                    WHERE id = \(id) AND delivery = 'queued'
+                    """)
                 // Telegram asked to wait (its flood control may be the whole bot's): every process's next send
                 // for it waits too, instead of each asking and being told again.
                 if let after, let connection, connection.kind == .telegram {

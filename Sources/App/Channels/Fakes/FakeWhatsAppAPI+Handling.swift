@@ -35,7 +35,7 @@ extension FakeWhatsAppAPI {
         let token = authorization.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let (fault, known) = state.withLock { state in
             (
-                state.faults.isEmpty ? nil : state.faults.removeFirst(),
+                state.faults.isEmpty ? nil : state.faults.removeFirst() ?? nil,
                 token.map { state.tokens.contains($0) || (state.anyNumber && !$0.isEmpty) } ?? false
             )
         }

@@ -71,7 +71,8 @@ public final class FakeWhatsAppAPI: Sendable {
         var numbers: [String: Number] = [:]
         var tokens: Set<String> = []
         var closedWindows: Set<String> = []
-        var faults: [Fault] = []
+        /// Scripted answers for the next requests in turn: nil lets one through.
+        var faults: [Fault?] = []
         var media: [String: Media] = [:]
         var sent: [Sent] = []
         var counter = 0
@@ -153,9 +154,9 @@ public final class FakeWhatsAppAPI: Sendable {
         _ = state.withLock { $0.closedWindows.remove(waID) }
     }
 
-    /// The next `n` requests fail with `fault`, after the faults already scripted.
-    public func fail(next n: Int, with fault: Fault) {
-        state.withLock { $0.faults += Array(repeating: fault, count: max(0, n)) }
+    /// The next `n` requests fail with `fault`, after the faults already scripted and then `after` requests let through.
+    public func fail(next n: Int, with fault: Fault, after: Int = 0) {
+        state.withLock { $0.faults += Array(repeating: nil, count: max(0, after)) + Array(repeating: fault, count: max(0, n)) }
     }
 
     /// A file a shopper sent, for `GET /<media id>` and its download URL.

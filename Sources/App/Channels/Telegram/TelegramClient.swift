@@ -25,20 +25,22 @@ public struct TelegramClient: MessengerClient {
         self.timeout = timeout
     }
 
-    public func send(_ message: OutboundMessage, to chat: String, over connection: ChannelConnection) async -> SendOutcome {
+    public func send(
+        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, progress: SendProgress
+    ) async -> SendOutcome {
         guard let token = Self.token(connection) else {
             return .refused(DeliveryRefusal(.unauthorized, "the connection has no valid bot token"))
         }
         let parts = TelegramRendering.render(message)
         guard !parts.isEmpty else { return .refused(DeliveryRefusal(.invalid, "the message is empty")) }
-        var ids: [String] = []
-        for (index, part) in parts.enumerated() {
+        let done = progress.sent.count
+        for (index, part) in parts.enumerated() where index >= done {
             let request = TelegramSendMessage(chatID: TelegramChatID(value: chat), text: part.html, replyMarkup: part.keyboard)
             var attempt = 0
             while true {
                 do throws(TelegramFailure) {
                     let sent = try await call("sendMessage", token: token, request, as: TelegramSentMessage.self)
-                    ids.append("\(chat):\(sent.messageID)")
+                    progress.add("\(chat):\(sent.messageID)")
                     break
                 } catch {
                     let outcome = error.outcome
@@ -57,7 +59,7 @@ public struct TelegramClient: MessengerClient {
                 }
             }
         }
-        return .sent(ids)
+        return .sent(progress.sent)
     }
 
     public func download(

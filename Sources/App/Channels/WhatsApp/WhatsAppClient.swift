@@ -41,21 +41,24 @@ public struct WhatsAppClient: MessengerClient {
         self.timeout = timeout
     }
 
-    public func send(_ message: OutboundMessage, to chat: String, over connection: ChannelConnection) async -> SendOutcome {
+    public func send(
+        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, progress: SendProgress
+    ) async -> SendOutcome {
         guard let phone = connection.settings.phoneNumberID, let token = connection.secrets.token, !token.isEmpty else {
             return .refused(DeliveryRefusal(.unauthorized, "The connection has no phone number ID or access token."))
         }
         let requests = WhatsAppRendering.render(message, to: chat)
         guard !requests.isEmpty else { return .refused(DeliveryRefusal(.invalid, "The message has nothing to send.")) }
-        var ids: [String] = []
-        for outgoing in requests {
+        // Pieces an earlier try sent (each answered with one wamid) are not sent again.
+        for outgoing in requests.dropFirst(progress.sent.count) {
             switch await post(outgoing, phone: phone, token: token) {
-            case .sent(let more): ids += more
+            // One id per piece, so that the count says how many went (Meta answers one; an empty answer still went).
+            case .sent(let ids): progress.add(ids.first ?? "")
             // A later piece's failure is the message's: the job decides, as for the first.
             case let other: return other
             }
         }
-        return .sent(ids)
+        return .sent(progress.sent.filter { !$0.isEmpty })
     }
 
     /// One `POST /<phone number id>/messages`.

@@ -150,4 +150,45 @@ struct ChannelDeliveryTests {
             }
         }
     }
+
+    /// A long reply goes as two messages; when the second is refused for longer than the client waits in place, the job's
+    /// retry sends only the second: the shopper never reads the first twice.
+    @Test func aLongReplyThatFailsHalfWaySendsOnlyTheRestOnItsRetry() async throws {
+        try await TelegramChannelTests.withFake { env, fake in
+            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
+            let shopper = FakeTelegramUpdates.Shopper(id: 700_005)
+            try await env.withApp { client in
+                try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
+                _ = try await shop.replies(to: shopper.id, atLeast: 1)
+                let conversation = try #require(
+                    try await env.services.tenants.withTenant(shop.tenant) {
+                        try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
+                    })
+                let user = try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id
+                let long = (1...80).map { "Пункт \($0): доставка по городу занимает один-два дня, по области до пяти." }
+                    .joined(separator: " ")
+                #expect(long.count > 4096 && long.count < 8000)
+                // The first part goes, the second is told to wait 4 s: longer than the client waits in place.
+                fake.fail(next: 1, with: .tooManyRequests(retryAfter: 4), method: "sendMessage", after: 1)
+                try await InboxActions(tenants: env.services.tenants).perform(
+                    .reply(long), conversation: conversation, user: user, in: shop.tenant)
+                let replies = try await shop.replies(to: shopper.id, atLeast: 3)
+                try await Task.sleep(for: .milliseconds(300))
+                let sent = fake.sent(chat: String(shopper.id))
+                #expect(sent.count == 3)
+                let readsOnce = sent.dropFirst().map(\.plainText).joined(separator: " ") == long
+                #expect(readsOnce, "the shopper reads the reply's two parts once each, in order")
+                #expect(replies.count == 3)
+                #expect(fake.calls("sendMessage") == 4)
+            }
+            let last = try await env.services.tenants.withTenant(shop.tenant) { tenant in
+                try await tenant.value(
+                    (String, String?, [String]?).self,
+                    "SELECT delivery, channel_message_id, sent_parts FROM messages WHERE author = 'operator' ORDER BY id DESC LIMIT 1")
+            }
+            #expect(last?.0 == "sent" && last?.2 == nil)
+            // The message is known by its first part (what a shopper's reply to it quotes).
+            #expect(last?.1?.hasSuffix(":700005:2") == true)
+        }
+    }
 }
