@@ -23,6 +23,10 @@ public struct Retention: Sendable {
     /// Deletes what is past the shop's retention; returns how many conversations went.
     @discardableResult
     public func apply(_ tenant: TenantRecord, logger: Logger) async throws -> Int {
+        // Delivery reports on no message of ours (kept in case they overtook the send's record) are forgotten.
+        try await tenants.withTenant(tenant, logger: logger) { connection in
+            try await connection.execute("DELETE FROM early_delivery_reports WHERE received_at < now() - interval '1 hour'")
+        }
         var total = 0
         while true {
             let deleted = try await tenants.withTenant(tenant, logger: logger) { connection -> Int in

@@ -241,6 +241,8 @@ public struct ChannelDelivery: Sendable {
                             AND o.channel_message_id = \(first)) THEN NULL ELSE \(first) END
                     WHERE id = \(id) AND delivery = 'queued'
                     """)
+                // WhatsApp's statuses can overtake this write; those that did are applied now.
+                if connection?.kind == .whatsapp { try await ChannelIntake.applyEarlyReports(toMessage: id, on: tenantConnection) }
             case .refused(let refusal):
                 try await tenantConnection.execute(
                     """

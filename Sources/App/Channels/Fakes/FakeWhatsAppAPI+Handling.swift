@@ -93,6 +93,16 @@ extension FakeWhatsAppAPI {
             type: "GraphMethodException")
     }
 
+    /// The wamid the fake gives its `counter`th accepted message.
+    static func messageID(to: String, counter: Int) -> String {
+        "wamid.HBgL\(to)FQIAERgS" + String(counter, radix: 16, uppercase: true)
+    }
+
+    /// The wamid the next accepted message to `to` will get (a test posts a status that overtakes the send's answer).
+    public func nextMessageID(to: String) -> String {
+        Self.messageID(to: to, counter: state.withLock { $0.counter } + 1)
+    }
+
     private func send(from phone: String, token: String, body: [UInt8]) -> FakeWhatsAppAnswer {
         adopt(phone, token: token)
         guard state.withLock({ $0.numbers[phone]?.token == token }) else { return Self.unknownObject(phone, verb: "post") }
@@ -106,7 +116,7 @@ extension FakeWhatsAppAPI {
         let id = state.withLock { state -> String? in
             if type != "template", state.closedWindows.contains(to) { return nil }
             state.counter += 1
-            let id = "wamid.HBgL\(to)FQIAERgS" + String(state.counter, radix: 16, uppercase: true)
+            let id = Self.messageID(to: to, counter: state.counter)
             state.sent.append(Sent(phoneNumberID: phone, to: to, type: type, json: json, id: id, at: Date()))
             return id
         }

@@ -77,21 +77,50 @@ public struct ChannelIntake: Sendable {
     }
 
     /// Moves our message's delivery state forward (a late "delivered" never undoes "read"; "failed" keeps the reason).
+    /// A report on an id no message has yet may have overtaken the send's own record: it is kept for that record to
+    /// apply (`early_delivery_reports`). One statement.
     func record(_ report: DeliveryReport, channel: ConversationChannel, in tenant: TenantRecord, logger: Logger) async throws -> Bool {
         let order = ["queued", "sent", "delivered", "read"]
+        let error = report.error.map { String(Self.prefix($0, 480)) }
         return try await tenants.withTenant(tenant, logger: logger) { connection in
             try await connection.value(
                 Int.self,
                 """
-                UPDATE messages SET delivery = \(report.state.rawValue),
-                    delivery_error = CASE WHEN \(report.state.rawValue) = 'failed'
-                        THEN \(report.error.map { "provider: " + String($0.prefix(480)) }) ELSE delivery_error END
-                WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID) AND author <> 'shopper'
-                    AND CASE WHEN \(report.state.rawValue) = 'failed' THEN delivery IS DISTINCT FROM 'read'
-                        ELSE coalesce(array_position(\(order)::text[], delivery), 0)
-                            < coalesce(array_position(\(order)::text[], \(report.state.rawValue)::text), 0) END
-                RETURNING id::int
+                WITH updated AS (
+                    UPDATE messages SET delivery = \(report.state.rawValue),
+                        delivery_error = CASE WHEN \(report.state.rawValue) = 'failed' THEN 'provider: ' || \(error) ELSE delivery_error END
+                    WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID) AND author <> 'shopper'
+                        AND CASE WHEN \(report.state.rawValue) = 'failed' THEN delivery IS DISTINCT FROM 'read'
+                            ELSE coalesce(array_position(\(order)::text[], delivery), 0)
+                                < coalesce(array_position(\(order)::text[], \(report.state.rawValue)::text), 0) END
+                    RETURNING id),
+                kept AS (
+                    INSERT INTO early_delivery_reports (channel, channel_message_id, state, error)
+                    SELECT \(channel.rawValue), \(report.channelMessageID), \(report.state.rawValue), \(error)
+                    WHERE \(report.state.rawValue) <> 'queued' AND length(\(report.channelMessageID)) <= 200
+                        AND NOT EXISTS (SELECT 1 FROM messages
+                            WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID))
+                    ON CONFLICT DO NOTHING RETURNING 1)
+                SELECT id::int FROM updated
                 """) != nil
         }
+    }
+
+    /// Applies the reports that came before the send of message `id` was recorded (its provider id is now stored):
+    /// the furthest of them wins, as if they had come after ("read" over "failed" over "delivered").
+    static func applyEarlyReports(toMessage id: Int, on connection: TenantConnection) async throws {
+        try await connection.execute(
+            """
+            WITH early AS (
+                DELETE FROM early_delivery_reports e USING messages m
+                WHERE m.id = \(id) AND e.channel = m.channel AND e.channel_message_id = m.channel_message_id
+                RETURNING e.state, e.error),
+            best AS (
+                SELECT state, error FROM early
+                ORDER BY CASE state WHEN 'read' THEN 4 WHEN 'failed' THEN 3 WHEN 'delivered' THEN 2 ELSE 1 END DESC LIMIT 1)
+            UPDATE messages SET delivery = best.state,
+                delivery_error = CASE WHEN best.state = 'failed' THEN 'provider: ' || best.error ELSE delivery_error END
+            FROM best WHERE messages.id = \(id) AND messages.delivery = 'sent' AND best.state <> 'sent'
+            """)
     }
 }

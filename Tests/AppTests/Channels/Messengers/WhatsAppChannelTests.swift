@@ -128,6 +128,39 @@ struct WhatsAppChannelTests {
         }
     }
 
+    /// Meta can post a status before the send's own answer has been recorded (the webhook overtakes our write of the
+    /// wamid). Such a report is kept and applied when the send is recorded; one for a wamid that never comes is forgotten.
+    @Test func aStatusThatOvertakesTheSendIsAppliedWhenTheSendIsRecorded() async throws {
+        try await Self.withShop { env, shop in
+            try await env.withApp { client in
+                let wamid = shop.fake.nextMessageID(to: "79160000003")
+                #expect(
+                    try await shop.post(client, shop.hooks.status("delivered", messageID: wamid, recipient: "79160000003")).status == .ok)
+                #expect(try await shop.post(client, shop.hooks.status("read", messageID: wamid, recipient: "79160000003")).status == .ok)
+                let stray = "wamid.HBgLNzkxNjAwMDAwMDAVAgARGBJGQUtFLU5FVkVSLVNFTlQA"
+                #expect(try await shop.post(client, shop.hooks.status("sent", messageID: stray, recipient: "79160000003")).status == .ok)
+                #expect(try await shop.post(client, shop.hooks.text("Сколько идёт доставка?", from: "79160000003")).status == .ok)
+                let sent = try await shop.fake.waitForSends(1, to: "79160000003")
+                #expect(sent.first?.id == wamid)
+                for _ in 0..<100 where try await shop.deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(try await shop.deliveries(env).first?.0 == "read")
+            }
+            let kept = try await env.services.tenants.withTenant(shop.tenant) { tenant in
+                try await tenant.values(String.self, "SELECT channel_message_id FROM early_delivery_reports")
+            }
+            #expect(kept == ["wamid.HBgLNzkxNjAwMDAwMDAVAgARGBJGQUtFLU5FVkVSLVNFTlQA"])
+            // The daily retention job forgets reports over an hour old.
+            try await env.services.tenants.withTenant(shop.tenant) { tenant in
+                try await tenant.execute("UPDATE early_delivery_reports SET received_at = now() - interval '2 hours'")
+            }
+            _ = try await env.services.retention.apply(shop.tenant, logger: TestDatabase.logger)
+            let left = try await env.services.tenants.withTenant(shop.tenant) { tenant in
+                try await tenant.value(Int.self, "SELECT count(*)::int FROM early_delivery_reports")
+            }
+            #expect(left == 0)
+        }
+    }
+
     @Test func outsideTheWindowOnlyATemplateGoes() async throws {
         try await Self.withShop { env, shop in
             try await env.withApp { client in
