@@ -68,21 +68,24 @@ public struct AppServices: Sendable {
     public let channelConnections: ChannelConnectionStore
     public let channelClients: ChannelClients
     public let channelConnector: ChannelConnector
+    /// Where the host names of model addresses shops and agencies type are looked up (the system's resolver, or a test's).
+    public let modelHosts: HostAddresses
 
-    /// Builds everything. `resolver` replaces the system's DNS for domain checks (tests); `embeddings` is where vectors
-    /// come from (`Runtime.openEmbeddings`), nil for none.
+    /// Builds everything. `resolver` replaces the system's DNS for domain checks and `modelHosts` its look-up of model
+    /// addresses (tests); `embeddings` is where vectors come from (`Runtime.openEmbeddings`), nil for none.
     public static func make(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock = .system,
-        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil, embeddings: EmbeddingsEndpoint? = nil
+        resolver: (any DNSResolver)? = nil, challengeFetcher: (any ChallengeFetcher)? = nil, embeddings: EmbeddingsEndpoint? = nil,
+        modelHosts: HostAddresses? = nil
     ) async throws -> AppServices {
         try await AppServices(
             configuration: configuration, database: database, logger: logger, clock: clock, resolver: resolver,
-            challengeFetcher: challengeFetcher, embeddings: embeddings)
+            challengeFetcher: challengeFetcher, embeddings: embeddings, modelHosts: modelHosts)
     }
 
     private init(
         configuration: AppConfiguration, database: Database, logger: Logger, clock: WallClock, resolver: (any DNSResolver)?,
-        challengeFetcher: (any ChallengeFetcher)?, embeddings endpoint: EmbeddingsEndpoint?
+        challengeFetcher: (any ChallengeFetcher)?, embeddings endpoint: EmbeddingsEndpoint?, modelHosts: HostAddresses?
     ) async throws {
         self.configuration = configuration
         self.database = database
@@ -115,6 +118,7 @@ public struct AppServices: Sendable {
         branding = BrandingStore(database: database)
         brandAssets = BrandAssetStore(database: database)
         let dns = resolver ?? SystemDNSResolver(server: configuration.dnsServer)
+        self.modelHosts = modelHosts ?? .system
         let verifier = DomainVerifier(
             resolver: dns,
             fetcher: challengeFetcher

@@ -136,7 +136,7 @@ private func addPanelRoutes(to router: Router<AppRequestContext>, _ services: Ap
     BotFAQController(engine: s.botEngine, tenants: s.tenants, sessions: s.sessions, auditLog: s.auditLog, panels: panels)
         .addRoutes(to: routes)
     let modelTests = LLMConnectionTest(
-        models: s.chatModels, endpoints: LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts))
+        models: s.chatModels, endpoints: LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts, hosts: s.modelHosts))
     BotLLMController(
         tenants: s.tenants, secrets: s.secrets, tester: modelTests, sessions: s.sessions, auditLog: s.auditLog, panels: panels
     ).addRoutes(to: routes)
@@ -215,7 +215,7 @@ private func addAPIRoutes(to router: Router<AppRequestContext>, _ services: AppS
     ArticlesAPIController(articles: s.articles, tenants: s.tenants, directory: s.directory, auditLog: s.auditLog, texts: texts)
         .addRoutes(to: keyed)
     let bots = BotAPIAccess(tenants: s.tenants, directory: s.directory)
-    let endpoints = LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts)
+    let endpoints = LLMEndpointPolicy(allowPrivateHosts: s.configuration.allowPrivateModelHosts, hosts: s.modelHosts)
     let model = BotModelAPI(secrets: s.secrets, endpoints: endpoints)
     BotAPIController(bots: BotStore(), plans: s.plans, access: bots, auditLog: s.auditLog, model: model).addRoutes(to: keyed)
     let modelTests = LLMConnectionTest(models: s.chatModels, endpoints: endpoints)

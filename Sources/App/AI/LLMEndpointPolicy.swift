@@ -9,12 +9,31 @@ import Darwin
 /// Where shops and agencies may point a language model from the panel and the API: not at this installation's own
 /// network (a literal loopback, private, link-local or unspecified address, or `localhost`) unless the installation
 /// allows it (`VITRINA_LLM_PRIVATE_HOSTS=allow`), since the server makes the call. `tenants.yml` is the operator's and
-/// is not checked. A name that resolves to such an address is not caught here: only what is written in the address.
+/// is not checked. `check` reads what is written in the address; `leadsInside` also follows a new address's host name
+/// to the addresses it resolves to (when it is saved or tested). A name whose answer changes later (DNS rebinding) is
+/// beyond either: an egress firewall is the installation's answer to that.
 public struct LLMEndpointPolicy: Sendable {
     public let allowPrivateHosts: Bool
+    /// Where host names are looked up; nil looks none up.
+    public let hosts: HostAddresses?
 
-    public init(allowPrivateHosts: Bool) {
+    public init(allowPrivateHosts: Bool, hosts: HostAddresses? = nil) {
         self.allowPrivateHosts = allowPrivateHosts
+        self.hosts = hosts
+    }
+
+    /// The sentence for an address on the server's own network (the API's; the panels have theirs in the locales).
+    public static let insideSentence = "This address is on the server's own network; use the provider's public address."
+
+    /// Whether the host name of `baseURL` resolves to an address on the server's own network. The stored address
+    /// (`stored`: checked when it was saved, or the operator's) is not looked up again, nor is a literal address (`check`
+    /// decides those); a name that does not resolve within two seconds is not refused here (the call will say so).
+    public func leadsInside(_ baseURL: String?, stored: String? = nil) async -> Bool {
+        guard !allowPrivateHosts, let hosts, let baseURL, baseURL != stored, var host = URL(string: baseURL)?.host else { return false }
+        if host.hasPrefix("["), host.hasSuffix("]") { return false }
+        while host.hasSuffix(".") { host.removeLast() }
+        guard !host.isEmpty, Self.ipv4(host) == nil, !Self.isPrivate(host: host) else { return false }
+        return await hosts.addresses(of: host).contains { Self.isPrivate(host: $0) }
     }
 
     /// Refuses `baseURL` when its host is on the installation's own network (the sentence names the field).

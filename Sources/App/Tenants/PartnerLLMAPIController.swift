@@ -34,6 +34,11 @@ struct PartnerLLMAPIController: Sendable {
         try body.unknown.refuseUnknown()
         let change = try body.keyChange()
         let (store, secrets, auditLog, endpoints) = (store, secrets, auditLog, tester.endpoints)
+        // A new model address is looked up before the transaction (never a network wait with one open).
+        if let given = body.change.provider??.baseURL {
+            let stored = try await store.read(partnerID: partner.id, on: database).provider?.baseURL
+            if await endpoints.leadsInside(given, stored: stored) { throw BotModelAPI.inside("provider.base_url") }
+        }
         let saved = try await database.transaction(logger: context.logger) { transaction in
             let locked = try await store.read(partnerID: partner.id, lock: true, on: transaction)
             let provider = try body.provider(over: locked.provider, endpoints: endpoints)
@@ -68,6 +73,7 @@ struct PartnerLLMAPIController: Sendable {
         guard let provider = try body.provider(over: stored, endpoints: tester.endpoints) else {
             throw APIError(.conflict, "The agency gives no model: there is nothing to test.")
         }
+        if await tester.endpoints.leadsInside(provider.baseURL, stored: stored?.baseURL) { throw BotModelAPI.inside("provider.base_url") }
         let key: String
         do {
             key = try LLMEdit.testKey(change, stored: sealed, provider: provider, storedProvider: stored, secrets: secrets)

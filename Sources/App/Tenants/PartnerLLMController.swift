@@ -46,7 +46,12 @@ public struct PartnerLLMController: Sendable {
         var page = PartnerLLMPage(form: context.form)
         let (provider, errors) = page.provider(over: stored, endpoints: tester.endpoints, t: t)
         page.errors = errors
-        guard errors.isEmpty else { return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response }
+        if errors.isEmpty, await tester.endpoints.leadsInside(provider?.baseURL, stored: stored?.baseURL) {
+            page.errors["base_url"] = t["llm_error_private"]
+        }
+        guard page.errors.isEmpty else {
+            return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response
+        }
         let (store, secrets, auditLog, change, panel) = (store, secrets, auditLog, page.keyChange, context.panel)
         do {
             try await database.transaction(logger: context.logger) { transaction in
@@ -76,7 +81,12 @@ public struct PartnerLLMController: Sendable {
         var page = PartnerLLMPage(form: context.form)
         let (typed, errors) = page.provider(over: stored, endpoints: tester.endpoints, t: t)
         page.errors = errors
-        guard errors.isEmpty else { return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response }
+        if errors.isEmpty, await tester.endpoints.leadsInside(typed?.baseURL, stored: stored?.baseURL) {
+            page.errors["base_url"] = t["llm_error_private"]
+        }
+        guard page.errors.isEmpty else {
+            return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response
+        }
         guard let provider = typed else {
             page.result = LLMTestView(ok: false, text: t["llm_test_nothing"] ?? "")
             return render(page, provider: stored, sealed: sealed, context).response

@@ -37,3 +37,30 @@ struct LLMEndpointPolicyTests {
         #expect(throws: ConfigurationError.self) { try AppConfiguration.fromEnvironment(["VITRINA_LLM_PRIVATE_HOSTS": "maybe"]) }
     }
 }
+
+@Suite("Model endpoints: names that lead inside")
+struct LLMEndpointNamesTests {
+    @Test func aNameIsFollowedToItsAddressesAndTheStoredAddressIsNotLookedUpAgain() async {
+        let policy = LLMEndpointPolicy(allowPrivateHosts: false, hosts: TestHosts.addresses)
+        #expect(await policy.leadsInside("https://llm.corp.example/v1"))
+        #expect(await policy.leadsInside("http://metadata.cloud.example./latest"))
+        #expect(await !policy.leadsInside("https://llm.public.example/v1"))
+        // A name that does not resolve is for the call to report; the stored address was checked when it was saved.
+        #expect(await !policy.leadsInside("https://nowhere.example/v1"))
+        #expect(await !policy.leadsInside("https://llm.corp.example/v1", stored: "https://llm.corp.example/v1"))
+        #expect(await !policy.leadsInside(nil))
+        #expect(await !LLMEndpointPolicy(allowPrivateHosts: true, hosts: TestHosts.addresses).leadsInside("https://llm.corp.example/v1"))
+    }
+
+    @Test func theSystemsResolverIsAskedAndAHangingOneIsNotWaitedForPastTheDeadline() async {
+        // getaddrinfo, as the HTTP client: /etc/hosts knows localhost.
+        #expect(await HostAddresses.system.addresses(of: "localhost").contains { LLMEndpointPolicy.isPrivate(host: $0) })
+        let hanging = HostAddresses { _ in
+            try await Task.sleep(for: .seconds(30))
+            return ["10.0.0.1"]
+        }
+        let started = ContinuousClock.now
+        #expect(await hanging.addresses(of: "slow.example", within: .milliseconds(200)).isEmpty)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+}

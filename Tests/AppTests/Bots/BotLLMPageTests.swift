@@ -188,6 +188,8 @@ struct BotLLMPageTests {
                 for url in [
                     "http://127.0.0.1:8080/v1", "http://localhost:11434/v1", "http://169.254.169.254/latest", "http://[::1]/v1",
                     "http://10.1.2.3/v1",
+                    // Names that lead there (TestHosts: one resolves to 10.20.30.40, one to the cloud's metadata address).
+                    "https://llm.corp.example/v1", "http://metadata.cloud.example./latest",
                 ] {
                     try await browser.get("/admin/bot/model")
                     let refused = try await browser.post("/admin/bot/model", Self.own(url))
@@ -199,6 +201,13 @@ struct BotLLMPageTests {
                 }
             }
             #expect(try await Self.stored(env, tenant).0.provider == nil)
+            try await env.withApp { client throws in
+                var browser = Browser(client, host: "acme.vitrina.test")
+                try await browser.signIn("adam@acme.test", Self.password)
+                try await browser.get("/admin/bot/model")
+                #expect(try await browser.post("/admin/bot/model", Self.own("https://llm.public.example/v1")).status == .seeOther)
+            }
+            #expect(try await Self.stored(env, tenant).0.provider?.baseURL == "https://llm.public.example/v1")
             try await env.withApp(configure: { $0.allowPrivateModelHosts = true }) { client throws in
                 var browser = Browser(client, host: "acme.vitrina.test")
                 try await browser.signIn("adam@acme.test", Self.password)

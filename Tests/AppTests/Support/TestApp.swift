@@ -19,7 +19,7 @@ extension TestEnvironment {
         configure(&configuration)
         let appServices = try await AppServices.make(
             configuration: configuration, database: database, logger: logger, clock: services.clock,
-            resolver: services.domains.verifier.resolver, embeddings: embeddings)
+            resolver: services.domains.verifier.resolver, embeddings: embeddings, modelHosts: services.modelHosts)
         let app = try await buildApplication(appServices, metrics: TestMetrics.registry)
         return try await app.test(.router) { client in try await body(client) }
     }
@@ -33,7 +33,7 @@ extension TestEnvironment {
         configuration.port = 0
         let appServices = try await AppServices.make(
             configuration: configuration, database: database, logger: TestDatabase.logger, clock: services.clock,
-            resolver: services.domains.verifier.resolver)
+            resolver: services.domains.verifier.resolver, modelHosts: services.modelHosts)
         let app = try await buildApplication(appServices, metrics: TestMetrics.registry)
         return try await app.test(.live) { client in try await body(client, try #require(client.port)) }
     }

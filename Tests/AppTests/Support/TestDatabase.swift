@@ -152,7 +152,7 @@ struct TestEnvironment: Sendable {
         let database = try Database(url: url, poolSize: config.databasePoolSize, logger: TestDatabase.logger)
         let services = try await AppServices.make(
             configuration: config, database: database, logger: TestDatabase.logger, clock: clock, resolver: resolver,
-            embeddings: embeddings)
+            embeddings: embeddings, modelHosts: TestHosts.addresses)
         let environment = TestEnvironment(services: services, url: url)
         let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
@@ -211,4 +211,16 @@ extension TestEnvironment {
             queue: services.jobs, registry: services.jobRegistry, directory: services.directory, database: services.database,
             concurrency: concurrency, logger: TestDatabase.logger)
     }
+}
+
+/// The host names model addresses in tests lead to, instead of the machine's DNS (tests never wait on a resolver):
+/// two names inside the installation's network; any other name resolves to nothing.
+enum TestHosts {
+    static let table = [
+        "llm.corp.example": ["10.20.30.40"],
+        "metadata.cloud.example": ["169.254.169.254", "2001:db8::1"],
+        "llm.public.example": ["93.184.216.34"],
+    ]
+
+    static let addresses = HostAddresses { table[$0.lowercased()] ?? [] }
 }

@@ -51,6 +51,7 @@ struct BotAPIController: Sendable {
                 throw APIError.validation([FieldProblem(field: "llm.api_key", message: "Set the key with PUT once the bot exists.")])
             }
             bot.llm = try llm.settings(over: bot.llm, endpoints: model.endpoints)
+            if await model.endpoints.leadsInside(bot.llm.provider?.baseURL) { throw BotModelAPI.inside() }
         }
         let (plans, new) = (plans, bot)
         do {
@@ -88,6 +89,12 @@ struct BotAPIController: Sendable {
         let change = try await APIJSON.decode(BotSettingsChange.self, from: request, nullable: BotSettingsChange.nullable)
         try change.unknown.refuseUnknown()
         let model = model
+        // A new model address is looked up before the transaction (never a network wait with one open).
+        if let given = change.llm?.provider??.baseURL {
+            let bots = bots
+            let stored = try await access.read(tenant, context) { try await Self.find(slug, bots, on: $0)?.llm.provider?.baseURL }
+            if await model.endpoints.leadsInside(given, stored: stored) { throw BotModelAPI.inside() }
+        }
         let updated = try await access.write(tenant, context, field: "bot") { connection -> (Bot, Bool)? in
             guard var bot = try await Self.find(slug, bots, on: connection) else { return nil }
             try change.apply(to: &bot)

@@ -30,6 +30,9 @@ struct BotLLMAPIController: Sendable {
         }
         let key = try change.keyChange()
         let settings = try change.settings(over: current.bot.llm, endpoints: model.endpoints)
+        if await model.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL) {
+            throw BotModelAPI.inside()
+        }
         let target = try self.target(settings, key: key, current: current)
         if let wait = tester.take("key:" + context.key.id.uuidString) {
             throw APIError(

@@ -191,6 +191,11 @@ struct BotModelAPI: Sendable {
     let secrets: SecretBox
     let endpoints: LLMEndpointPolicy
 
+    /// The refusal of a model address whose host name leads to the server's own network.
+    static func inside(_ field: String = "llm.provider.base_url") -> APIError {
+        APIError.validation([FieldProblem(field: field, message: LLMEndpointPolicy.insideSentence)])
+    }
+
     /// Applies `change` to `bot` and writes its settings and key in the caller's transaction, with an audit entry.
     func apply(
         _ change: BotLLMChange, to bot: inout Bot, context: APIRequestContext, auditLog: AuditLog, on connection: TenantConnection

@@ -47,7 +47,12 @@ public struct BotLLMController: Sendable {
         page.slug = current.bot.slug
         let (settings, errors) = page.settings(over: current.bot.llm, endpoints: tester.endpoints, t: t)
         page.errors = errors
-        guard errors.isEmpty else { return render(page, current, context, status: .unprocessableContent).response }
+        if errors.isEmpty,
+            await tester.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL)
+        {
+            page.errors["base_url"] = t["llm_error_private"]
+        }
+        guard page.errors.isEmpty else { return render(page, current, context, status: .unprocessableContent).response }
         let (bot, models, secrets, auditLog, change) = (current.bot, models, secrets, auditLog, page.keyChange)
         let panel = context.panel
         do {
@@ -79,7 +84,12 @@ public struct BotLLMController: Sendable {
         page.slug = current.bot.slug
         let (settings, errors) = page.settings(over: current.bot.llm, endpoints: tester.endpoints, t: t)
         page.errors = errors
-        guard errors.isEmpty else { return render(page, current, context, status: .unprocessableContent).response }
+        if errors.isEmpty,
+            await tester.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL)
+        {
+            page.errors["base_url"] = t["llm_error_private"]
+        }
+        guard page.errors.isEmpty else { return render(page, current, context, status: .unprocessableContent).response }
         if let wait = tester.take("user:" + context.panel.user.user.id.uuidString) {
             page.result = LLMTestView(ok: false, text: (t["llm_test_throttled"] ?? "").replacingOccurrences(of: "%s", with: String(wait)))
             var response = render(page, current, context, status: .tooManyRequests).response

@@ -91,6 +91,37 @@ struct BotLLMAPITests {
         }
     }
 
+    /// A host name that resolves to the server's own network is refused like the address itself: on a change, on a new
+    /// bot, and for a test (TestHosts says where the names lead).
+    @Test func aNameThatLeadsToTheServersNetworkIsRefusedLikeTheAddress() async throws {
+        try await TestEnvironment.with { env in
+            let tenant = try await makeBotShop(env, "tea")
+            let token = try await env.tenantKey("tea")
+            try await env.withApp { client throws in
+                let api = APIClient(client, token: token)
+                for url in ["https://llm.corp.example/v1", "http://METADATA.cloud.example./latest"] {
+                    let llm = #"{"mode": "own", "provider": {"kind": "openai", "base_url": "\#(url)", "model": "m"}, "api_key": "sk-1"}"#
+                    let changed = try await api.call(.put, "/api/v1/bot", json: #"{"llm": \#(llm)}"#)
+                    #expect(changed.problemFields == ["llm.provider.base_url"] && changed.text.contains("own network"), "\(url)")
+                    let tested = try await api.call(.post, "/api/v1/bot/llm/test", json: llm)
+                    #expect(tested.problemFields == ["llm.provider.base_url"], "\(url)")
+                    let provider = #"{"kind": "openai", "base_url": "\#(url)", "model": "m"}"#
+                    let created = try await api.call(
+                        .post, "/api/v1/bots", json: #"{"slug": "second", "llm": {"mode": "own", "provider": \#(provider)}}"#)
+                    #expect(created.problemFields == ["llm.provider.base_url"], "\(url)")
+                }
+                let publicProvider = #"{"kind": "openai", "base_url": "https://llm.public.example/v1", "model": "m"}"#
+                let fine = try await api.call(
+                    .put, "/api/v1/bot", json: #"{"llm": {"mode": "own", "provider": \#(publicProvider), "api_key": "sk-1"}}"#)
+                #expect(fine.status == .ok)
+            }
+            let stored = try await env.services.tenants.withTenant(tenant) { try await BotStore().find(id: nil, on: $0) }
+            #expect(stored?.llm.provider?.baseURL == "https://llm.public.example/v1")
+            let bots = try await env.services.tenants.withTenant(tenant) { try await $0.value(Int.self, "SELECT count(*)::int FROM bots") }
+            #expect(bots == 1)
+        }
+    }
+
     /// `llm.provider.embeddings` and `embedding_model` are shown and accepted, as the top-level `embeddings` says them.
     @Test func theProvidersEmbeddingsRoundTripInTheProvider() async throws {
         try await TestEnvironment.with { env in
