@@ -118,7 +118,7 @@ public struct AppServices: Sendable {
         branding = BrandingStore(database: database)
         brandAssets = BrandAssetStore(database: database)
         let dns = resolver ?? SystemDNSResolver(server: configuration.dnsServer)
-        self.modelHosts = modelHosts ?? .system
+        self.modelHosts = modelHosts ?? .system()
         let verifier = DomainVerifier(
             resolver: dns,
             fetcher: challengeFetcher

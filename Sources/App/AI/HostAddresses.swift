@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -7,33 +8,46 @@ import Darwin
 #endif
 
 /// The addresses a host name leads to, as the HTTP client will find them (`getaddrinfo`: /etc/hosts, then DNS), or as a
-/// test's resolver says. Used to refuse a model address whose name leads to the server's own network.
+/// test's table says. Used to refuse a model address whose name leads to the server's own network.
 public struct HostAddresses: Sendable {
     let lookup: @Sendable (String) async throws -> [String]
+    /// Look-ups in flight, and the most allowed at once (each system look-up holds a thread until the resolver answers).
+    private let inFlight = InFlight()
+    let limit: Int
 
-    public init(lookup: @escaping @Sendable (String) async throws -> [String]) {
+    public init(limit: Int = 16, lookup: @escaping @Sendable (String) async throws -> [String]) {
+        self.limit = limit
         self.lookup = lookup
     }
 
     /// The system's resolver, each look-up on a thread of its own: a resolver that hangs holds neither a task thread
     /// nor the pool that hashes passwords.
-    public static let system = HostAddresses { name in
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: resolve(name)) }
+    public static func system(limit: Int = 16) -> HostAddresses {
+        HostAddresses(limit: limit) { name in
+            try await withCheckedThrowingContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: resolve(name)) }
+            }
         }
     }
 
-    /// The addresses of `name`, or none when it does not resolve within `deadline` (the caller then decides without them).
+    /// The addresses of `name`, or none when it does not resolve within `deadline` or too many look-ups are in flight
+    /// (the caller then decides without them). Returns by the deadline even when the resolver is still at work: the
+    /// look-up's thread ends on its own, and its answer is dropped.
     public func addresses(of name: String, within deadline: Duration = .seconds(2)) async -> [String] {
-        let lookup = self.lookup
-        return await withTaskGroup(of: [String]?.self) { group in
-            group.addTask { try? await lookup(name) }
-            group.addTask {
-                try? await Task.sleep(for: deadline)
-                return nil
+        guard inFlight.enter(limit: limit) else { return [] }
+        let (lookup, inFlight) = (self.lookup, self.inFlight)
+        return await withCheckedContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            let work = Task {
+                let found = (try? await lookup(name)) ?? []
+                inFlight.leave()
+                answer.give(found)
             }
-            defer { group.cancelAll() }
-            return (await group.next() ?? nil) ?? []
+            Task {
+                try? await Task.sleep(for: deadline)
+                answer.give([])
+                work.cancel()
+            }
         }
     }
 
@@ -58,5 +72,34 @@ public struct HostAddresses: Sendable {
             node = entry.pointee.ai_next
         }
         return found
+    }
+}
+
+/// A count of look-ups in flight, shared by the copies of one `HostAddresses`.
+private final class InFlight: Sendable {
+    private let count = Mutex(0)
+
+    func enter(limit: Int) -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { count.withLock { $0 -= 1 } }
+}
+
+/// A continuation resumed by whichever comes first (the answer or the deadline), exactly once.
+private final class FirstAnswer: Sendable {
+    private let continuation: Mutex<CheckedContinuation<[String], Never>?>
+
+    init(_ continuation: CheckedContinuation<[String], Never>) { self.continuation = Mutex(continuation) }
+
+    func give(_ value: [String]) {
+        continuation.withLock { waiting in
+            waiting?.resume(returning: value)
+            waiting = nil
+        }
     }
 }

@@ -35,7 +35,7 @@ struct PartnerLLMAPIController: Sendable {
         let change = try body.keyChange()
         let (store, secrets, auditLog, endpoints) = (store, secrets, auditLog, tester.endpoints)
         // A new model address is looked up before the transaction (never a network wait with one open).
-        if let given = body.change.provider??.baseURL {
+        if let given = body.change.provider??.baseURL?.apiText {
             let stored = try await store.read(partnerID: partner.id, on: database).provider?.baseURL
             if await endpoints.leadsInside(given, stored: stored) { throw BotModelAPI.inside("provider.base_url") }
         }
@@ -73,7 +73,6 @@ struct PartnerLLMAPIController: Sendable {
         guard let provider = try body.provider(over: stored, endpoints: tester.endpoints) else {
             throw APIError(.conflict, "The agency gives no model: there is nothing to test.")
         }
-        if await tester.endpoints.leadsInside(provider.baseURL, stored: stored?.baseURL) { throw BotModelAPI.inside("provider.base_url") }
         let key: String
         do {
             key = try LLMEdit.testKey(change, stored: sealed, provider: provider, storedProvider: stored, secrets: secrets)
@@ -86,6 +85,8 @@ struct PartnerLLMAPIController: Sendable {
             throw APIError(
                 .rateLimited, "At most 10 connection tests a minute per key. Retry after \(wait) s.", headers: [.retryAfter: String(wait)])
         }
+        // Looked up once the test is counted: a look-up is work a key may not ask for without limit.
+        if await tester.endpoints.leadsInside(provider.baseURL, stored: stored?.baseURL) { throw BotModelAPI.inside("provider.base_url") }
         let outcome = await tester.run(provider, key: key, logger: context.logger)
         return APIJSON.response(LLMConnectionTest.ResultJSON(outcome, provider: provider))
     }

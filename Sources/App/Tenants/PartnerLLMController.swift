@@ -81,12 +81,7 @@ public struct PartnerLLMController: Sendable {
         var page = PartnerLLMPage(form: context.form)
         let (typed, errors) = page.provider(over: stored, endpoints: tester.endpoints, t: t)
         page.errors = errors
-        if errors.isEmpty, await tester.endpoints.leadsInside(typed?.baseURL, stored: stored?.baseURL) {
-            page.errors["base_url"] = t["llm_error_private"]
-        }
-        guard page.errors.isEmpty else {
-            return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response
-        }
+        guard errors.isEmpty else { return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response }
         guard let provider = typed else {
             page.result = LLMTestView(ok: false, text: t["llm_test_nothing"] ?? "")
             return render(page, provider: stored, sealed: sealed, context).response
@@ -96,6 +91,11 @@ public struct PartnerLLMController: Sendable {
             var response = render(page, provider: stored, sealed: sealed, context, status: .tooManyRequests).response
             response.headers[.retryAfter] = String(wait)
             return response
+        }
+        // Looked up once the test is counted: a look-up is work a person may not ask for without limit.
+        if await tester.endpoints.leadsInside(provider.baseURL, stored: stored?.baseURL) {
+            page.errors["base_url"] = t["llm_error_private"]
+            return render(page, provider: stored, sealed: sealed, context, status: .unprocessableContent).response
         }
         let key: String
         do {

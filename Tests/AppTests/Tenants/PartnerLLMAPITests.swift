@@ -65,6 +65,8 @@ struct PartnerLLMAPITests {
                 // A name that leads there (TestHosts) is refused the same way, to save or to test.
                 let named = #"{"provider": {"base_url": "https://llm.corp.example/v1"}, "api_key": "sk-x"}"#
                 #expect(try await api.call(.put, "/api/v1/partner/llm", json: named).problemFields == ["provider.base_url"])
+                let padded = #"{"provider": {"base_url": " https://llm.corp.example/v1 "}, "api_key": "sk-x"}"#
+                #expect(try await api.call(.put, "/api/v1/partner/llm", json: padded).problemFields == ["provider.base_url"])
                 #expect(try await api.call(.post, "/api/v1/partner/llm/test", json: named).problemFields == ["provider.base_url"])
                 let unknown = try await api.call(.put, "/api/v1/partner/llm", json: #"{"mode": "own", "provider": {"ca_bundle": "/x"}}"#)
                 #expect(unknown.problemFields == ["mode", "provider.ca_bundle"])

@@ -90,7 +90,7 @@ struct BotAPIController: Sendable {
         try change.unknown.refuseUnknown()
         let model = model
         // A new model address is looked up before the transaction (never a network wait with one open).
-        if let given = change.llm?.provider??.baseURL {
+        if let given = change.llm?.provider??.baseURL?.apiText {
             let bots = bots
             let stored = try await access.read(tenant, context) { try await Self.find(slug, bots, on: $0)?.llm.provider?.baseURL }
             if await model.endpoints.leadsInside(given, stored: stored) { throw BotModelAPI.inside() }

@@ -30,13 +30,14 @@ struct BotLLMAPIController: Sendable {
         }
         let key = try change.keyChange()
         let settings = try change.settings(over: current.bot.llm, endpoints: model.endpoints)
-        if await model.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL) {
-            throw BotModelAPI.inside()
-        }
         let target = try self.target(settings, key: key, current: current)
         if let wait = tester.take("key:" + context.key.id.uuidString) {
             throw APIError(
                 .rateLimited, "At most 10 connection tests a minute per key. Retry after \(wait) s.", headers: [.retryAfter: String(wait)])
+        }
+        // Looked up once the test is counted: a look-up is work a key may not ask for without limit.
+        if await model.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL) {
+            throw BotModelAPI.inside()
         }
         let outcome = await tester.run(target.provider, key: target.key, logger: context.logger)
         let result = LLMConnectionTest.ResultJSON(outcome, provider: target.provider)

@@ -84,17 +84,17 @@ public struct BotLLMController: Sendable {
         page.slug = current.bot.slug
         let (settings, errors) = page.settings(over: current.bot.llm, endpoints: tester.endpoints, t: t)
         page.errors = errors
-        if errors.isEmpty,
-            await tester.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL)
-        {
-            page.errors["base_url"] = t["llm_error_private"]
-        }
-        guard page.errors.isEmpty else { return render(page, current, context, status: .unprocessableContent).response }
+        guard errors.isEmpty else { return render(page, current, context, status: .unprocessableContent).response }
         if let wait = tester.take("user:" + context.panel.user.user.id.uuidString) {
             page.result = LLMTestView(ok: false, text: (t["llm_test_throttled"] ?? "").replacingOccurrences(of: "%s", with: String(wait)))
             var response = render(page, current, context, status: .tooManyRequests).response
             response.headers[.retryAfter] = String(wait)
             return response
+        }
+        // Looked up once the test is counted: a look-up is work a person may not ask for without limit.
+        if await tester.endpoints.leadsInside(settings.provider?.baseURL, stored: current.bot.llm.provider?.baseURL) {
+            page.errors["base_url"] = t["llm_error_private"]
+            return render(page, current, context, status: .unprocessableContent).response
         }
         let target: (LLMProvider, String)
         switch settings.mode {

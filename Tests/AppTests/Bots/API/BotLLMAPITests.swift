@@ -99,7 +99,8 @@ struct BotLLMAPITests {
             let token = try await env.tenantKey("tea")
             try await env.withApp { client throws in
                 let api = APIClient(client, token: token)
-                for url in ["https://llm.corp.example/v1", "http://METADATA.cloud.example./latest"] {
+                // Spaces around the address are trimmed before it is stored: the look-up reads it as stored.
+                for url in ["https://llm.corp.example/v1", "http://METADATA.cloud.example./latest", "  https://llm.corp.example/v1 "] {
                     let llm = #"{"mode": "own", "provider": {"kind": "openai", "base_url": "\#(url)", "model": "m"}, "api_key": "sk-1"}"#
                     let changed = try await api.call(.put, "/api/v1/bot", json: #"{"llm": \#(llm)}"#)
                     #expect(changed.problemFields == ["llm.provider.base_url"] && changed.text.contains("own network"), "\(url)")
