@@ -3,7 +3,7 @@
 ALTER TABLE messages ADD COLUMN sent_parts text[] CHECK (cardinality(sent_parts) <= 100);
 
 -- Delivery reports that overtook the send they report on: WhatsApp can post a wamid's status before our own write of
--- that wamid has committed. Recording the send applies them; the daily retention job forgets those over an hour old
+-- that wamid has committed. Recording the send applies them; the daily retention job deletes those over an hour old
 -- (reports on messages that are not ours, or on the later parts of a long text).
 CREATE TABLE early_delivery_reports (
     channel text NOT NULL,

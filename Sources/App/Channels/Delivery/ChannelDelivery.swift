@@ -234,6 +234,11 @@ public struct ChannelDelivery: Sendable {
             switch outcome {
             case .sent(let ids):
                 let first = ids.first.map { connection?.kind == .telegram ? "out:\(connection?.id ?? 0):\($0)" : $0 }
+                // WhatsApp's statuses on this id wait until this records it (see `ChannelIntake.lockReports`).
+                if let connection, connection.kind == .whatsapp, let first {
+                    try await ChannelIntake.lockReports(
+                        on: first, channel: connection.kind.conversationChannel, connection: tenantConnection)
+                }
                 try await tenantConnection.execute(
                     """
                     UPDATE messages SET delivery = 'sent', delivery_error = NULL, sent_parts = NULL,

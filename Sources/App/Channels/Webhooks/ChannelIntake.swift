@@ -83,7 +83,8 @@ public struct ChannelIntake: Sendable {
         let order = ["queued", "sent", "delivered", "read"]
         let error = report.error.map { String(Self.prefix($0, 480)) }
         return try await tenants.withTenant(tenant, logger: logger) { connection in
-            try await connection.value(
+            try await Self.lockReports(on: report.channelMessageID, channel: channel, connection: connection)
+            return try await connection.value(
                 Int.self,
                 """
                 WITH updated AS (
@@ -104,6 +105,15 @@ public struct ChannelIntake: Sendable {
                 SELECT id::int FROM updated
                 """) != nil
         }
+    }
+
+    /// Serialises a report on `id` with the recording of the send that gave `id`, until the transaction ends: without it,
+    /// a report whose statement began before the send's record committed, and committed after the record had looked
+    /// for early reports, would be kept and never applied. A separate statement, so that the next one sees the other
+    /// side's commit.
+    static func lockReports(on id: String, channel: ConversationChannel, connection: TenantConnection) async throws {
+        try await connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || \(channel.rawValue) || ':' || \(id), 0))")
     }
 
     /// Applies the reports that came before the send of message `id` was recorded (its provider id is now stored):

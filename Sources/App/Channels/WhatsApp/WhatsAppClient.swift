@@ -52,7 +52,8 @@ public struct WhatsAppClient: MessengerClient {
         // Pieces an earlier try sent (each answered with one wamid) are not sent again.
         for outgoing in requests.dropFirst(progress.sent.count) {
             switch await post(outgoing, phone: phone, token: token) {
-            // One id per piece, so that the count says how many went (Meta answers one; an empty answer still went).
+            // One id per piece, so that the count says how many went (Meta answers one; an empty answer still went, and
+            // is left out of the ids the message is known by).
             case .sent(let ids): progress.add(ids.first ?? "")
             // A later piece's failure is the message's: the job decides, as for the first.
             case let other: return other
