@@ -15,6 +15,13 @@ struct AliceTurn: Sendable {
 
     var shopper: String { alice.shopper ?? "" }
 
+    /// What is said is decided this long before the deadline: marking the answer heard and writing the response come
+    /// after, and must land within the deadline too (on a loaded machine they took tens of milliseconds).
+    static let finishing = Duration.milliseconds(150)
+
+    /// When the turn stops waiting for an answer.
+    var decideBy: ContinuousClock.Instant { deadline - Self.finishing }
+
     /// What to say, and the language to say it in.
     func answer() async throws -> (AliceSpeech, BotLanguage) {
         let intent = AliceIntent.classify(alice)
@@ -35,7 +42,7 @@ struct AliceTurn: Sendable {
         if intent == .followUp {
             if !unheard.isEmpty { return (said(unheard), language(of: unheard)) }
             if try await store.awaitingAnswer(botID: connection.botID, shopper: shopper, tenant: tenant, logger: logger) {
-                let late = try await AliceBudget.poll(until: deadline) {
+                let late = try await AliceBudget.poll(until: decideBy) {
                     let found = try await store.claimUnheard(botID: connection.botID, shopper: shopper, tenant: tenant, logger: logger)
                     return found.isEmpty ? nil : found
                 }
@@ -54,7 +61,7 @@ struct AliceTurn: Sendable {
             text: words, channel: .alice, externalContactID: shopper, channelMessageID: alice.dedupeKey, botID: connection.botID)
         let work = Task { [engine, tenant, logger] in try await engine.reply(to: message, in: tenant, logger: logger) }
         let guess = BotLanguage.detect(words) ?? .ru
-        switch await AliceBudget.race(work, until: deadline) {
+        switch await AliceBudget.race(work, until: decideBy) {
         case .none:
             Task { [logger] in
                 if case .failure(let error) = await work.result {
@@ -75,7 +82,7 @@ struct AliceTurn: Sendable {
     func speech(for reply: BotReply) async throws -> AliceSpeech {
         var answer = AliceSpeech([])
         if reply.duplicate {
-            let stored = try await AliceBudget.poll(until: deadline) {
+            let stored = try await AliceBudget.poll(until: decideBy) {
                 try await store.answer(toTurn: alice.dedupeKey, tenant: tenant, logger: logger)
             }
             if let stored { answer = said([stored]) } else if reply.state.botAnswers { return oneMoment(reply.language) }
