@@ -18,19 +18,21 @@ run: deps
 FILTER_ARGS = $(if $(FILTER),--filter '$(FILTER)')
 # A test run that has not finished after this many seconds is stopped, naming the tests that never finished.
 TEST_TIMEOUT ?= 1200
+# The contract run (scripts/api-contract.py) on a throwaway PostgreSQL of its own.
+CONTRACT = VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py
 
 ## Install the missing system packages, start a throwaway PostgreSQL, run every test.
 test: deps
 	@scripts/install-deps.sh dnsmasq python3-venv php
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh scripts/watchdog.sh $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(FILTER_ARGS)
-	$(if $(FILTER),,VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py)
+	$(if $(FILTER),,$(CONTRACT))
 
 ## The API's contract alone: schemathesis against a server of its own, with a partner key and a shop key (docs/API.md).
 contract: deps
 	@scripts/install-deps.sh python3-venv
 	$(SWIFT) build --product vitrina
-	VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py
+	$(CONTRACT)
 
 ## The long fuzz (docs/API.md): schemathesis with many examples per operation and ten minutes of fuzzing and stateful
 ## testing per key, then the messenger webhooks with FUZZ_ROUNDS malformed, oversized and wrongly signed bodies each.
@@ -38,7 +40,7 @@ FUZZ_ROUNDS ?= 2000
 fuzz: deps
 	@scripts/install-deps.sh dnsmasq python3-venv
 	$(SWIFT) build --build-tests
-	VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh scripts/api-contract.py --long
+	$(CONTRACT) --long
 	VITRINA_FUZZ_ROUNDS=$(FUZZ_ROUNDS) VITRINA_TEST_EMBEDDINGS=off scripts/with-test-postgres.sh $(SWIFT) test --skip-build --filter WebhookFuzzTests
 
 ## The tests that need no database (parsers, page models, the permission matrix, ...): seconds, no PostgreSQL.

@@ -50,7 +50,7 @@ struct APIKeysCommand: AsyncParsableCommand {
                 guard (partner == nil) != (tenant == nil) else { throw CLIError.usage("Give exactly one of --partner or --tenant.") }
                 let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 100,
-                    !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                    !trimmed.unicodeScalars.contains(where: \.isASCIIControl)
                 else {
                     throw CLIError.usage("--name must be 1 to 100 characters, without control characters.")
                 }

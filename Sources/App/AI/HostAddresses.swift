@@ -36,19 +36,11 @@ public struct HostAddresses: Sendable {
     public func addresses(of name: String, within deadline: Duration = .seconds(2)) async -> [String] {
         guard inFlight.enter(limit: limit) else { return [] }
         let (lookup, inFlight) = (self.lookup, self.inFlight)
-        return await withCheckedContinuation { continuation in
-            let answer = FirstAnswer(continuation)
-            let work = Task {
-                let found = (try? await lookup(name)) ?? []
-                inFlight.leave()
-                answer.give(found)
-            }
-            Task {
-                try? await Task.sleep(for: deadline)
-                answer.give([])
-                work.cancel()
-            }
+        let work = Task {
+            defer { inFlight.leave() }
+            return try await lookup(name)
         }
+        return (try? await Deadline.race(work, until: .now + deadline)?.get()) ?? []
     }
 
     /// Every address `getaddrinfo` gives for `name`, written numerically.
@@ -88,18 +80,4 @@ private final class InFlight: Sendable {
     }
 
     func leave() { count.withLock { $0 -= 1 } }
-}
-
-/// A continuation resumed by whichever comes first (the answer or the deadline), exactly once.
-private final class FirstAnswer: Sendable {
-    private let continuation: Mutex<CheckedContinuation<[String], Never>?>
-
-    init(_ continuation: CheckedContinuation<[String], Never>) { self.continuation = Mutex(continuation) }
-
-    func give(_ value: [String]) {
-        continuation.withLock { waiting in
-            waiting?.resume(returning: value)
-            waiting = nil
-        }
-    }
 }

@@ -29,17 +29,16 @@ public struct LLMEndpointPolicy: Sendable {
     /// (`stored`: checked when it was saved, or the operator's) is not looked up again, nor is a literal address (`check`
     /// decides those); a name that does not resolve within two seconds is not refused here (the call will say so).
     public func leadsInside(_ baseURL: String?, stored: String? = nil) async -> Bool {
-        guard !allowPrivateHosts, let hosts, let baseURL, baseURL != stored, var host = URL(string: baseURL)?.host else { return false }
-        if host.hasPrefix("["), host.hasSuffix("]") { return false }
-        while host.hasSuffix(".") { host.removeLast() }
-        guard !host.isEmpty, Self.ipv4(host) == nil, !Self.isPrivate(host: host) else { return false }
+        guard !allowPrivateHosts, let hosts, let baseURL, baseURL != stored, let host = URL(string: baseURL)?.host,
+            !host.hasPrefix("["), Self.ipv4(host) == nil, !Self.isPrivate(host: host)
+        else { return false }
         return await hosts.addresses(of: host).contains { Self.isPrivate(host: $0) }
     }
 
     /// Refuses `baseURL` when its host is on the installation's own network (the sentence names the field).
     public func check(_ baseURL: String) throws {
         guard !allowPrivateHosts, let host = URL(string: baseURL)?.host, Self.isPrivate(host: host) else { return }
-        throw BotSettingsError("llm.base_url: this address is on the server's own network; use the provider's public address.")
+        throw BotSettingsError("llm.base_url: " + Self.insideSentence.prefix(1).lowercased() + Self.insideSentence.dropFirst())
     }
 
     /// Whether `host` is `localhost` (or below it) or a literal address of loopback, a private or shared range,

@@ -15,16 +15,7 @@ struct APIProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             var problem = APIError.from(error, context: context)
-            if problem.kind == .notFound, !(error is APIError) {
-                let allowed = routes.methods(for: request.uri.path)
-                if !allowed.isEmpty {
-                    problem = APIError(
-                        .methodNotAllowed, "\(request.method.rawValue) is not allowed here.",
-                        headers: [.allow: allowed.map(\.rawValue).sorted().joined(separator: ", ")])
-                } else {
-                    problem.detail = "There is no such route. The routes are described at /api/v1/openapi.json."
-                }
-            }
+            if problem.kind == .notFound, !(error is APIError) { problem = routes.unrouted(request, described: "/api/v1/openapi.json") }
             return problem.response()
         }
     }
@@ -37,6 +28,16 @@ final class APIRouteTable: Sendable {
     func set(_ list: [Router<AppRequestContext>.RouteDescription]) {
         let table = list.map { (method: $0.method, path: $0.path.components) }
         routes.withLock { $0 = table }
+    }
+
+    /// What the router could not route: a path some route has, asked with another method, is a 405 with `Allow`; any
+    /// other, a 404 that points at the document `described` (the OpenAPI description of these routes).
+    func unrouted(_ request: Request, described document: String) -> APIError {
+        let allowed = methods(for: request.uri.path)
+        guard !allowed.isEmpty else { return APIError.notFound("There is no such route. The routes are described at \(document).") }
+        return APIError(
+            .methodNotAllowed, "\(request.method.rawValue) is not allowed here.",
+            headers: [.allow: allowed.map(\.rawValue).sorted().joined(separator: ", ")])
     }
 
     /// The methods some route answers on a concrete path.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The messengers a bot can be connected to (a connection per bot and kind).
 public enum ChannelKind: String, Sendable, Codable, CaseIterable {
@@ -202,10 +201,11 @@ public struct WhatsAppTemplate: Sendable, Codable, Equatable {
 /// A messenger's API as the connector and the delivery job use it (Telegram's and WhatsApp's clients; Alice answers in
 /// its webhook's response and has none). Sending never throws: every outcome is a value the job records.
 public protocol MessengerClient: Sendable {
-    /// Sends one message to one chat. A long text goes as several messages: those `progress` holds from an earlier try
-    /// are skipped, and each one the provider takes is added to it as it goes.
+    /// Sends one message to one chat. A long text goes as several messages: `sent` holds the provider's ids of those an
+    /// earlier try sent, which are skipped, and each one the provider takes now is added to it as it goes (a try that
+    /// fails half-way leaves the job what to store, so the shopper never reads a part twice).
     func send(
-        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, progress: SendProgress
+        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, sent: inout [String]
     ) async
         -> SendOutcome
     /// The bytes of a file a shopper sent (a voice note to transcribe), at most `limit` bytes.
@@ -220,20 +220,7 @@ public protocol MessengerClient: Sendable {
 extension MessengerClient {
     /// Sends a message afresh (no part of it has gone before).
     public func send(_ message: OutboundMessage, to chat: String, over connection: ChannelConnection) async -> SendOutcome {
-        await send(message, to: chat, over: connection, progress: SendProgress())
+        var sent: [String] = []
+        return await send(message, to: chat, over: connection, sent: &sent)
     }
-}
-
-/// The provider's ids of the parts of one message it has taken, across tries. A try that fails after some parts went
-/// out leaves them here (and the job stores them), so the next try sends only the rest: the shopper never reads a part
-/// twice.
-public final class SendProgress: Sendable {
-    private let ids: Mutex<[String]>
-
-    public init(sent: [String] = []) { ids = Mutex(sent) }
-
-    /// The ids so far, in the order the parts went.
-    public var sent: [String] { ids.withLock { $0 } }
-
-    func add(_ id: String) { ids.withLock { $0.append(id) } }
 }

@@ -23,16 +23,18 @@ public struct Retention: Sendable {
     /// Deletes what is past the shop's retention; returns how many conversations went.
     @discardableResult
     public func apply(_ tenant: TenantRecord, logger: Logger) async throws -> Int {
-        // Delivery reports on no message of ours (kept in case they overtook the send's record) are forgotten.
-        try await tenants.withTenant(tenant, logger: logger) { connection in
-            try await connection.execute("DELETE FROM early_delivery_reports WHERE received_at < now() - interval '1 hour'")
-        }
         var total = 0
         while true {
             let deleted = try await tenants.withTenant(tenant, logger: logger) { connection -> Int in
+                // Delivery reports on no message of ours (kept in case they overtook the send's record) go too, whatever
+                // the shop keeps.
                 guard
                     let days = try await connection.value(
-                        Int.self, "SELECT retention_days FROM inbox_settings WHERE retention_days IS NOT NULL")
+                        Int.self,
+                        """
+                        WITH stray AS (DELETE FROM early_delivery_reports WHERE received_at < now() - interval '1 hour')
+                        SELECT retention_days FROM inbox_settings WHERE retention_days IS NOT NULL
+                        """)
                 else { return 0 }
                 let conversations =
                     try await connection.value(

@@ -105,15 +105,17 @@ public struct FormData: Sendable {
     }
 }
 
+extension Unicode.Scalar {
+    /// A C0 control character (U+0000–U+001F) or DEL.
+    public var isASCIIControl: Bool { value < 0x20 || value == 0x7F }
+}
+
 extension String {
     /// The text without C0 control characters (except tab, line feed and carriage return) and DEL.
     var withoutControlCharacters: String {
-        guard unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F }) else {
-            return self
-        }
-        return String(
-            String.UnicodeScalarView(
-                unicodeScalars.filter { !(($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F) }))
+        let dropped: (Unicode.Scalar) -> Bool = { $0.isASCIIControl && $0 != "\t" && $0 != "\n" && $0 != "\r" }
+        guard unicodeScalars.contains(where: dropped) else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.filter { !dropped($0) }))
     }
 
     /// Length as PostgreSQL's `length()` counts it (code points), for checks that must agree with the table's.

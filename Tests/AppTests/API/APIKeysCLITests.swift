@@ -15,11 +15,12 @@ struct APIKeysCLITests {
             try await env.makeTenant("nshop", partner: "north")
             let made = try await CLI.run(["api-keys", "create", "--partner", "north", "--name", "sync"], database: env.url)
             #expect(made.status == 0)
-            let token = try #require(made.output.split(separator: "\n").last.map(String.init))
+            let token = made.output.lastLine
             #expect(APIKeyToken.looksValid(token))
             let scoped = try await CLI.run(
                 ["api-keys", "create", "--tenant", "nshop", "--name", "reader", "--scope", "bot:read"], database: env.url)
-            let reader = try #require(scoped.output.split(separator: "\n").last.map(String.init))
+            let reader = scoped.output.lastLine
+            #expect(!reader.isEmpty)
             try await env.withApp { client throws in
                 #expect(try await APIClient(client, token: token).get("/api/v1/tenants").status == .ok)
                 let shop = APIClient(client, token: reader)
@@ -31,8 +32,8 @@ struct APIKeysCLITests {
             let list = try await CLI.run(["api-keys", "list", "--tenant", "nshop"], database: env.url)
             #expect(list.output.contains("conversations:read") && !list.output.contains("conversations:write"))
             #expect(list.status == 0 && list.output.contains("reader") && list.output.contains("bot:read") && !list.output.contains(reader))
-            let audited = try await env.client.query("SELECT count(*) FROM platform.audit_log WHERE action = 'api_key.created'")
-                .collect().first?.decode(Int.self)
+            let audited = try await env.scalar(
+                "SELECT count(*)::int FROM platform.audit_log WHERE action = 'api_key.created'", as: Int.self)
             #expect(audited == 3)
         }
     }

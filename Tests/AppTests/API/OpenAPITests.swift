@@ -20,20 +20,16 @@ struct OpenAPITests {
             let data = try #require(FileManager.default.contents(atPath: TestDatabase.packageRoot + "/Templates/api/openapi.json"))
             let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             #expect(document["openapi"] as? String == "3.1.0")
-            let paths = try #require(document["paths"] as? [String: [String: Any]])
-            let verbs: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
             var described: Set<String> = []
-            for (path, item) in paths {
-                for (verb, operation) in item where verbs.contains(verb) {
-                    // A messenger's connection is one route, `{kind}`, described once per kind (each with its own body).
-                    let route = path.replacingOccurrences(
-                        of: "/channels/(telegram|whatsapp|alice)$", with: "/channels/{kind}", options: .regularExpression)
-                    described.insert(verb.uppercased() + " " + route)
-                    let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
-                    #expect(!responses.isEmpty, "\(verb) \(path) has no responses")
-                    if path != "/api/v1/openapi.json" {
-                        #expect(["401", "403", "429"].allSatisfy { responses[$0] != nil }, "\(verb) \(path): problem responses")
-                    }
+            for (verb, path, operation) in try Self.operations(in: document) {
+                // A messenger's connection is one route, `{kind}`, described once per kind (each with its own body).
+                let route = path.replacingOccurrences(
+                    of: "/channels/(telegram|whatsapp|alice)$", with: "/channels/{kind}", options: .regularExpression)
+                described.insert(verb.uppercased() + " " + route)
+                let responses = operation["responses"] as? [String: Any] ?? [:]
+                #expect(!responses.isEmpty, "\(verb) \(path) has no responses")
+                if path != "/api/v1/openapi.json" {
+                    #expect(["401", "403", "429"].allSatisfy { responses[$0] != nil }, "\(verb) \(path): problem responses")
                 }
             }
             #expect(served.count >= 20)
@@ -55,6 +51,16 @@ struct OpenAPITests {
                 let missing = Self.unresolvedReferences(in: text, document: document)
                 #expect(missing.isEmpty, "\(missing)")
             }
+        }
+    }
+
+    /// Every operation of the document's `paths`: its verb (lower case, as written), path and object (shared with the
+    /// widget's document).
+    static func operations(in document: [String: Any]) throws -> [(verb: String, path: String, operation: [String: Any])] {
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let verbs: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
+        return try paths.flatMap { path, item in
+            try item.filter { verbs.contains($0.key) }.map { verb, value in (verb, path, try #require(value as? [String: Any])) }
         }
     }
 

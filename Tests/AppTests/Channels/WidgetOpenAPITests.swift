@@ -26,22 +26,17 @@ struct WidgetOpenAPITests {
             let data = try Self.documentData
             let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             #expect(document["openapi"] as? String == "3.1.0")
-            let paths = try #require(document["paths"] as? [String: [String: Any]])
-            let verbs: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
             var described: Set<String> = []
-            for (path, item) in paths {
-                for (verb, value) in item where verbs.contains(verb) {
-                    described.insert(verb.uppercased() + " " + path)
-                    let operation = try #require(value as? [String: Any])
-                    let responses = operation["responses"] as? [String: Any] ?? [:]
-                    #expect(responses.keys.contains { $0.hasPrefix("2") }, "\(verb) \(path) has no success")
-                    #expect(operation["operationId"] is String, "\(verb) \(path) has no operationId")
-                    // Every operation that takes the visitor's token says what no token gets; every body, what a bad one does.
-                    let open = (operation["security"] as? [Any])?.isEmpty == true
-                    #expect(open || responses["401"] != nil, "\(verb) \(path): 401")
-                    if operation["requestBody"] != nil {
-                        #expect(["400", "413", "415", "422"].allSatisfy { responses[$0] != nil }, "\(verb) \(path): body problems")
-                    }
+            for (verb, path, operation) in try OpenAPITests.operations(in: document) {
+                described.insert(verb.uppercased() + " " + path)
+                let responses = operation["responses"] as? [String: Any] ?? [:]
+                #expect(responses.keys.contains { $0.hasPrefix("2") }, "\(verb) \(path) has no success")
+                #expect(operation["operationId"] is String, "\(verb) \(path) has no operationId")
+                // Every operation that takes the visitor's token says what no token gets; every body, what a bad one does.
+                let open = (operation["security"] as? [Any])?.isEmpty == true
+                #expect(open || responses["401"] != nil, "\(verb) \(path): 401")
+                if operation["requestBody"] != nil {
+                    #expect(["400", "413", "415", "422"].allSatisfy { responses[$0] != nil }, "\(verb) \(path): body problems")
                 }
             }
             #expect(served.count >= 12)

@@ -78,3 +78,10 @@ extension DatabaseURL {
         }
     }
 }
+
+extension String {
+    /// The last non-empty line (the JSON a command prints after its progress lines on standard error).
+    var lastLine: String {
+        split(separator: "\n").last.map(String.init) ?? ""
+    }
+}

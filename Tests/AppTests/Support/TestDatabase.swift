@@ -222,5 +222,8 @@ enum TestHosts {
         "llm.public.example": ["93.184.216.34"],
     ]
 
-    static let addresses = HostAddresses { table[$0.lowercased()] ?? [] }
+    /// A name with its root's dot (`name.example.`) is the same name.
+    static let addresses = HostAddresses { name in
+        table[name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()] ?? []
+    }
 }

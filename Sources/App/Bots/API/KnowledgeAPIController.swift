@@ -48,11 +48,9 @@ struct KnowledgeAPIController: Sendable {
         var phrasings: [String]?
         var buttons: [LinkButton]?
         var enabled: Bool?
-        var unknown: [String] = []
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: JSONKey.self)
-            unknown = container.unknown(["slug", "question", "phrasings", "answer", "buttons", "enabled"])
             slug = try container.optional(String.self, "slug")
             question = try container.optional(String.self, "question")
             answer = try container.optional(String.self, "answer")
@@ -63,8 +61,7 @@ struct KnowledgeAPIController: Sendable {
 
         /// `entry` with the fields given; a new entry's slug comes from its question.
         func applied(to entry: FAQEntry) throws -> FAQEntry {
-            try unknown.refuseUnknown()
-            // Lengths as sent, as the OpenAPI document states them (trimming comes after).
+            // Unknown fields were refused by the decoder (`fields`). Lengths as sent, as the OpenAPI document states them (trimming comes after).
             var tooLong: [String: String] = [:]
             if let question, question.databaseLength > 300 { tooLong["question"] = "At most 300 characters." }
             if let answer, answer.databaseLength > 4000 { tooLong["answer"] = "At most 4000 characters." }

@@ -203,7 +203,7 @@ struct RuleBody: Decodable, Sendable {
                         .examples((examples ?? []).map(\.apiText))
                     }
                 // A pattern is taken as written: a control character in it (NUL cannot be stored) is refused, not dropped.
-                if let regex, regex.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                if let regex, regex.unicodeScalars.contains(where: \.isASCIIControl) {
                     problems.append(FieldProblem(field: "when.regex", message: "No control characters; write \\t or \\n for them."))
                 }
                 do {

@@ -52,7 +52,7 @@ public struct KnowledgeStore: Sendable {
         // clients' URL parsers refuse.
         guard url.databaseLength <= 500,
             !url.unicodeScalars.contains(where: {
-                $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F || $0 == "[" || $0 == "]"
+                $0.properties.isWhitespace || $0.isASCIIControl || $0 == "[" || $0 == "]"
             })
         else { return false }
         // By code points: a combining mark after the prefix would otherwise join its last character into one.

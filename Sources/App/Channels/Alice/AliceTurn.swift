@@ -61,7 +61,7 @@ struct AliceTurn: Sendable {
             text: words, channel: .alice, externalContactID: shopper, channelMessageID: alice.dedupeKey, botID: connection.botID)
         let work = Task { [engine, tenant, logger] in try await engine.reply(to: message, in: tenant, logger: logger) }
         let guess = BotLanguage.detect(words) ?? .ru
-        switch await AliceBudget.race(work, until: decideBy) {
+        switch await Deadline.race(work, until: decideBy) {
         case .none:
             Task { [logger] in
                 if case .failure(let error) = await work.result {

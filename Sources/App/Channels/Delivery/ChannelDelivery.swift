@@ -103,12 +103,12 @@ public struct ChannelDelivery: Sendable {
             try await Task.sleep(for: .milliseconds(Int64((pending.wait * 1000).rounded(.up))))
         }
         guard let client = clients.client(for: pending.connection.kind) else { return }
-        let progress = SendProgress(sent: pending.sent)
-        var outcome = await client.send(pending.message, to: pending.chat, over: pending.connection, progress: progress)
+        var sent = pending.sent
+        var outcome = await client.send(pending.message, to: pending.chat, over: pending.connection, sent: &sent)
         if case .retry(_, let reason) = outcome, lastAttempt {
             outcome = .refused(DeliveryRefusal(.unreachable, reason))
         }
-        try await record(job.message, outcome, connection: pending.connection, sentParts: progress.sent, in: tenant, logger: logger)
+        try await record(job.message, outcome, connection: pending.connection, sentParts: sent, in: tenant, logger: logger)
         Counter(label: "vitrina_channel_sends_total", dimensions: [("kind", pending.connection.kind.rawValue), ("outcome", outcome.name)])
             .increment()
         if case .retry(let after, let reason) = outcome {
@@ -230,6 +230,8 @@ public struct ChannelDelivery: Sendable {
         _ id: Int, _ outcome: SendOutcome, connection: ChannelConnection?, sentParts: [String]? = nil, in tenant: TenantRecord,
         logger: Logger
     ) async throws {
+        // The parts that went before a failure, kept for the retry (none: what is stored stays).
+        let partsOut = sentParts.flatMap { $0.isEmpty ? nil : $0 }
         try await tenants.withTenant(tenant, logger: logger) { tenantConnection in
             switch outcome {
             case .sent(let ids):
@@ -252,7 +254,7 @@ public struct ChannelDelivery: Sendable {
                 try await tenantConnection.execute(
                     """
                     UPDATE messages SET delivery = 'failed', delivery_error = \(refusal.description),
-                        sent_parts = coalesce(\(sentParts.flatMap { $0.isEmpty ? nil : $0 })::text[], sent_parts)
+                        sent_parts = coalesce(\(partsOut)::text[], sent_parts)
                     WHERE id = \(id) AND delivery = 'queued'
                     """)
                 if refusal.kind == .unauthorized, let connection {
@@ -262,7 +264,7 @@ public struct ChannelDelivery: Sendable {
                 try await tenantConnection.execute(
                     """
                     UPDATE messages SET delivery_error = \(String(reason.prefix(500))),
-                        sent_parts = coalesce(\(sentParts.flatMap { $0.isEmpty ? nil : $0 })::text[], sent_parts)
+                        sent_parts = coalesce(\(partsOut)::text[], sent_parts)
                     WHERE id = \(id) AND delivery = 'queued'
                     """)
                 // Telegram asked to wait (its flood control may be the whole bot's): every process's next send

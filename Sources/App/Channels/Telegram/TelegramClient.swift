@@ -26,21 +26,21 @@ public struct TelegramClient: MessengerClient {
     }
 
     public func send(
-        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, progress: SendProgress
+        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, sent ids: inout [String]
     ) async -> SendOutcome {
         guard let token = Self.token(connection) else {
             return .refused(DeliveryRefusal(.unauthorized, "the connection has no valid bot token"))
         }
         let parts = TelegramRendering.render(message)
         guard !parts.isEmpty else { return .refused(DeliveryRefusal(.invalid, "the message is empty")) }
-        let done = progress.sent.count
+        let done = ids.count
         for (index, part) in parts.enumerated() where index >= done {
             let request = TelegramSendMessage(chatID: TelegramChatID(value: chat), text: part.html, replyMarkup: part.keyboard)
             var attempt = 0
             while true {
                 do throws(TelegramFailure) {
                     let sent = try await call("sendMessage", token: token, request, as: TelegramSentMessage.self)
-                    progress.add("\(chat):\(sent.messageID)")
+                    ids.append("\(chat):\(sent.messageID)")
                     break
                 } catch {
                     let outcome = error.outcome
@@ -59,7 +59,7 @@ public struct TelegramClient: MessengerClient {
                 }
             }
         }
-        return .sent(progress.sent)
+        return .sent(ids)
     }
 
     public func download(

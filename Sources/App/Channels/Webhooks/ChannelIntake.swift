@@ -78,32 +78,42 @@ public struct ChannelIntake: Sendable {
 
     /// Moves our message's delivery state forward (a late "delivered" never undoes "read"; "failed" keeps the reason).
     /// A report on an id no message has yet may have overtaken the send's own record: it is kept for that record to
-    /// apply (`early_delivery_reports`). One statement.
+    /// apply (`early_delivery_reports`). One statement when the message is known, the usual case.
     func record(_ report: DeliveryReport, channel: ConversationChannel, in tenant: TenantRecord, logger: Logger) async throws -> Bool {
         let order = ["queued", "sent", "delivered", "read"]
         let error = report.error.map { String(Self.prefix($0, 480)) }
         return try await tenants.withTenant(tenant, logger: logger) { connection in
+            /// The message's id if the report moved it, and whether a message has the report's id at all.
+            func update() async throws -> (updated: Int?, known: Bool) {
+                try await connection.value(
+                    (Int?, Bool).self,
+                    """
+                    WITH updated AS (
+                        UPDATE messages SET delivery = \(report.state.rawValue),
+                            delivery_error = CASE WHEN \(report.state.rawValue) = 'failed' THEN 'provider: ' || \(error) ELSE delivery_error END
+                        WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID) AND author <> 'shopper'
+                            AND CASE WHEN \(report.state.rawValue) = 'failed' THEN delivery IS DISTINCT FROM 'read'
+                                ELSE coalesce(array_position(\(order)::text[], delivery), 0)
+                                    < coalesce(array_position(\(order)::text[], \(report.state.rawValue)::text), 0) END
+                        RETURNING id)
+                    SELECT (SELECT id::int FROM updated LIMIT 1), EXISTS (SELECT 1 FROM messages
+                        WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID))
+                    """) ?? (nil, false)
+            }
+            let first = try await update()
+            if first.known { return first.updated != nil }
+            // Unknown: perhaps its send is being recorded right now. Once the lock is held that record has committed (and
+            // a second look finds the message), or it comes after this commits and applies what is kept here.
             try await Self.lockReports(on: report.channelMessageID, channel: channel, connection: connection)
-            return try await connection.value(
-                Int.self,
+            let second = try await update()
+            if second.known { return second.updated != nil }
+            guard report.state != .queued, report.channelMessageID.databaseLength <= 200 else { return false }
+            try await connection.execute(
                 """
-                WITH updated AS (
-                    UPDATE messages SET delivery = \(report.state.rawValue),
-                        delivery_error = CASE WHEN \(report.state.rawValue) = 'failed' THEN 'provider: ' || \(error) ELSE delivery_error END
-                    WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID) AND author <> 'shopper'
-                        AND CASE WHEN \(report.state.rawValue) = 'failed' THEN delivery IS DISTINCT FROM 'read'
-                            ELSE coalesce(array_position(\(order)::text[], delivery), 0)
-                                < coalesce(array_position(\(order)::text[], \(report.state.rawValue)::text), 0) END
-                    RETURNING id),
-                kept AS (
-                    INSERT INTO early_delivery_reports (channel, channel_message_id, state, error)
-                    SELECT \(channel.rawValue), \(report.channelMessageID), \(report.state.rawValue), \(error)
-                    WHERE \(report.state.rawValue) <> 'queued' AND length(\(report.channelMessageID)) <= 200
-                        AND NOT EXISTS (SELECT 1 FROM messages
-                            WHERE channel = \(channel.rawValue) AND channel_message_id = \(report.channelMessageID))
-                    ON CONFLICT DO NOTHING RETURNING 1)
-                SELECT id::int FROM updated
-                """) != nil
+                INSERT INTO early_delivery_reports (channel, channel_message_id, state, error)
+                VALUES (\(channel.rawValue), \(report.channelMessageID), \(report.state.rawValue), \(error)) ON CONFLICT DO NOTHING
+                """)
+            return false
         }
     }
 

@@ -42,7 +42,7 @@ public struct WhatsAppClient: MessengerClient {
     }
 
     public func send(
-        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, progress: SendProgress
+        _ message: OutboundMessage, to chat: String, over connection: ChannelConnection, sent: inout [String]
     ) async -> SendOutcome {
         guard let phone = connection.settings.phoneNumberID, let token = connection.secrets.token, !token.isEmpty else {
             return .refused(DeliveryRefusal(.unauthorized, "The connection has no phone number ID or access token."))
@@ -50,16 +50,16 @@ public struct WhatsAppClient: MessengerClient {
         let requests = WhatsAppRendering.render(message, to: chat)
         guard !requests.isEmpty else { return .refused(DeliveryRefusal(.invalid, "The message has nothing to send.")) }
         // Pieces an earlier try sent (each answered with one wamid) are not sent again.
-        for outgoing in requests.dropFirst(progress.sent.count) {
+        for outgoing in requests.dropFirst(sent.count) {
             switch await post(outgoing, phone: phone, token: token) {
             // One id per piece, so that the count says how many went (Meta answers one; an empty answer still went, and
             // is left out of the ids the message is known by).
-            case .sent(let ids): progress.add(ids.first ?? "")
+            case .sent(let ids): sent.append(ids.first ?? "")
             // A later piece's failure is the message's: the job decides, as for the first.
             case let other: return other
             }
         }
-        return .sent(progress.sent.filter { !$0.isEmpty })
+        return .sent(sent.filter { !$0.isEmpty })
     }
 
     /// One `POST /<phone number id>/messages`.

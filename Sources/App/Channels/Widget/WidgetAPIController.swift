@@ -145,8 +145,9 @@ struct WidgetAPIController {
         let sent = try await tenants.withTenant(context.tenant, readOnly: true, logger: context.logger) { connection in
             // A retry's message is where it was first stored, which may be an earlier conversation than the latest.
             let conversationID =
-                try await connection.value(Int.self, "SELECT conversation_id::int FROM messages WHERE id = \(accepted.messageID)")
-                ?? accepted.conversation.id
+                accepted.duplicate
+                ? try await connection.value(Int.self, "SELECT conversation_id::int FROM messages WHERE id = \(accepted.messageID)")
+                    ?? accepted.conversation.id : accepted.conversation.id
             return SentJSON(
                 message: try await store.message(accepted.messageID, in: conversationID, on: connection),
                 conversation: try await store.conversation(conversationID, contactID: visitor.contactID, on: connection))

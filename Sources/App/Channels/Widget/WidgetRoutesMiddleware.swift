@@ -15,14 +15,7 @@ struct WidgetRoutesMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            let allowed = routes.methods(for: request.uri.path)
-            guard !allowed.isEmpty else {
-                return APIError.notFound("There is no such route. The routes are described at \(WidgetURL.openapi.path).").response()
-            }
-            return APIError(
-                .methodNotAllowed, "\(request.method.rawValue) is not allowed here.",
-                headers: [.allow: allowed.map(\.rawValue).sorted().joined(separator: ", ")]
-            ).response()
+            return routes.unrouted(request, described: WidgetURL.openapi.path).response()
         }
     }
 }

@@ -12,6 +12,19 @@ import Testing
 struct ChannelDeliveryTests {
     static let token = "123456:AAEtea-token-abcdefghijklmnopqrst"
 
+    /// The shopper asks for a person and has the bot's answer; the conversation, and an operator of the shop to reply in it.
+    static func handedOff(
+        _ env: TestEnvironment, _ shop: TelegramShop, _ shopper: FakeTelegramUpdates.Shopper, _ client: any TestClientProtocol
+    ) async throws -> (conversation: Int, user: UUID) {
+        try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
+        _ = try await shop.replies(to: shopper.id, atLeast: 1)
+        let conversation = try #require(
+            try await env.services.tenants.withTenant(shop.tenant) {
+                try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
+            })
+        return (conversation, try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id)
+    }
+
     /// The bot's message answering `update`'s message, once its delivery is settled (not queued), within 20 s.
     static func settled(_ env: TestEnvironment, _ shop: TelegramShop, timeout: Duration = .seconds(20)) async throws -> [(String, String?)]
     {
@@ -108,13 +121,7 @@ struct ChannelDeliveryTests {
                 let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
                 let shopper = FakeTelegramUpdates.Shopper(id: 700_021)
                 try await env.withApp { client in
-                    try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
-                    _ = try await shop.replies(to: shopper.id, atLeast: 1)
-                    let conversation = try #require(
-                        try await env.services.tenants.withTenant(shop.tenant) {
-                            try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
-                        })
-                    let user = try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id
+                    let (conversation, user) = try await Self.handedOff(env, shop, shopper, client)
                     let actions = InboxActions(tenants: env.services.tenants)
                     for n in 1...5 {
                         try await actions.perform(.reply("Ответ \(n)"), conversation: conversation, user: user, in: shop.tenant)
@@ -131,13 +138,7 @@ struct ChannelDeliveryTests {
             let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
             let shopper = FakeTelegramUpdates.Shopper(id: 700_004)
             try await env.withApp { client in
-                try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
-                _ = try await shop.replies(to: shopper.id, atLeast: 1)
-                let conversation = try #require(
-                    try await env.services.tenants.withTenant(shop.tenant) {
-                        try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
-                    })
-                let user = try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id
+                let (conversation, user) = try await Self.handedOff(env, shop, shopper, client)
                 let actions = InboxActions(tenants: env.services.tenants)
                 try await actions.perform(.note("только для своих"), conversation: conversation, user: user, in: shop.tenant)
                 try await actions.perform(
@@ -158,13 +159,7 @@ struct ChannelDeliveryTests {
             let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: Self.token)
             let shopper = FakeTelegramUpdates.Shopper(id: 700_005)
             try await env.withApp { client in
-                try await shop.post(client, FakeTelegramUpdates.text("Позовите оператора", updateID: 1, from: shopper))
-                _ = try await shop.replies(to: shopper.id, atLeast: 1)
-                let conversation = try #require(
-                    try await env.services.tenants.withTenant(shop.tenant) {
-                        try await $0.value(Int.self, "SELECT max(id)::int FROM conversations")
-                    })
-                let user = try await env.makeUser("olga@tea.example", role: .operator, tenant: "tea").id
+                let (conversation, user) = try await Self.handedOff(env, shop, shopper, client)
                 let long = (1...80).map { "Пункт \($0): доставка по городу занимает один-два дня, по области до пяти." }
                     .joined(separator: " ")
                 #expect(long.count > 4096 && long.count < 8000)

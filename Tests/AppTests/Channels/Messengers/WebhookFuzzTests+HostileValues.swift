@@ -81,35 +81,14 @@ extension WebhookFuzzTests {
     }
 
     @Test func telegramHostileValues() async throws {
-        try await TelegramChannelTests.withFake { env, fake in
-            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: "123456:AAEtea-token-abcdefghijklmnopqrst")
-            let secret = try #require(fake.webhook(token: shop.token)?.secretToken)
-            let target = FuzzTarget(
-                provider: .telegram(secret: secret), kind: .telegram, key: shop.connection.webhookKey, host: shop.host,
-                bodyLimit: Self.messengerBodyLimit)
-            try await Self.hostile(target, env: env, tenant: shop.tenant)
-        }
+        try await Self.withTarget(.telegram) { try await Self.hostile($0, env: $1, tenant: $2) }
     }
 
     @Test func whatsAppHostileValues() async throws {
-        try await WhatsAppChannelTests.withShop { env, shop in
-            let verifyToken = try #require(shop.connection.secrets.webhookSecret)
-            let target = FuzzTarget(
-                provider: .whatsapp(
-                    appSecret: WhatsAppChannelTests.secret, verifyToken: verifyToken, phoneNumberID: WhatsAppChannelTests.phone),
-                kind: .whatsapp, key: shop.connection.webhookKey, host: "tea.vitrina.test", bodyLimit: Self.messengerBodyLimit)
-            try await Self.hostile(target, env: env, tenant: shop.tenant)
-        }
+        try await Self.withTarget(.whatsapp) { try await Self.hostile($0, env: $1, tenant: $2) }
     }
 
     @Test func aliceHostileValues() async throws {
-        try await TestEnvironment.with { env in
-            let tenant = try await makeBotShop(env, "tea")
-            let connection = try await connectAlice(env, tenant)
-            let target = FuzzTarget(
-                provider: .alice(skillID: testSkillID), kind: .alice, key: connection.webhookKey, host: "tea.vitrina.test",
-                bodyLimit: AliceWebhookController.bodyLimit)
-            try await Self.hostile(target, env: env, tenant: tenant)
-        }
+        try await Self.withTarget(.alice) { try await Self.hostile($0, env: $1, tenant: $2) }
     }
 }

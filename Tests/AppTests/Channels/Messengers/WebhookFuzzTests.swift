@@ -17,35 +17,50 @@ struct WebhookFuzzTests {
     static let messengerBodyLimit = 1 << 20
 
     @Test func telegram() async throws {
-        try await TelegramChannelTests.withFake { env, fake in
-            let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: "123456:AAEtea-token-abcdefghijklmnopqrst")
-            let secret = try #require(fake.webhook(token: shop.token)?.secretToken)
-            let target = FuzzTarget(
-                provider: .telegram(secret: secret), kind: .telegram, key: shop.connection.webhookKey, host: shop.host,
-                bodyLimit: Self.messengerBodyLimit)
-            try await Self.fuzz(target, env: env, tenant: shop.tenant, stream: 1)
-        }
+        try await Self.withTarget(.telegram) { try await Self.fuzz($0, env: $1, tenant: $2, stream: 1) }
     }
 
     @Test func whatsApp() async throws {
-        try await WhatsAppChannelTests.withShop { env, shop in
-            let verifyToken = try #require(shop.connection.secrets.webhookSecret)
-            let target = FuzzTarget(
-                provider: .whatsapp(
-                    appSecret: WhatsAppChannelTests.secret, verifyToken: verifyToken, phoneNumberID: WhatsAppChannelTests.phone),
-                kind: .whatsapp, key: shop.connection.webhookKey, host: "tea.vitrina.test", bodyLimit: Self.messengerBodyLimit)
-            try await Self.fuzz(target, env: env, tenant: shop.tenant, stream: 2)
-        }
+        try await Self.withTarget(.whatsapp) { try await Self.fuzz($0, env: $1, tenant: $2, stream: 2) }
     }
 
     @Test func alice() async throws {
-        try await TestEnvironment.with { env in
-            let tenant = try await makeBotShop(env, "tea")
-            let connection = try await connectAlice(env, tenant)
-            let target = FuzzTarget(
-                provider: .alice(skillID: testSkillID), kind: .alice, key: connection.webhookKey, host: "tea.vitrina.test",
-                bodyLimit: AliceWebhookController.bodyLimit)
-            try await Self.fuzz(target, env: env, tenant: tenant, stream: 3)
+        try await Self.withTarget(.alice) { try await Self.fuzz($0, env: $1, tenant: $2, stream: 3) }
+    }
+
+    /// Runs `body` with a shop whose bot is connected to `kind` (Telegram and WhatsApp through their fakes), and the
+    /// target that addresses its webhook.
+    static func withTarget(
+        _ kind: ChannelKind, _ body: @escaping @Sendable (FuzzTarget, TestEnvironment, TenantRecord) async throws -> Void
+    ) async throws {
+        switch kind {
+        case .telegram:
+            try await TelegramChannelTests.withFake { env, fake in
+                let shop = try await TelegramShop.make(env, fake: fake, slug: "tea", token: "123456:AAEtea-token-abcdefghijklmnopqrst")
+                let secret = try #require(fake.webhook(token: shop.token)?.secretToken)
+                let target = FuzzTarget(
+                    provider: .telegram(secret: secret), kind: .telegram, key: shop.connection.webhookKey, host: shop.host,
+                    bodyLimit: Self.messengerBodyLimit)
+                try await body(target, env, shop.tenant)
+            }
+        case .whatsapp:
+            try await WhatsAppChannelTests.withShop { env, shop in
+                let verifyToken = try #require(shop.connection.secrets.webhookSecret)
+                let target = FuzzTarget(
+                    provider: .whatsapp(
+                        appSecret: WhatsAppChannelTests.secret, verifyToken: verifyToken, phoneNumberID: WhatsAppChannelTests.phone),
+                    kind: .whatsapp, key: shop.connection.webhookKey, host: "tea.vitrina.test", bodyLimit: Self.messengerBodyLimit)
+                try await body(target, env, shop.tenant)
+            }
+        case .alice:
+            try await TestEnvironment.with { env in
+                let tenant = try await makeBotShop(env, "tea")
+                let connection = try await connectAlice(env, tenant)
+                let target = FuzzTarget(
+                    provider: .alice(skillID: testSkillID), kind: .alice, key: connection.webhookKey, host: "tea.vitrina.test",
+                    bodyLimit: AliceWebhookController.bodyLimit)
+                try await body(target, env, tenant)
+            }
         }
     }
 

@@ -30,6 +30,11 @@ struct WhatsAppChannelTests {
             return try await client.execute(uri: connection.webhookPath, method: .post, headers: headers, body: ByteBuffer(string: payload))
         }
 
+        /// Waits up to 5 s for the first outbound message's send to be recorded.
+        func waitWhileQueued(_ env: TestEnvironment) async throws {
+            for _ in 0..<100 where try await deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
+        }
+
         func deliveries(_ env: TestEnvironment) async throws -> [(String, String?)] {
             try await env.services.tenants.withTenant(tenant) {
                 try await $0.values(
@@ -88,7 +93,7 @@ struct WhatsAppChannelTests {
                 #expect(sent.first?.text?.contains("от 2 до 6 дней") == true)
                 #expect(sent.first?.text?.contains("https://tea.vitrina.test/help/delivery") == true)
                 let wamid = try #require(sent.first?.id)
-                for _ in 0..<100 where try await shop.deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
+                try await shop.waitWhileQueued(env)
                 // Statuses move it forward; a late "delivered" never undoes "read".
                 #expect(
                     try await shop.post(client, shop.hooks.status("delivered", messageID: wamid, recipient: "79161234567")).status == .ok)
@@ -116,7 +121,7 @@ struct WhatsAppChannelTests {
                 let sent = try await shop.fake.waitForSends(1, to: "79160000001")
                 #expect(sent.first?.text?.contains("14 дней") == true)
                 let wamid = try #require(sent.first?.id)
-                for _ in 0..<100 where try await shop.deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
+                try await shop.waitWhileQueued(env)
                 let failed = shop.hooks.status(
                     "failed", messageID: wamid, recipient: "79160000001",
                     error: (131026, "Message undeliverable", "The recipient's phone number is not a WhatsApp number"))
@@ -142,7 +147,7 @@ struct WhatsAppChannelTests {
                 #expect(try await shop.post(client, shop.hooks.text("Сколько идёт доставка?", from: "79160000003")).status == .ok)
                 let sent = try await shop.fake.waitForSends(1, to: "79160000003")
                 #expect(sent.first?.id == wamid)
-                for _ in 0..<100 where try await shop.deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
+                try await shop.waitWhileQueued(env)
                 #expect(try await shop.deliveries(env).first?.0 == "read")
             }
             let kept = try await env.services.tenants.withTenant(shop.tenant) { tenant in
@@ -167,7 +172,7 @@ struct WhatsAppChannelTests {
                 #expect(try await shop.post(client, shop.hooks.text("Позовите оператора", from: "79160000002")).status == .ok)
                 _ = try await shop.fake.waitForSends(1, to: "79160000002")
                 // The hand-off's delivery recorded before the app stops (a later message waits for an earlier one).
-                for _ in 0..<100 where try await shop.deliveries(env).first?.0 == "queued" { try await Task.sleep(for: .milliseconds(50)) }
+                try await shop.waitWhileQueued(env)
             }
             let conversation = try #require(
                 try await env.services.tenants.withTenant(shop.tenant) { tenant in
